@@ -1,0 +1,42 @@
+import { databaseOptions, durationMs, logOptions, positiveInt } from '../../common/config/shared.js';
+import { defineProgram, option } from '../../common/config/options.js';
+import { z } from 'zod';
+import { openDatabase } from '../../common/db/open.js';
+import { findSiteByHost } from '../../common/db/queries/sites.js';
+import { createJoinToken } from '../../common/db/queries/tokens.js';
+import { VerityError } from '../../common/errors.js';
+import { createLogger } from '../../common/log.js';
+import { runProgram, type ProgramIO } from '../../common/program.js';
+
+export const tokenCreateProgram = defineProgram({
+  usage: 'verity token create --site HOST [--uses N] [--ttl DURATION]',
+  summary: 'Create a join token volunteers use to enroll a node for a site. It is shown once; only its hash is stored.',
+  options: {
+    site: option({ flag: 'site', valueName: 'HOST', description: 'host of the site the node will serve', schema: z.string().min(1).transform((h) => h.toLowerCase()) }),
+    uses: option({ flag: 'uses', valueName: 'N', description: 'how many nodes may enroll with it', default: 1, schema: positiveInt }),
+    ttl: option({ flag: 'ttl', valueName: 'DURATION', description: 'how long it stays valid (90s, 15m, 24h, 7d)', default: '24h', schema: durationMs }),
+    ...databaseOptions,
+    ...logOptions,
+  },
+});
+
+export async function runToken(argv: string[], io: ProgramIO): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub !== 'create') {
+    io.stderr.write('usage: verity token create --site HOST [--uses N] [--ttl DURATION]\n');
+    return 2;
+  }
+  return runProgram(tokenCreateProgram, rest, io, async (config) => {
+    const log = createLogger({ name: 'token', level: config.logLevel });
+    const db = await openDatabase(config, log);
+    try {
+      const site = await findSiteByHost(db.pool, config.site);
+      if (!site) throw new VerityError('SITE_ERR_UNKNOWN', `no site has host ${config.site} (add it with: verity site add --host ${config.site} --origin URL)`);
+      const { token } = await createJoinToken(db.pool, { siteId: site.id, uses: config.uses, ttlMs: config.ttl });
+      io.stdout.write(`${token}\n`);
+      return 0;
+    } finally {
+      await db.close();
+    }
+  });
+}

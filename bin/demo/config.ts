@@ -1,0 +1,16 @@
+import { z } from 'zod';
+import { logOptions, nonNegativeInt, positiveInt } from '../../common/config/shared.js';
+import { defineProgram, option } from '../../common/config/options.js';
+
+export const demoProgram = defineProgram({
+  usage: 'verity demo [--nodes N] [--rogue N] [--base-port P]',
+  summary: 'The whole system on this machine: embedded PostgreSQL, a sample origin, balancer, auditor, dashboard and volunteer nodes (some rogue).',
+  options: {
+    nodes: option({ flag: 'nodes', env: 'VERITY_DEMO_NODES', valueName: 'N', description: 'volunteer nodes to start', default: 5, schema: positiveInt.max(50) }),
+    rogue: option({ flag: 'rogue', env: 'VERITY_DEMO_ROGUE', valueName: 'N', description: 'how many of them alter pages', default: 1, schema: nonNegativeInt }),
+    basePort: option({ flag: 'base-port', env: 'VERITY_DEMO_BASE_PORT', valueName: 'P', description: 'first of a block of consecutive ports', defaultLabel: 'free ports found automatically', schema: z.coerce.number().int().min(1024).max(65000).optional() }),
+    pgDir: option({ flag: 'pg-dir', env: 'VERITY_PG_DIR', valueName: 'DIR', description: 'data directory of the embedded PostgreSQL', default: './.verity/demo-pg', schema: z.string().min(1) }),
+    ...logOptions,
+  },
+  check: (c) => (c.rogue > c.nodes ? [`--rogue (${c.rogue}) cannot exceed --nodes (${c.nodes})`] : []),
+});

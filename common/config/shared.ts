@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import { option } from './options.js';
+
+// Parts every program's schema is built from, so a flag means the same thing everywhere.
+
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const logOptions = {
+  logLevel: option({
+    flag: 'log-level',
+    env: 'VERITY_LOG_LEVEL',
+    valueName: 'LEVEL',
+    description: `log level (${logLevels.join(', ')})`,
+    default: 'info',
+    schema: z.enum(logLevels),
+  }),
+};
+
+export const databaseOptions = {
+  databaseUrl: option({
+    flag: 'database-url',
+    env: 'DATABASE_URL',
+    valueName: 'URL',
+    description: 'PostgreSQL connection string; unset starts the embedded PostgreSQL',
+    schema: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL').optional(),
+  }),
+  pgDir: option({
+    flag: 'pg-dir',
+    env: 'VERITY_PG_DIR',
+    valueName: 'DIR',
+    description: 'data directory of the embedded PostgreSQL (used when no database URL is set)',
+    default: './.verity/pg',
+    schema: z.string().min(1),
+  }),
+};
+
+/** host:port, [v6]:port or a bare port. */
+export const listenAddress = z.string().transform((value, ctx) => {
+  const parsed = parseListenAddress(value);
+  if (!parsed) {
+    ctx.addIssue({ code: 'custom', message: `"${value}" is not HOST:PORT` });
+    return z.NEVER;
+  }
+  return parsed;
+});
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+export function parseListenAddress(value: string): ListenAddress | null {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+))?:?(\d{1,5})$/.exec(value.trim());
+  if (!m) return null;
+  const port = Number(m[3]);
+  if (port > 65535) return null;
+  return { host: m[1] ?? m[2] ?? '0.0.0.0', port };
+}
+
+export function formatListenAddress(addr: ListenAddress): string {
+  return addr.host.includes(':') ? `[${addr.host}]:${addr.port}` : `${addr.host}:${addr.port}`;
+}
+
+export const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
+
+export const positiveInt = z.coerce.number().int().positive();
+export const nonNegativeInt = z.coerce.number().int().nonnegative();
+
+const durationUnits: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/** "90s", "15m", "24h", "7d" or a number of milliseconds → milliseconds. */
+export function parseDurationMs(value: string): number | null {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?$/.exec(value.trim());
+  if (!m) return null;
+  return Math.round(Number(m[1]) * (durationUnits[m[2] ?? 'ms'] ?? 1));
+}
+
+export const durationMs = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  const ms = typeof value === 'number' ? value : parseDurationMs(value);
+  if (ms === null || ms <= 0) {
+    ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration like 90s, 15m, 24h or 7d` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+/** "a,b,c" (or a YAML list) → ["a","b","c"]. */
+export const commaList = z.union([z.array(z.string()), z.string()]).transform((v) =>
+  (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter((s) => s.length > 0),
+);

