@@ -1,0 +1,74 @@
+import type { NodeStatus } from '../../domain/trust.js';
+import type { Queryable } from '../pool.js';
+
+/** A node as the admin API, dashboard and routing table see it. */
+export interface NodeRecord {
+  id: string;
+  name: string;
+  publicKey: string;
+  publicUrl: string;
+  location: { lat: number; lon: number; country: string | null } | null;
+  status: NodeStatus;
+  draining: boolean;
+  integrity: number;
+  availability: number;
+  subnet: string | null;
+  sites: string[];
+  lastHeartbeat: unknown;
+  lastSeenAt: Date | null;
+  createdAt: Date;
+}
+
+interface NodeRow {
+  id: string;
+  name: string;
+  public_key: string;
+  public_url: string;
+  declared_lat: number | null;
+  declared_lon: number | null;
+  country: string | null;
+  status: NodeStatus;
+  draining: boolean;
+  integrity: number;
+  availability: number;
+  subnet: string | null;
+  sites: string[] | null;
+  last_heartbeat: unknown;
+  last_seen_at: Date | null;
+  created_at: Date;
+}
+
+export const nodeSelect = `
+  SELECT n.id, n.name, n.public_key, n.public_url, n.declared_lat, n.declared_lon, n.country, n.status, n.draining,
+         n.integrity, n.availability, n.subnet, n.last_heartbeat, n.last_seen_at, n.created_at,
+         COALESCE((SELECT array_agg(s.host ORDER BY s.host) FROM node_sites ns JOIN sites s ON s.id = ns.site_id WHERE ns.node_id = n.id), '{}') AS sites
+    FROM nodes n`;
+
+export function toNodeRecord(r: NodeRow): NodeRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    publicKey: r.public_key,
+    publicUrl: r.public_url,
+    location: r.declared_lat === null || r.declared_lon === null ? null : { lat: r.declared_lat, lon: r.declared_lon, country: r.country },
+    status: r.status,
+    draining: r.draining,
+    integrity: r.integrity,
+    availability: r.availability,
+    subnet: r.subnet,
+    sites: r.sites ?? [],
+    lastHeartbeat: r.last_heartbeat,
+    lastSeenAt: r.last_seen_at,
+    createdAt: r.created_at,
+  };
+}
+
+export async function listNodes(db: Queryable): Promise<NodeRecord[]> {
+  const { rows } = await db.query<NodeRow>(`${nodeSelect} ORDER BY n.created_at`);
+  return rows.map(toNodeRecord);
+}
+
+export async function findNode(db: Queryable, id: string): Promise<NodeRecord | null> {
+  const { rows } = await db.query<NodeRow>(`${nodeSelect} WHERE n.id = $1`, [id]);
+  return rows[0] ? toNodeRecord(rows[0]) : null;
+}
