@@ -1,0 +1,23 @@
+import type { FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
+import type { Pool } from '../../common/db/pool.js';
+import type { Logger } from '../../common/log.js';
+
+/** What every part of the control plane (node API, admin API, dashboard) is handed. */
+export interface ControlDeps {
+  pool: Pool;
+  log: Logger;
+  /** Prometheus registry shared with the public proxy; /metrics serves it. */
+  metrics: Registry;
+  /** Bearer token for the admin API and the dashboard's first login. */
+  adminToken: string;
+  /** HMAC secret for audit pins, shared with auditors. */
+  auditSecret: string;
+  /** VERITY_ALLOW_PRIVATE_NODE_URLS: nodes may register loopback/private URLs. */
+  allowPrivateNodeUrls: boolean;
+  /** Injected clock (ms since epoch) so tests are exact. */
+  now: () => number;
+}
+
+/** A part of the control plane: registers its routes on the control-plane fastify instance. */
+export type ControlPlugin = (app: FastifyInstance, deps: ControlDeps) => Promise<void> | void;
