@@ -32,7 +32,7 @@ function client(identity: NodeIdentity) {
 async function post(path: string, body: Buffer | string, signature?: string): Promise<{ status: number; json: { error?: { code: string; message: string } } & Partial<NodeStanding> }> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (signature) headers[SIGNATURE_HEADER] = signature;
-  const res = await fetch(cp.url + path, { method: 'POST', headers, body });
+  const res = await fetch(cp.url + path, { method: 'POST', headers, body: typeof body === 'string' ? body : new Uint8Array(body) });
   return { status: res.status, json: (await res.json()) as { error?: { code: string; message: string } } };
 }
 
