@@ -112,6 +112,7 @@ async function connect(r: Running, signal: AbortSignal): Promise<NodeStanding> {
     r.checklist.pass('balancer reachable', `${r.config.balancer} (${r.now() - t0} ms)`);
     return standing;
   } catch (err) {
+    if (signal.aborted) throw err;
     if (isVerityError(err, 'NODE_ERR_BALANCER_UNREACHABLE')) r.checklist.fail('balancer reachable', err.message);
     else r.checklist.fail('registered', describeError(err));
     throw err;
