@@ -27,7 +27,8 @@ function post(path: string, body: unknown, headers: Record<string, string> = aut
 
 describe('admin API authentication', () => {
   it.each(['/api/v1/sites', '/api/v1/nodes', '/api/v1/audits', '/api/v1/nodes/x/trust-events', '/api/v1/audits/x', '/api/v1/evidence/x'])('%s → 401 JSON without the token', async (path) => {
-    for (const headers of [{}, { authorization: 'Bearer wrong-token' }, { authorization: `Basic ${ADMIN_TOKEN}` }, { cookie: 'verity_session=forgedforgedforgedforged' }]) {
+    const variants: Record<string, string>[] = [{}, { authorization: 'Bearer wrong-token' }, { authorization: `Basic ${ADMIN_TOKEN}` }, { cookie: 'verity_session=forgedforgedforgedforged' }];
+    for (const headers of variants) {
       const res = await fetch(`${cp.url}${path}`, { headers });
       expect(res.status).toBe(401);
       expect(res.headers.get('content-type')).toContain('application/json');
