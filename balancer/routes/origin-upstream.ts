@@ -74,8 +74,8 @@ export async function serveFromOrigin(ex: Exchange, opts: OriginOptions): Promis
     up.body.destroy();
     return;
   }
-  if (up.status >= 200 && up.status < 300 && String(up.headers['content-type'] ?? '').startsWith('text/html')) {
-    rt.policies.learn(site.id, extractPolicy(up.headers), rt.now());
+  if (up.status >= 200 && up.status < 400) {
+    rt.policies.learn(site.id, extractPolicy(up.headers), rt.now(), String(up.headers['content-type'] ?? '').startsWith('text/html'));
   }
   ex.writeHead(up.status, originResponseHeaders(up.headers), 'origin');
   rt.metrics.requests.inc({ outcome: opts.outcome });

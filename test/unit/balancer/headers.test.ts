@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { headersToNode, headersToOrigin } from '../../../balancer/proxy/request-headers.js';
-import { extractPolicy, isSameSiteLocation, nodeResponseHeaders } from '../../../balancer/proxy/response-headers.js';
+import { extractPolicy, isSameSiteLocation, mergePolicy, nodeResponseHeaders } from '../../../balancer/proxy/response-headers.js';
 
 describe('request headers', () => {
   const incoming = {
@@ -37,11 +37,24 @@ describe('node response headers', () => {
       'x-powered-by': 'evil', location: 'https://evil.example/', 'clear-site-data': '"*"',
     }, 'site.test', policy);
     expect(v.headers).toEqual({ 'content-type': 'text/html', 'content-security-policy': "default-src 'self'", 'strict-transport-security': 'max-age=31536000' });
-    expect(v.violations).toEqual(['set-cookie', 'strict-transport-security: max-age=0', 'access-control-allow-origin: *', 'location: cross-site https://evil.example/', 'clear-site-data: "*"']);
+    expect(v.violations).toEqual(['set-cookie: a', 'strict-transport-security: max-age=0', 'access-control-allow-origin: *', 'location: cross-site https://evil.example/', 'clear-site-data: "*"']);
   });
-  it('relaying the origin’s own security headers is no violation', () => {
-    expect(nodeResponseHeaders({ 'content-security-policy': "default-src 'self'" }, 'site.test', policy).violations).toEqual([]);
+  it('relaying the origin’s own security headers or cookies is no violation', () => {
+    const learned = mergePolicy(policy, extractPolicy({ 'content-security-policy': "default-src 'none'", 'set-cookie': ['session=1; HttpOnly'] }), false);
+    const v = nodeResponseHeaders({ 'content-security-policy': "default-src 'none'", 'set-cookie': ['session=2'] }, 'site.test', learned);
+    expect(v.violations).toEqual([]);
+    expect(v.headers['content-security-policy']).toBe("default-src 'none'");
+    expect(v.headers['set-cookie']).toBeUndefined();
+    expect(v.headers['strict-transport-security']).toBe('max-age=31536000');
   });
+  it('a CSP with another nonce is the same policy', () => {
+    const learned = extractPolicy({ 'content-security-policy': "script-src 'nonce-abc' 'self'" });
+    const v = nodeResponseHeaders({ 'content-security-policy': "script-src 'nonce-xyz' 'self'" }, 'site.test', learned);
+    expect(v.violations).toEqual([]);
+    expect(v.headers['content-security-policy']).toBe("script-src 'nonce-xyz' 'self'");
+    expect(nodeResponseHeaders({ 'content-security-policy': "script-src * 'unsafe-inline'" }, 'site.test', learned).violations).toHaveLength(1);
+  });
+
   it('same-site redirects', () => {
     expect(isSameSiteLocation('/next', 'site.test')).toBe(true);
     expect(isSameSiteLocation('https://site.test/x', 'site.test')).toBe(true);
