@@ -74,4 +74,9 @@ export class Exchange {
   finish(): void {
     clearTimeout(this.deadline);
   }
+
+  /** The origin answered: its body may stream as long as it takes (the deadline is for nodes). */
+  trustUpstream(): void {
+    clearTimeout(this.deadline);
+  }
 }

@@ -77,6 +77,7 @@ export async function serveFromOrigin(ex: Exchange, opts: OriginOptions): Promis
   if (up.status >= 200 && up.status < 400) {
     rt.policies.learn(site.id, extractPolicy(up.headers), rt.now(), String(up.headers['content-type'] ?? '').startsWith('text/html'));
   }
+  ex.trustUpstream();
   ex.writeHead(up.status, originResponseHeaders(up.headers), 'origin');
   rt.metrics.requests.inc({ outcome: opts.outcome });
   pipeOriginBody(ex, up.body, up.status, up.headers.etag ?? null, opts);
