@@ -111,7 +111,11 @@ describe('failures', () => {
     await waitFor(() => rt.unhealthy.has(ids[0] ?? ''), 15_000);
     nodes[0]?.setMode('honest');
     await waitFor(() => !rt.unhealthy.has(ids[0] ?? ''), 15_000);
-    const { rows } = await db.pool.query<{ kind: string }>('SELECT kind FROM trust_events WHERE node_id = $1 ORDER BY id', [ids[0]]);
-    expect(rows.map((r) => r.kind)).toEqual(['health_fail', 'health_ok']);
+    // Trust events are written off the probe's path: wait for both.
+    const kinds = await waitFor(async () => {
+      const { rows } = await db.pool.query<{ kind: string }>('SELECT kind FROM trust_events WHERE node_id = $1 ORDER BY id', [ids[0]]);
+      return rows.length >= 2 && rows.map((r) => r.kind);
+    });
+    expect(kinds).toEqual(['health_fail', 'health_ok']);
   });
 });
