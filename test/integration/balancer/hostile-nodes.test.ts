@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { signAuditPin } from '../../../common/protocol/audit-pin.js';
 import { insertTestNode, insertTestSite, startBalancer, visit, waitFor, type StartedBalancer } from '../../support/balancer-harness.js';
 import { defaultAssets, originSecurityHeaders, startOrigin, type TestOrigin } from '../../support/balancer-origin.js';
 import { useTestDatabase } from '../../support/db.js';
@@ -90,6 +91,16 @@ describe('hostile nodes', () => {
     expect(rows[0]?.audit_id).toBeNull();
     expect(rows[0]?.meta.nodeSha256).not.toBe(rows[0]?.meta.originSha256);
     expect(rows[0]?.meta.diff.actual).toContain('evil.example');
+  });
+
+  it('11: audit pins get the same integrity check: a pinned tamperer’s static bytes are replaced and struck', async () => {
+    const { bal, ids } = await setup(['tamper']);
+    const expected = defaultAssets().get('/style.css')?.body;
+    await visit(bal.publicUrl, '/style.css', { host: HOST });
+    const pin = signAuditPin(bal.auditSecret, { nodeId: ids[0] ?? '', host: HOST, path: '/style.css', clientIp: '81.2.69.142' });
+    const r = await visit(bal.publicUrl, '/style.css', { host: HOST, headers: { 'x-verity-audit-pin': pin } });
+    expect(r.text).toBe(expected);
+    await waitFor(() => strikes(ids[0] ?? '', 'integrity_mismatch').then((x) => x.length > 0));
   });
 
   it('11: an honest node’s static bytes are verified and served by the node', async () => {
