@@ -53,7 +53,7 @@ async function nodeRow(id: string) {
 
 describe('verity node', () => {
   it('makes a key once, keeps its identity across restarts, serves, and drains on SIGTERM', async () => {
-    const { token } = await makeSiteWithToken(db.pool, { host: 'site-a.test', origin: origin.url });
+    const { token } = await makeSiteWithToken(db.pool, { host: 'site-a.test', origin: origin.url, uses: 3 });
     const dir = dataDir();
     const first = start(dir, token);
     const ready = await first.ready();
@@ -79,6 +79,9 @@ describe('verity node', () => {
     expect((await nodeRow(ready.nodeId))?.draining).toBe(false);
     const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM nodes');
     expect(rows[0]).toEqual({ n: 1 });
+    // The restart did not spend another use of the token.
+    const uses = await db.pool.query('SELECT uses_count FROM join_tokens');
+    expect(uses.rows).toEqual([{ uses_count: 1 }]);
     expect(await second.stop()).toBe(0);
   });
 
