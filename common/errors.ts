@@ -31,6 +31,11 @@ export const errorCodes = {
   AUD_ERR_RENDER_TIMEOUT: 'the page did not render in time',
   AUD_ERR_BROWSER_CRASHED: 'the browser crashed',
   AUD_ERR_NO_BROWSER: 'no browser was found',
+  AUD_ERR_FETCH_FAILED: 'the audit fetch could not connect or was cut off',
+  AUD_ERR_FETCH_TIMEOUT: 'the audit fetch did not finish in time',
+  AUD_ERR_BODY_TOO_LARGE: 'the response body exceeded the audit size cap',
+  AUD_ERR_BAD_ENCODING: 'the response body could not be decoded',
+  AUD_ERR_NO_SECRET: 'no audit secret is configured or stored',
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;
