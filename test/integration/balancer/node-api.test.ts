@@ -6,7 +6,7 @@ import { listTrustEvents, recordTrustEvent } from '../../../common/db/queries/tr
 import { SIGNATURE_HEADER, paths, signRequest, type NodeStanding } from '../../../common/protocol/node-api.js';
 import { createBalancerClient } from '../../../node/balancer-client.js';
 import type { NodeIdentity } from '../../../node/identity.js';
-import { sweepOfflineNodes } from '../../../balancer/control/offline-sweeper.js';
+import { startOfflineSweeper, sweepOfflineNodes } from '../../../balancer/control/offline-sweeper.js';
 import { useTestDatabase } from '../../support/db.js';
 import { startNodeControlPlane, type TestControlPlane } from '../../support/node-control-plane.js';
 import { makeIdentity, makeSiteWithToken } from '../../support/node-fixtures.js';
@@ -228,6 +228,30 @@ describe('heartbeat', () => {
     expect(s.status).toBe('probation');
     expect(s.penalties[0]).toMatchObject({ kind: 'heartbeat_missed', statusAfter: 'offline' });
     expect((await listTrustEvents(db.pool, id.nodeId)).map((e) => e.kind)).toEqual(['registered', 'heartbeat_missed', 'heartbeat_resumed']);
+  });
+});
+
+describe('offline sweeper', () => {
+  it('runs on its interval until stopped, and leaves draining nodes alone', async () => {
+    const { token } = await makeSiteWithToken(db.pool, { uses: 2 });
+    const quiet = makeIdentity();
+    const leaving = makeIdentity();
+    await client(quiet).register({ token, name: 'q', publicUrl: 'http://127.0.0.1:1', location: null });
+    await client(leaving).register({ token, name: 'l', publicUrl: 'http://127.0.0.1:2', location: null });
+    await client(leaving).drain(1);
+    clock += 120_000;
+    const stop = startOfflineSweeper(cp.deps, { intervalMs: 50, staleAfterMs: 30_000 });
+    try {
+      const deadline = Date.now() + 10_000;
+      while ((await nodeRow(quiet.nodeId))?.status !== 'offline' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      stop();
+    }
+    expect((await nodeRow(quiet.nodeId))?.status).toBe('offline');
+    expect((await nodeRow(leaving.nodeId))?.status).toBe('probation');
+    const events = await listTrustEvents(db.pool, quiet.nodeId);
+    expect(events.filter((e) => e.kind === 'heartbeat_missed')).toHaveLength(1);
+    expect(events.at(-1)?.reason).toMatch(/no heartbeat for 120 s/);
   });
 });
 
