@@ -38,6 +38,8 @@ export interface CacheCounters {
   revalidated: number;
   bypass: number;
   originRequests: number;
+  /** Responses that could not be written to disk (full or failing disk). */
+  storeErrors: number;
 }
 
 export interface HttpCacheOptions {
@@ -63,7 +65,7 @@ interface Filled {
 }
 
 export function createHttpCache(opts: HttpCacheOptions): HttpCache {
-  const counters: CacheCounters = { hits: 0, misses: 0, revalidated: 0, bypass: 0, originRequests: 0 };
+  const counters: CacheCounters = { hits: 0, misses: 0, revalidated: 0, bypass: 0, originRequests: 0, storeErrors: 0 };
   const flights = createSingleFlight<Filled>();
 
   const forwardHeaders = (req: CacheRequest, keepConditionals: boolean): HeaderPairs =>
@@ -92,7 +94,8 @@ export function createHttpCache(opts: HttpCacheOptions): HttpCache {
     const res = await origin(req, 'GET', [...forwardHeaders(req, false), ...validators]);
     if (res.status !== 304) return store(req, res);
     const headers = mergeNotModified(entry.headers, res.headers);
-    const refreshed = await opts.store.refresh(entry, headers, { requestTimeMs: res.requestTimeMs, responseTimeMs: res.responseTimeMs });
+    const timing = { requestTimeMs: res.requestTimeMs, responseTimeMs: res.responseTimeMs };
+    const refreshed = await opts.store.refresh(entry, headers, timing).catch(() => ({ ...entry, headers, ...timing }));
     const body = await opts.store.readBody(refreshed).catch(() => null);
     if (!body) return null;
     counters.revalidated += 1;
@@ -106,7 +109,9 @@ export function createHttpCache(opts: HttpCacheOptions): HttpCache {
     const storable = responseIsStorable(res.status, res.headers);
     if (!storable.ok || vary === '*' || !worthStoring(res.headers)) return { reply, shareable: false, varyValues: {} };
     const values = varyValues(vary, req.headers);
-    await opts.store.put({ key: keyOf(req), varyValues: values, status: res.status, headers: res.headers, requestTimeMs: res.requestTimeMs, responseTimeMs: res.responseTimeMs }, res.body);
+    // A full or failing disk costs the cache, never the visitor's response.
+    await opts.store.put({ key: keyOf(req), varyValues: values, status: res.status, headers: res.headers, requestTimeMs: res.requestTimeMs, responseTimeMs: res.responseTimeMs }, res.body)
+      .catch(() => (counters.storeErrors += 1));
     return { reply, shareable: true, varyValues: values };
   };
 
