@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { applyNodeAction } from '../../../common/db/queries/admin-actions.js';
-import { createJoinToken } from '../../../common/db/queries/tokens.js';
+import { createJoinToken, revokeJoinToken } from '../../../common/db/queries/tokens.js';
 import { listTrustEvents, recordTrustEvent } from '../../../common/db/queries/trust.js';
 import { SIGNATURE_HEADER, paths, signRequest, type NodeStanding } from '../../../common/protocol/node-api.js';
 import { createBalancerClient } from '../../../node/balancer-client.js';
@@ -74,7 +74,7 @@ describe('registration', () => {
     await expect(client(makeIdentity()).register({ token: undefined, name: 'x', publicUrl: 'http://127.0.0.1:1', location: null })).rejects.toMatchObject({ code: 'NODE_ERR_TOKEN_REJECTED' });
   });
 
-  it('refuses a used, unknown or expired token with 401', async () => {
+  it('refuses a used, unknown, expired or revoked token with 401', async () => {
     const { site, token } = await makeSiteWithToken(db.pool);
     expect((await registerRaw(makeIdentity(), { token })).status).toBe(200);
     const used = await registerRaw(makeIdentity(), { token });
@@ -82,6 +82,9 @@ describe('registration', () => {
     expect((await registerRaw(makeIdentity(), { token: 'vjt_nope' })).status).toBe(401);
     const expired = await createJoinToken(db.pool, { siteId: site.id, uses: 5, ttlMs: 1000, now: new Date(clock - 10_000) });
     expect((await registerRaw(makeIdentity(), { token: expired.token })).status).toBe(401);
+    const revoked = await createJoinToken(db.pool, { siteId: site.id, uses: 5, ttlMs: 3_600_000 });
+    await revokeJoinToken(db.pool, revoked.record.id);
+    expect((await registerRaw(makeIdentity(), { token: revoked.token })).status).toBe(401);
   });
 
   it('lets exactly one of several concurrent registrations spend a one-use token', async () => {

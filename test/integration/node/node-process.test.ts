@@ -95,7 +95,8 @@ describe('verity node', () => {
     const p = start(dataDir(), token);
     const ready = await p.ready();
     const inFlight = rawRequest(ready.url + '/slow', { host: 'site-slow.test' });
-    await new Promise((r) => setTimeout(r, 300));
+    // Stop only once the request is really in flight (the origin has it).
+    while (origin.count('/slow') === 0) await new Promise((r) => setTimeout(r, 20));
     const exit = p.stop('SIGTERM');
     const res = await inFlight;
     expect(res.status).toBe(200);
