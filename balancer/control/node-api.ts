@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Counter, type Registry } from 'prom-client';
 import { acceptHeartbeat, findNodeAuth, markDraining, registerNode, type NodeAuth } from '../../common/db/queries/node-registry.js';
 import { recordTrustEvent } from '../../common/db/queries/trust.js';
 import {
@@ -84,13 +85,29 @@ async function authenticateEnvelope(deps: ControlDeps, kind: SignedKind, request
   return { env, node };
 }
 
+const METRIC = 'verity_node_api_requests_total';
+
+/** One counter per registry, even if the plugin is mounted on several apps sharing it. */
+function requestCounter(registry: Registry): Counter<'endpoint' | 'outcome'> {
+  const existing = registry.getSingleMetric(METRIC);
+  if (existing) return existing as Counter<'endpoint' | 'outcome'>;
+  return new Counter({ name: METRIC, help: 'node API requests by endpoint and outcome (ok or error code)', labelNames: ['endpoint', 'outcome'], registers: [registry] });
+}
+
 function routes(scope: FastifyInstance, deps: ControlDeps, opts: Required<Pick<NodeApiOptions, 'heartbeatIntervalMs'>> & NodeApiOptions, nonces: NonceIssuer): void {
   const standing = (nodeId: string) => loadNodeStanding(deps.pool, nodeId, deps.now(), opts.heartbeatIntervalMs);
+  const counter = requestCounter(deps.metrics);
   const guard = (fn: (request: FastifyRequest) => Promise<unknown>) => async (request: FastifyRequest, reply: FastifyReply) => {
+    // The route pattern, not the URL: a query string must not mint new label values.
+    const route = request.routeOptions.url ?? '';
+    const endpoint = route.slice(route.lastIndexOf('/') + 1);
     try {
-      return await fn(request);
+      const result = await fn(request);
+      counter.inc({ endpoint, outcome: 'ok' });
+      return result;
     } catch (err) {
       if (err instanceof ApiError) {
+        counter.inc({ endpoint, outcome: err.code });
         deps.log.info({ node: { path: request.url, ip: request.ip, code: err.code } }, 'node API request refused');
         return send(reply, err);
       }

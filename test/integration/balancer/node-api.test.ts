@@ -192,6 +192,8 @@ describe('heartbeat', () => {
       expect(r, code).toMatchObject({ status: 401, json: { error: { code } } });
     }
     expect(await nodeRow(id.nodeId)).toEqual(before);
+    const metrics = await cp.deps.metrics.metrics();
+    expect(metrics).toMatch(/verity_node_api_requests_total\{endpoint="heartbeat",outcome="NODE_ERR_REPLAY"\} [2-9]/);
     expect((await post(paths.heartbeat, bytes, 'A'.repeat(86))).status).toBe(401);
     expect((await post(paths.heartbeat, bytes)).status).toBe(401);
     expect((await post(paths.heartbeat, 'not json', signature)).status).toBe(400);
