@@ -8,7 +8,7 @@ import { useTestDatabase } from '../../support/db.js';
 import { startNodeControlPlane, type TestControlPlane } from '../../support/node-control-plane.js';
 import { makeSiteWithToken } from '../../support/node-fixtures.js';
 import { spawnNode, type NodeProcess } from '../../support/node-process.js';
-import { startOriginServer } from '../../support/origin-server.js';
+import { fixed, startOriginServer } from '../../support/origin-server.js';
 
 // What a volunteer sees when things go wrong: one clear line each, non-zero exit, except an
 // unreachable balancer, which is retried until it answers.
@@ -68,6 +68,16 @@ describe('verity node refusals', () => {
     const p = start(notBalancer.url, 'vjt_x');
     expect(await p.exited).toBe(1);
     expect(p.stderr()).toMatch(/^error NODE_ERR_BAD_ANSWER: .*is not JSON/);
+  });
+
+  it('treats a 5xx from the balancer like an outage: retries, does not exit', async () => {
+    const down = await startOriginServer({ '/api/v1/node/challenge': fixed('<html>502 Bad Gateway</html>', { 'content-type': 'text/html' }, 502) });
+    closers.push(() => down.close());
+    const p = start(down.url, 'vjt_x');
+    await p.waitFor(/\[FAIL\] balancer reachable .*unavailable \(HTTP 502 to challenge\); retrying in 1 s/);
+    await p.waitFor(/retrying in 2 s/);
+    expect(p.child.exitCode).toBeNull();
+    expect(await p.stop()).toBe(0);
   });
 
   it('retries an unreachable balancer with backoff and enrolls once it answers', async () => {
