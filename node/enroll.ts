@@ -37,9 +37,13 @@ async function registerOnce(o: EnrollOptions): Promise<{ standing: NodeStanding;
   } catch (err) {
     if (!isVerityError(err, 'NODE_ERR_TOKEN_REJECTED')) throw err;
     if (!token) throw new VerityError('NODE_ERR_TOKEN_REJECTED', `this node is not enrolled at ${o.balancer} yet: start it with --token (a join token from the site's admins)`);
-    if (!enrollment) throw err;
+    // The balancer may know this key already (e.g. enrollment.json was lost): try without the token.
+    const known = await o.client.register({ ...o.params, token: undefined }).catch((e: unknown) => {
+      if (isVerityError(e, 'NODE_ERR_TOKEN_REJECTED')) throw err;
+      throw e;
+    });
     o.checklist.info('note: the join token was refused (used up or expired?); continuing with the sites this node already serves');
-    return { standing: await o.client.register({ ...o.params, token: undefined }), spent: undefined };
+    return { standing: known, spent: undefined };
   }
 }
 
