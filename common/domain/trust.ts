@@ -63,6 +63,13 @@ export interface TrustPolicy {
   promoteCleanAudits: number;
   /** active/probation → quarantined below this integrity. */
   quarantineIntegrity: number;
+  /**
+   * …or once this much failure weight has piled up (decaying), whatever the passes: a long clean
+   * record must not buy a node the right to tamper. One critical tamper, or two high ones, do it.
+   */
+  quarantineFailureMass: number;
+  /** Passes stop counting above this success weight, so the score stays responsive. */
+  maxSuccessMass: number;
 }
 
 export const defaultTrustPolicy: TrustPolicy = {
@@ -76,8 +83,10 @@ export const defaultTrustPolicy: TrustPolicy = {
   healthOkWeight: 0.05,
   healthFailWeight: 0.5,
   promoteIntegrity: 0.75,
-  promoteCleanAudits: 3,
+  promoteCleanAudits: 5,
   quarantineIntegrity: 0.35,
+  quarantineFailureMass: 25,
+  maxSuccessMass: 60,
 };
 
 export function score(b: Beta): number {
@@ -103,9 +112,8 @@ export function decay(state: TrustState, now: Date, policy: TrustPolicy = defaul
   };
 }
 
-const add = (b: Beta, successes: number, failures: number): Beta => ({ alpha: b.alpha + successes, beta: b.beta + failures });
-
 function moveScores(state: TrustState, event: TrustEvent, policy: TrustPolicy): TrustState {
+  const add = (b: Beta, successes: number, failures: number): Beta => ({ alpha: Math.max(b.alpha, Math.min(policy.maxSuccessMass, b.alpha + successes)), beta: b.beta + failures });
   const s = { ...state };
   switch (event.kind) {
     case 'audit_pass':
@@ -139,7 +147,7 @@ function nextStatus(state: TrustState, event: TrustEvent, policy: TrustPolicy): 
   // Leaving quarantine is an admin's decision: a tamperer must not earn its way back silently.
   if (state.status === 'quarantined') return 'quarantined';
   const integrity = score(state.integrity);
-  if (integrity < policy.quarantineIntegrity) return 'quarantined';
+  if (integrity < policy.quarantineIntegrity || state.integrity.beta >= policy.quarantineFailureMass) return 'quarantined';
   if (event.kind === 'heartbeat_missed') return 'offline';
   if (state.status === 'offline' && event.kind === 'heartbeat_resumed') {
     return state.cleanAuditStreak >= policy.promoteCleanAudits && integrity >= policy.promoteIntegrity ? 'active' : 'probation';
