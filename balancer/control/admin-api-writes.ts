@@ -1,0 +1,61 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { listAdminActions } from '../../common/db/queries/admin-actions.js';
+import { listJoinTokens } from '../../common/db/queries/tokens.js';
+import { listSites } from '../../common/db/queries/sites.js';
+import { createTokenFor, MAX_TOKEN_TTL_MS, MAX_TOKEN_USES, rescanAudit, revokeToken } from './admin-ops.js';
+import { domainErrorStatus, isUuid, parseOr400, sendError, writer } from './api-helpers.js';
+import type { ControlDeps } from './types.js';
+
+// Admin endpoints beyond CONTRACT.md's list: join tokens, rescans and the admin log.
+
+const tokenBody = z.object({
+  site: z.string().min(1).max(253),
+  uses: z.coerce.number().int().min(1).max(MAX_TOKEN_USES).default(1),
+  ttlSeconds: z.coerce.number().int().min(60).max(MAX_TOKEN_TTL_MS / 1000).default(7 * 24 * 3600),
+  _csrf: z.string().optional(),
+});
+
+export function adminApiWriteRoutes(api: FastifyInstance, deps: ControlDeps): void {
+  api.get<{ Querystring: { site?: string } }>('/api/v1/tokens', async () => {
+    const hosts = new Map((await listSites(deps.pool)).map((s) => [s.id, s.host]));
+    return (await listJoinTokens(deps.pool)).map((t) => ({
+      id: t.id, site: hosts.get(t.siteId) ?? t.siteId, usesAllowed: t.usesAllowed, usesCount: t.usesCount,
+      expiresAt: t.expiresAt.toISOString(), revokedAt: t.revokedAt ? t.revokedAt.toISOString() : null, createdAt: t.createdAt.toISOString(),
+    }));
+  });
+
+  api.post('/api/v1/tokens', async (req, reply) => {
+    const auth = writer(req, reply, req.body);
+    if (!auth) return reply;
+    const body = parseOr400(tokenBody, req.body, reply);
+    if (!body) return reply;
+    try {
+      const created = await createTokenFor(deps, auth.actor, body.site, body.uses, body.ttlSeconds * 1000);
+      return reply.code(201).send({ id: created.record.id, token: created.token, site: created.siteHost, usesAllowed: created.record.usesAllowed, expiresAt: created.record.expiresAt.toISOString() });
+    } catch (err) {
+      const known = domainErrorStatus(err);
+      if (known) return sendError(reply, known.status, known.error, known.message);
+      throw err;
+    }
+  });
+
+  api.post<{ Params: { id: string } }>('/api/v1/tokens/:id/revoke', async (req, reply) => {
+    const auth = writer(req, reply, req.body);
+    if (!auth) return reply;
+    const revoked = isUuid(req.params.id) && (await revokeToken(deps, auth.actor, req.params.id));
+    return revoked ? { id: req.params.id, revoked: true } : sendError(reply, 404, 'not_found', 'no active token has this id');
+  });
+
+  api.post<{ Params: { id: string } }>('/api/v1/audits/:id/rescan', async (req, reply) => {
+    const auth = writer(req, reply, req.body);
+    if (!auth) return reply;
+    const id = isUuid(req.params.id) ? await rescanAudit(deps, auth.actor, req.params.id) : null;
+    return id ? reply.code(201).send({ id, reason: 'rescan' }) : sendError(reply, 404, 'not_found', 'no audit has this id');
+  });
+
+  api.get<{ Querystring: { limit?: string } }>('/api/v1/admin-log', async (req) => {
+    const limit = Math.min(1000, Math.max(1, Number(req.query.limit) || 200));
+    return (await listAdminActions(deps.pool, limit)).map((a) => ({ ...a, at: a.at.toISOString() }));
+  });
+}

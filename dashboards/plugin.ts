@@ -1,0 +1,57 @@
+import formbody from '@fastify/formbody';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { authOf, csrfValid, requireAdmin } from '../balancer/control/auth.js';
+import type { ControlDeps, ControlPlugin } from '../balancer/control/types.js';
+import { assetRoutes } from './routes/assets.js';
+import { auditRoutes } from './routes/audits.js';
+import { denyPage, loginRoutes, logoutRoute } from './routes/login.js';
+import { mapRoutes } from './routes/map.js';
+import { nodeRoutes } from './routes/node.js';
+import { nodesRoutes } from './routes/nodes.js';
+import { overviewRoutes } from './routes/overview.js';
+import { siteRoutes } from './routes/sites.js';
+
+// The admin dashboard, served by the control plane. Evidence on these pages is attacker-chosen
+// content, so the CSP allows nothing but our own files: no inline script, no inline style.
+export const DASHBOARD_CSP = [
+  "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self'", "connect-src 'self'", "font-src 'self'",
+  "form-action 'self'", "frame-ancestors 'none'", "base-uri 'none'",
+].join('; ');
+
+async function securityHeaders(_req: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
+  reply.header('content-security-policy', DASHBOARD_CSP);
+  reply.header('x-content-type-options', 'nosniff');
+  reply.header('x-frame-options', 'DENY');
+  reply.header('referrer-policy', 'no-referrer');
+  reply.header('cross-origin-opener-policy', 'same-origin');
+  reply.header('permissions-policy', 'camera=(), microphone=(), geolocation=()');
+  return payload;
+}
+
+function authedRoutes(deps: ControlDeps) {
+  return async (authed: FastifyInstance): Promise<void> => {
+    authed.addHook('onRequest', requireAdmin(deps, denyPage));
+    overviewRoutes(authed, deps);
+    nodesRoutes(authed, deps);
+    nodeRoutes(authed, deps);
+    auditRoutes(authed, deps);
+    mapRoutes(authed, deps);
+    siteRoutes(authed, deps);
+    logoutRoute(authed, deps, (req) => {
+      const auth = authOf(req);
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      return auth !== null && csrfValid(req, auth, body._csrf);
+    });
+  };
+}
+
+export const dashboardPlugin: ControlPlugin = async (app, deps) => {
+  // An encapsulated scope: the form parser, headers and auth hook stay on the dashboard's routes.
+  await app.register(async (scope) => {
+    if (!scope.hasContentTypeParser('application/x-www-form-urlencoded')) await scope.register(formbody, { bodyLimit: 64 * 1024 });
+    scope.addHook('onSend', securityHeaders);
+    assetRoutes(scope);
+    loginRoutes(scope, deps);
+    await scope.register(authedRoutes(deps));
+  });
+};

@@ -1,0 +1,42 @@
+import type { FastifyInstance } from 'fastify';
+import type { ControlDeps } from '../../balancer/control/types.js';
+import { latestTamperFindings, overviewStats } from '../../common/db/queries/dashboard.js';
+import { trafficSeries } from '../../common/db/queries/node-traffic.js';
+import type { ChartSpec } from '../views/charts.js';
+import { overviewLive, overviewPage, type OverviewData } from '../views/overview.js';
+import { csrfOf, sendHtml } from './respond.js';
+
+const HOUR_MS = 3600_000;
+
+export async function trafficChart(deps: ControlDeps, nodeId: string | null = null): Promise<ChartSpec> {
+  const now = deps.now();
+  const points = await trafficSeries(deps.pool, new Date(now - HOUR_MS), nodeId);
+  return {
+    kind: 'traffic',
+    x: points.map((p) => p.minute.getTime() / 1000),
+    series: [
+      { label: 'requests/s', values: points.map((p) => Math.round((p.requests / 60) * 100) / 100), unit: 'req/s' },
+      { label: 'errors/s', values: points.map((p) => Math.round((p.errors / 60) * 100) / 100), unit: 'req/s' },
+    ],
+  };
+}
+
+async function overviewData(deps: ControlDeps): Promise<OverviewData> {
+  const now = deps.now();
+  const [stats, findings, recent] = await Promise.all([
+    overviewStats(deps.pool, new Date(now - 24 * HOUR_MS)),
+    latestTamperFindings(deps.pool, 10),
+    trafficSeries(deps.pool, new Date(now - 3 * 60_000)),
+  ]);
+  // The last complete minute: the current one is still being counted.
+  const complete = recent.filter((p) => p.minute.getTime() + 60_000 <= now);
+  const last = complete[complete.length - 1];
+  const nodeCount = Object.values(stats.nodesByStatus).reduce((a, b) => a + b, 0);
+  return { stats, findings, requestsPerSecond: last ? last.requests / 60 : null, nodeCount };
+}
+
+export function overviewRoutes(app: FastifyInstance, deps: ControlDeps): void {
+  app.get('/', async (req, reply) => sendHtml(reply, overviewPage(await overviewData(deps), await trafficChart(deps), csrfOf(req))));
+  app.get('/fragments/overview', async (_req, reply) => sendHtml(reply, overviewLive(await overviewData(deps))));
+  app.get('/fragments/traffic.json', async (_req, reply) => reply.header('cache-control', 'no-store').send(await trafficChart(deps)));
+}
