@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Pool } from '../common/db/pool.js';
 import type { Logger } from '../common/log.js';
 import { resolveBrowserExecutable } from './browser/executable.js';
@@ -37,7 +37,7 @@ export interface RunningAuditor {
 
 /** Unpredictable, and never the same sequence in two processes. */
 export function secureRandom(): number {
-  return randomInt(0, 2 ** 48) / 2 ** 48;
+  return randomBytes(6).readUIntBE(0, 6) / 2 ** 48;
 }
 
 export async function startAuditor(s: AuditorSettings, deps: { pool: Pool; log: Logger; random?: () => number; now?: () => Date }): Promise<RunningAuditor> {

@@ -7,22 +7,26 @@ import { auditorProgram } from './config.js';
 
 // The only auditor file that reads the environment (through runProgram) and handles signals.
 
-function waitForSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    const on = (sig: string): void => {
+/** Listens from the very start, so a signal during start-up is not lost (or fatal). */
+function signalWatcher(): { received: Promise<string>; dispose(): void } {
+  let resolve: (sig: string) => void = () => undefined;
+  const received = new Promise<string>((r) => (resolve = r));
+  const onTerm = (): void => resolve('SIGTERM');
+  const onInt = (): void => resolve('SIGINT');
+  process.on('SIGTERM', onTerm);
+  process.on('SIGINT', onInt);
+  return {
+    received,
+    dispose: () => {
       process.off('SIGTERM', onTerm);
       process.off('SIGINT', onInt);
-      resolve(sig);
-    };
-    const onTerm = (): void => on('SIGTERM');
-    const onInt = (): void => on('SIGINT');
-    process.on('SIGTERM', onTerm);
-    process.on('SIGINT', onInt);
-  });
+    },
+  };
 }
 
 export function run(argv: string[], io: ProgramIO): Promise<number> {
   return runProgram(auditorProgram, argv, io, async (config) => {
+    const signals = signalWatcher();
     const log = createLogger({ level: config.logLevel, name: 'auditor' });
     const db = await openDatabase(config, log, { applicationName: 'verity-auditor', poolMax: config.concurrency + 3 });
     try {
@@ -35,12 +39,13 @@ export function run(argv: string[], io: ProgramIO): Promise<number> {
       if (auditor.browserMissing) io.stderr.write(`verity auditor: ${auditor.browserMissing}\n`);
       if (!config.balancerUrl) log.warn('no --balancer-url: nodes are audited at their own addresses, not through the balancer');
       io.stdout.write(`auditor: ${config.concurrency} at once, every node at least every ${config.auditEvery}s${auditor.renderer ? ', rendering in Chromium' : ''}\n`);
-      const signal = await waitForSignal();
+      const signal = await signals.received;
       log.info({ signal }, 'shutting down: finishing audits in flight');
       await auditor.stop();
       return 0;
     } finally {
       await db.close();
+      signals.dispose();
     }
   });
 }
