@@ -22,7 +22,8 @@ async function securityHeaders(_req: FastifyRequest, reply: FastifyReply, payloa
   reply.header('content-security-policy', DASHBOARD_CSP);
   reply.header('x-content-type-options', 'nosniff');
   reply.header('x-frame-options', 'DENY');
-  reply.header('referrer-policy', 'no-referrer');
+  // same-origin, not no-referrer: with no-referrer a form POST carries `Origin: null` and fails the origin check.
+  reply.header('referrer-policy', 'same-origin');
   reply.header('cross-origin-opener-policy', 'same-origin');
   reply.header('permissions-policy', 'camera=(), microphone=(), geolocation=()');
   return payload;

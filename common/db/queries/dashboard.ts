@@ -109,7 +109,7 @@ export async function findAudit(db: Queryable, id: string): Promise<AuditDetail 
   if (!row) return null;
   const findings = await db.query<Finding>('SELECT kind, severity, summary, detail FROM findings WHERE audit_id = $1 ORDER BY id', [id]);
   const evidence = await db.query<EvidenceMetaRow>(
-    'SELECT id, kind, content_type, octet_length(body) AS size, meta, created_at FROM evidence WHERE audit_id = $1 ORDER BY created_at, id',
+    'SELECT id, kind, content_type, octet_length(body) AS size, meta, created_at FROM evidence WHERE audit_id = $1 ORDER BY kind, created_at, id',
     [id],
   );
   return { ...toAudit(row), summary: row.summary, findingsDetail: findings.rows, evidence: evidence.rows.map(toEvidenceMeta) };
