@@ -1,9 +1,66 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { VerityError } from '../common/errors.js';
+import { openDatabase } from '../common/db/open.js';
+import type { Pool } from '../common/db/pool.js';
+import { getOrCreateSetting } from '../common/db/queries/settings.js';
+import { createLogger } from '../common/log.js';
 import { runProgram, type ProgramIO } from '../common/program.js';
+import { buildBalancer } from './app.js';
 import { balancerProgram } from './config.js';
+import { controlPlugins } from './control/plugins.js';
+import { validateCidrs } from './routes/client-address.js';
+
+// The only balancer file that reads the environment (through runProgram), listens and handles
+// signals.
+
+const ADMIN_TOKEN_SETTING = 'admin_token_sha256';
+
+export const sha256Hex = (s: string): string => createHash('sha256').update(s).digest('hex');
+
+/** The admin token: given, or generated once (only its hash is stored; the token is printed once). */
+async function adminToken(pool: Pool, given: string | undefined, io: ProgramIO): Promise<{ token: string; sha256: string }> {
+  if (given) return { token: given, sha256: sha256Hex(given) };
+  const candidate = randomBytes(24).toString('base64url');
+  const stored = await getOrCreateSetting(pool, ADMIN_TOKEN_SETTING, () => sha256Hex(candidate));
+  if (stored.created) {
+    io.stdout.write(`admin token: ${candidate}\n`);
+    return { token: candidate, sha256: stored.value };
+  }
+  return { token: '', sha256: stored.value };
+}
+
+function waitForSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (sig: string): void => {
+      process.off('SIGTERM', onTerm);
+      process.off('SIGINT', onInt);
+      resolve(sig);
+    };
+    const onTerm = (): void => on('SIGTERM');
+    const onInt = (): void => on('SIGINT');
+    process.on('SIGTERM', onTerm);
+    process.on('SIGINT', onInt);
+  });
+}
 
 export function run(argv: string[], io: ProgramIO): Promise<number> {
-  return runProgram(balancerProgram, argv, io, async () => {
-    io.stderr.write('verity balancer: not built yet\n');
-    return 1;
+  return runProgram(balancerProgram, argv, io, async (config) => {
+    const problems = validateCidrs(config.trustedProxies);
+    if (problems.length > 0) throw new VerityError('CFG_ERR_INVALID', `${balancerProgram.usage}: invalid configuration: ${problems.join('; ')}`);
+    const log = createLogger({ level: config.logLevel, name: 'balancer' });
+    const db = await openDatabase(config, log, { applicationName: 'verity-balancer' });
+    try {
+      const admin = await adminToken(db.pool, config.adminToken, io);
+      const auditSecret = config.auditSecret ?? (await getOrCreateSetting(db.pool, 'audit_secret')).value;
+      const balancer = await buildBalancer(config, { pool: db.pool, log, adminToken: admin.token, adminTokenSha256: admin.sha256, auditSecret, plugins: controlPlugins });
+      const urls = await balancer.listen(config.listen, config.controlListen);
+      io.stdout.write(`balancer: ${urls.publicUrl}\ncontrol: ${urls.controlUrl}\n`);
+      const signal = await waitForSignal();
+      log.info({ signal }, 'shutting down: finishing requests in flight');
+      await balancer.close();
+      return 0;
+    } finally {
+      await db.close();
+    }
   });
 }

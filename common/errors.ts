@@ -16,6 +16,14 @@ export const errorCodes = {
   NODE_ERR_REVOKED: 'the balancer has banned or revoked this node',
   NODE_ERR_BALANCER_UNREACHABLE: 'the balancer cannot be reached',
   NODE_ERR_BAD_ANSWER: 'the balancer answered with something that is not the expected JSON',
+  NODE_ERR_BAD_REQUEST: 'the node request is malformed',
+  NODE_ERR_BAD_NONCE: 'the registration nonce is invalid or expired',
+  NODE_ERR_BAD_SIGNATURE: 'the request signature does not verify',
+  NODE_ERR_REPLAY: 'the heartbeat counter is not above the last one accepted',
+  NODE_ERR_CLOCK_SKEW: "the node's clock is more than 60 s off the balancer's",
+  NODE_ERR_URL_REFUSED: "the node's public URL points at a loopback, private or otherwise non-public address",
+  NODE_ERR_IDENTITY: "the node's key file cannot be read or written",
+  NODE_ERR_CACHE_DIR: 'the cache directory is not writable',
   BAL_ERR_NO_ELIGIBLE_NODE: 'no eligible node serves this site',
   BAL_ERR_UPSTREAM_TIMEOUT: 'the upstream did not answer in time',
   BAL_ERR_UPSTREAM_RESET: 'the upstream connection failed',
@@ -23,6 +31,11 @@ export const errorCodes = {
   AUD_ERR_RENDER_TIMEOUT: 'the page did not render in time',
   AUD_ERR_BROWSER_CRASHED: 'the browser crashed',
   AUD_ERR_NO_BROWSER: 'no browser was found',
+  AUD_ERR_FETCH_FAILED: 'the audit fetch could not connect or was cut off',
+  AUD_ERR_FETCH_TIMEOUT: 'the audit fetch did not finish in time',
+  AUD_ERR_BODY_TOO_LARGE: 'the response body exceeded the audit size cap',
+  AUD_ERR_BAD_ENCODING: 'the response body could not be decoded',
+  AUD_ERR_NO_SECRET: 'no audit secret is configured or stored',
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { httpUrl, listenAddress, logOptions, positiveInt } from '../common/config/shared.js';
+import { durationMs, httpUrl, listenAddress, logOptions, positiveInt } from '../common/config/shared.js';
 import { defineProgram, option } from '../common/config/options.js';
 
 const latLon = z.string().transform((value, ctx) => {
@@ -29,6 +29,10 @@ export const nodeProgram = defineProgram({
     name: option({ flag: 'name', env: 'VERITY_NODE_NAME', valueName: 'NAME', description: 'a name admins see', defaultLabel: 'host name', schema: z.string().min(1).max(64).optional() }),
     dataDir: option({ flag: 'data-dir', env: 'VERITY_NODE_DATA_DIR', valueName: 'DIR', description: 'where the key pair (identity) is kept', default: join(homedir(), '.verity-node'), schema: z.string().min(1) }),
     statusListen: option({ flag: 'status-listen', env: 'VERITY_STATUS_LISTEN', valueName: 'ADDR', description: 'local status page for the volunteer', default: '127.0.0.1:8091', schema: listenAddress }),
+    maxConcurrency: option({ flag: 'max-concurrency', env: 'VERITY_MAX_CONCURRENCY', valueName: 'N', description: 'requests served at once; more get 503', default: 64, schema: positiveInt }),
+    originTimeout: option({ flag: 'origin-timeout', env: 'VERITY_ORIGIN_TIMEOUT', valueName: 'DURATION', description: 'overall deadline of one origin request (e.g. 15s)', default: '15s', schema: durationMs }),
+    maxBodyBytes: option({ flag: 'max-body-bytes', env: 'VERITY_MAX_BODY_BYTES', valueName: 'BYTES', description: 'largest origin response body the node relays', default: 32 * 1024 * 1024, schema: positiveInt }),
+    drainTimeout: option({ flag: 'drain-timeout', env: 'VERITY_DRAIN_TIMEOUT', valueName: 'DURATION', description: 'on SIGTERM, how long in-flight requests may take to finish', default: '30s', schema: durationMs }),
     ...logOptions,
   },
 });

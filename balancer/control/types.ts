@@ -11,6 +11,8 @@ export interface ControlDeps {
   metrics: Registry;
   /** Bearer token for the admin API and the dashboard's first login. */
   adminToken: string;
+  /** sha256 (hex) of the admin token as stored in settings 'admin_token_sha256'; set when the balancer generated the token on an earlier start and so no longer knows it (adminToken is then ''). */
+  adminTokenSha256?: string;
   /** HMAC secret for audit pins, shared with auditors. */
   auditSecret: string;
   /** VERITY_ALLOW_PRIVATE_NODE_URLS: nodes may register loopback/private URLs. */

@@ -9,11 +9,12 @@ import { createLogger } from '../../common/log.js';
 import { runProgram, type ProgramIO } from '../../common/program.js';
 
 export const tokenCreateProgram = defineProgram({
-  usage: 'verity token create --site HOST [--uses N] [--ttl DURATION]',
+  usage: 'verity token create --site HOST [--uses N] [--ttl DURATION] [--value TOKEN]',
   summary: 'Create a join token volunteers use to enroll a node for a site. It is shown once; only its hash is stored.',
   options: {
     site: option({ flag: 'site', valueName: 'HOST', description: 'host of the site the node will serve', schema: z.string().min(1).transform((h) => h.toLowerCase()) }),
     uses: option({ flag: 'uses', valueName: 'N', description: 'how many nodes may enroll with it', default: 1, schema: positiveInt }),
+    value: option({ flag: 'value', env: 'VERITY_BOOTSTRAP_TOKEN', valueName: 'TOKEN', description: 'use this value instead of a random one (for automated provisioning, e.g. docker-compose)', schema: z.string().min(24, 'must be at least 24 characters').regex(/^[A-Za-z0-9_-]+$/, 'may hold only letters, digits, _ and -').optional() }),
     ttl: option({ flag: 'ttl', valueName: 'DURATION', description: 'how long it stays valid (90s, 15m, 24h, 7d)', default: '24h', schema: durationMs }),
     ...databaseOptions,
     ...logOptions,
@@ -32,7 +33,7 @@ export async function runToken(argv: string[], io: ProgramIO): Promise<number> {
     try {
       const site = await findSiteByHost(db.pool, config.site);
       if (!site) throw new VerityError('SITE_ERR_UNKNOWN', `no site has host ${config.site} (add it with: verity site add --host ${config.site} --origin URL)`);
-      const { token } = await createJoinToken(db.pool, { siteId: site.id, uses: config.uses, ttlMs: config.ttl });
+      const { token } = await createJoinToken(db.pool, { siteId: site.id, uses: config.uses, ttlMs: config.ttl, value: config.value });
       io.stdout.write(`${token}\n`);
       return 0;
     } finally {

@@ -9,6 +9,8 @@ export const demoProgram = defineProgram({
     nodes: option({ flag: 'nodes', env: 'VERITY_DEMO_NODES', valueName: 'N', description: 'volunteer nodes to start', default: 5, schema: positiveInt.max(50) }),
     rogue: option({ flag: 'rogue', env: 'VERITY_DEMO_ROGUE', valueName: 'N', description: 'how many of them alter pages', default: 1, schema: nonNegativeInt }),
     basePort: option({ flag: 'base-port', env: 'VERITY_DEMO_BASE_PORT', valueName: 'P', description: 'first of a block of consecutive ports', defaultLabel: 'free ports found automatically', schema: z.coerce.number().int().min(1024).max(65000).optional() }),
+    auditEvery: option({ flag: 'audit-every', env: 'VERITY_DEMO_AUDIT_EVERY', valueName: 'SECONDS', description: 'audit cadence of the demo auditor (fast, so the rogue is caught quickly)', default: 20, schema: positiveInt }),
+    visitorRate: option({ flag: 'visitor-rate', env: 'VERITY_DEMO_VISITOR_RATE', valueName: 'N', description: 'simulated visitor requests per second', default: 8, schema: positiveInt.max(200) }),
     pgDir: option({ flag: 'pg-dir', env: 'VERITY_PG_DIR', valueName: 'DIR', description: 'data directory of the embedded PostgreSQL', default: './.verity/demo-pg', schema: z.string().min(1) }),
     ...logOptions,
   },

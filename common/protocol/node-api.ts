@@ -1,12 +1,18 @@
-import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
 
 // The node <-> balancer wire format. docs/node-protocol.md describes the same thing for people
 // writing a node in another language; keep the two in step.
 
 export const NODE_API_PREFIX = '/api/v1/node';
+/** Ed25519 signature (base64url, no padding) over `verity-<kind>\n` + the exact body bytes. */
 export const SIGNATURE_HEADER = 'x-verity-signature';
 export const MAX_CLOCK_SKEW_MS = 60_000;
+export const NONCE_TTL_MS = 120_000;
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = 5_000;
+/** What the node answers on its public listener for the balancer's active health probes. */
+export const NODE_HEALTH_PATH = '/.well-known/verity/health';
+export const CACHE_STATUS_HEADER = 'x-verity-cache';
 
 export const paths = {
   challenge: `${NODE_API_PREFIX}/challenge`,
@@ -14,6 +20,8 @@ export const paths = {
   heartbeat: `${NODE_API_PREFIX}/heartbeat`,
   drain: `${NODE_API_PREFIX}/drain`,
 } as const;
+
+export type SignedKind = 'register' | 'heartbeat' | 'drain';
 
 const base64url = z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be base64url');
 export const nodeIdSchema = z.string().regex(/^[0-9a-f]{32}$/, 'must be 32 lowercase hex characters');
@@ -23,34 +31,53 @@ export type ChallengeResponse = z.infer<typeof challengeResponse>;
 
 export const locationSchema = z.object({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) });
 
+/**
+ * Body of POST /register; signed like every other node request (header x-verity-signature).
+ * `token` is needed when the key is new to the balancer (and to join another site later);
+ * a known node re-registers on every start without it, to update its URL, name and location.
+ */
 export const registerRequest = z.object({
-  token: z.string().min(1).max(200),
   nodeId: nodeIdSchema,
   publicKey: base64url.length(43),
+  nonce: base64url.max(200),
+  token: z.string().min(1).max(200).optional(),
   name: z.string().min(1).max(64),
-  publicUrl: z.url({ protocol: /^https?$/ }),
+  publicUrl: z.url({ protocol: /^https?$/ }).max(2048),
   location: locationSchema.nullable().optional(),
-  nonce: base64url,
-  /** Ed25519 over registerSigningString(...), base64url. */
-  signature: base64url,
+  /** Node's clock, ms since epoch (informational on register). */
+  timestamp: z.number().int().positive(),
 });
 export type RegisterRequest = z.infer<typeof registerRequest>;
 
 export const assignedSite = z.object({ host: z.string(), origin: z.string() });
 export type AssignedSite = z.infer<typeof assignedSite>;
 
-export const penalty = z.object({ at: z.string(), kind: z.string(), reason: z.string() });
+export const penalty = z.object({
+  at: z.string(),
+  kind: z.string(),
+  reason: z.string(),
+  statusAfter: z.string(),
+  integrityAfter: z.number(),
+  availabilityAfter: z.number(),
+});
 export type Penalty = z.infer<typeof penalty>;
+
+export const nodeStatusSchema = z.enum(['probation', 'active', 'quarantined', 'banned', 'offline']);
 
 export const nodeStanding = z.object({
   nodeId: nodeIdSchema,
-  status: z.enum(['probation', 'active', 'quarantined', 'banned', 'offline']),
+  status: nodeStatusSchema,
+  draining: z.boolean(),
   integrity: z.number(),
   availability: z.number(),
   sites: z.array(assignedSite),
-  /** Trust events that lowered this node's standing, newest first. */
+  /** Trust events that lowered this node's scores or status, newest first. */
   penalties: z.array(penalty),
   heartbeatIntervalMs: z.number().int().positive(),
+  /** The last counter the balancer accepted from this node; the next must be higher. */
+  heartbeatCounter: z.number().int().nonnegative(),
+  /** Balancer's clock, ms since epoch, so a node can warn its volunteer about skew. */
+  serverTime: z.number().int().positive(),
 });
 export type NodeStanding = z.infer<typeof nodeStanding>;
 
@@ -61,6 +88,7 @@ export const heartbeatStats = z.object({
   cacheHits: z.number().int().nonnegative(),
   cacheMisses: z.number().int().nonnegative(),
   cacheBytes: z.number().int().nonnegative(),
+  cacheEntries: z.number().int().nonnegative(),
   loadAvg1m: z.number().nonnegative(),
 });
 export type HeartbeatStats = z.infer<typeof heartbeatStats>;
@@ -69,7 +97,7 @@ export type HeartbeatStats = z.infer<typeof heartbeatStats>;
 export const signedEnvelope = z.object({
   nodeId: nodeIdSchema,
   /** Strictly increasing per node; the balancer refuses anything not above the last one. */
-  counter: z.number().int().positive(),
+  counter: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
   /** Node's clock, ms since epoch; refused when more than 60 s off the balancer's. */
   timestamp: z.number().int().positive(),
   stats: heartbeatStats.optional(),
@@ -78,6 +106,20 @@ export type SignedEnvelope = z.infer<typeof signedEnvelope>;
 
 export const errorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 export type ErrorBody = z.infer<typeof errorBody>;
+
+/** Error codes the node API answers with (HTTP status in the comment). */
+export const nodeApiErrors = {
+  NODE_ERR_BAD_REQUEST: 400,
+  NODE_ERR_BAD_NONCE: 401,
+  NODE_ERR_BAD_SIGNATURE: 401,
+  NODE_ERR_TOKEN_REJECTED: 401,
+  NODE_ERR_UNKNOWN: 401,
+  NODE_ERR_REPLAY: 401,
+  NODE_ERR_CLOCK_SKEW: 401,
+  NODE_ERR_REVOKED: 403,
+  NODE_ERR_URL_REFUSED: 422,
+} as const;
+export type NodeApiErrorCode = keyof typeof nodeApiErrors;
 
 export function rawPublicKey(key: KeyObject): Buffer {
   // An Ed25519 SPKI DER is a fixed 12-byte prefix followed by the 32-byte key.
@@ -95,15 +137,8 @@ export function nodeIdFor(rawKey: Buffer): string {
   return createHash('sha256').update(rawKey).digest('hex').slice(0, 32);
 }
 
-export function tokenDigest(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
-}
-
-export function registerSigningString(r: { nonce: string; nodeId: string; publicUrl: string; token: string }): string {
-  return `verity-register\n${r.nonce}\n${r.nodeId}\n${r.publicUrl}\n${tokenDigest(r.token)}`;
-}
-
-export function envelopeSigningBytes(kind: 'heartbeat' | 'drain', body: Buffer | string): Buffer {
+/** What is signed: the ASCII prefix `verity-<kind>\n` followed by the exact request body bytes. */
+export function signingBytes(kind: SignedKind, body: Buffer | string): Buffer {
   return Buffer.concat([Buffer.from(`verity-${kind}\n`, 'utf8'), Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8')]);
 }
 
@@ -113,13 +148,17 @@ export function signBytes(privateKey: KeyObject, data: Buffer | string): string 
 
 export function verifyBytes(rawKeyB64: string, data: Buffer | string, signatureB64: string): boolean {
   try {
-    const key = publicKeyFromRaw(Buffer.from(rawKeyB64, 'base64url'));
+    const raw = Buffer.from(rawKeyB64, 'base64url');
+    if (raw.length !== 32) return false;
+    const key = publicKeyFromRaw(raw);
     return verify(null, Buffer.isBuffer(data) ? data : Buffer.from(data, 'utf8'), key, Buffer.from(signatureB64, 'base64url'));
   } catch {
     return false;
   }
 }
 
-export function privateKeyFromPem(pem: string): KeyObject {
-  return createPrivateKey(pem);
+/** Signs a request body for the node API: returns the body bytes and the header value. */
+export function signRequest(privateKey: KeyObject, kind: SignedKind, body: unknown): { bytes: Buffer; signature: string } {
+  const bytes = Buffer.from(JSON.stringify(body), 'utf8');
+  return { bytes, signature: signBytes(privateKey, signingBytes(kind, bytes)) };
 }

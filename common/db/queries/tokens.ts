@@ -42,11 +42,13 @@ export interface NewToken {
   ttlMs: number;
   createdBy?: string;
   now?: Date;
+  /** A caller-chosen value (provisioning automation); random when omitted. */
+  value?: string;
 }
 
 /** Returns the token in clear exactly once; only its hash is kept. */
 export async function createJoinToken(db: Queryable, t: NewToken): Promise<{ token: string; record: JoinToken }> {
-  const token = generateToken();
+  const token = t.value ?? generateToken();
   const now = t.now ?? new Date();
   const { rows } = await db.query<TokenRow>(
     `INSERT INTO join_tokens (site_id, token_hash, uses_allowed, expires_at, created_by) VALUES ($1, $2, $3, $4, $5) RETURNING ${columns}`,

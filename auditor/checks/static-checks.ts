@@ -1,0 +1,91 @@
+import { extractFeatures, subresourcePaths, type DocumentContext, type Feature } from '../compare/document.js';
+import { changeFindings, diffFeatures, learn } from '../compare/features-diff.js';
+import { compareHttp, type HeaderDiff } from '../compare/http.js';
+import type { Finding } from '../compare/types.js';
+import type { FetchedResource, PageFetcher } from '../fetch/fetchers.js';
+import { headerValue } from '../fetch/http-client.js';
+import { checkSubresources } from './subresources.js';
+
+// The cheap checks: HTTP, document, subresources. They need no browser.
+
+export interface AuditTarget {
+  siteHost: string;
+  originUrl: string;
+  /** Path and query of the page. */
+  path: string;
+  /** When set, the answer must say it came from this node (X-Verity-Node), else the audit proves nothing. */
+  nodeId?: string | null;
+}
+
+export interface StaticOutcome {
+  state: 'compared' | 'unreachable' | 'inconclusive';
+  reason: string;
+  findings: Finding[];
+  headersDiff: HeaderDiff[];
+  originSamples: FetchedResource[];
+  node: FetchedResource | null;
+  isHtml: boolean;
+  subresourcesChecked: number;
+}
+
+const isHtmlResponse = (r: FetchedResource) => (headerValue(r.headers, 'content-type') ?? '').includes('html');
+
+async function fetchOrigin(origin: PageFetcher, path: string, n: number): Promise<FetchedResource[]> {
+  const out: FetchedResource[] = [];
+  // One after the other, as two separate visits: parallel fetches would share a timestamp.
+  for (let i = 0; i < n; i++) out.push(await origin(path, 'document'));
+  return out;
+}
+
+function documentContext(t: AuditTarget): DocumentContext {
+  return { pageUrl: `http://${t.siteHost}${t.path}`, siteHosts: [t.siteHost.toLowerCase(), new URL(t.originUrl).host.toLowerCase()] };
+}
+
+function documentFindings(samples: FetchedResource[], node: FetchedResource, ctx: DocumentContext): { findings: Finding[]; originFeatures: Feature[] } {
+  const features = samples.map((s) => extractFeatures(s.body.toString('utf8'), ctx));
+  const nodeFeatures = extractFeatures(node.body.toString('utf8'), ctx);
+  return { findings: changeFindings(diffFeatures(learn(features), nodeFeatures)), originFeatures: features[0] ?? [] };
+}
+
+export async function runStaticChecks(t: AuditTarget, node: PageFetcher, origin: PageFetcher, opts: { extraOriginFetches?: number } = {}): Promise<StaticOutcome> {
+  const empty = { findings: [], headersDiff: [], node: null, isHtml: false, subresourcesChecked: 0 };
+  let samples: FetchedResource[];
+  try {
+    samples = await fetchOrigin(origin, t.path, 2);
+  } catch (err) {
+    return { ...empty, state: 'inconclusive', reason: `origin unreachable: ${(err as Error).message}`, originSamples: [] };
+  }
+  let answer: FetchedResource;
+  try {
+    answer = await node(t.path, 'document');
+  } catch (err) {
+    return { ...empty, state: 'unreachable', reason: `node unreachable: ${(err as Error).message}`, originSamples: samples };
+  }
+  if (t.nodeId && answer.servedBy !== t.nodeId) {
+    const reason = answer.status >= 502 && answer.status <= 504 ? 'unreachable' : 'inconclusive';
+    return { ...empty, state: reason, reason: `answer came from ${answer.servedBy ?? 'unknown'}, not the pinned node (status ${answer.status})`, originSamples: samples, node: answer };
+  }
+  const originStatus = samples[0]?.status ?? 0;
+  if (answer.status >= 502 && answer.status <= 504 && originStatus < 500) {
+    return { ...empty, state: 'unreachable', reason: `node answered ${answer.status}`, originSamples: samples, node: answer };
+  }
+  const ctx = documentContext(t);
+  const siteHosts = ctx.siteHosts;
+  const http = compareHttp(samples, answer, siteHosts);
+  const html = samples.every(isHtmlResponse) && isHtmlResponse(answer);
+  let findings = [...http.findings];
+  let subresourcesChecked = 0;
+  if (html) {
+    let doc = documentFindings(samples, answer, ctx);
+    if (doc.findings.length > 0) {
+      // Suspicious: learn harder what the origin changes on its own before accusing anyone.
+      samples = [...samples, ...(await fetchOrigin(origin, t.path, opts.extraOriginFetches ?? 3).catch(() => []))];
+      doc = documentFindings(samples, answer, ctx);
+    }
+    findings = [...findings, ...doc.findings];
+    const sub = await checkSubresources(subresourcePaths(doc.originFeatures), node, origin, ctx.pageUrl);
+    findings = [...findings, ...sub.findings];
+    subresourcesChecked = sub.checked;
+  }
+  return { state: 'compared', reason: '', findings, headersDiff: http.headersDiff, originSamples: samples, node: answer, isHtml: html, subresourcesChecked };
+}

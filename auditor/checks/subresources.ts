@@ -1,0 +1,42 @@
+import { createHash } from 'node:crypto';
+import type { PageFetcher } from '../fetch/fetchers.js';
+import { clip, type Finding, type Severity } from '../compare/types.js';
+
+// Every same-site script, stylesheet and image the page loads, fetched through the node and from
+// the origin and compared by SHA-256. The origin is asked twice before a mismatch counts.
+
+export interface SubresourceRef {
+  path: string;
+  destination: 'script' | 'style' | 'image';
+}
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+const severity: Record<SubresourceRef['destination'], Severity> = { script: 'critical', style: 'high', image: 'medium' };
+
+async function hashOrNull(f: PageFetcher, ref: SubresourceRef, referer: string): Promise<{ hash: string; status: number } | null> {
+  try {
+    const r = await f(ref.path, ref.destination, referer);
+    return { hash: sha256(r.body), status: r.status };
+  } catch {
+    return null;
+  }
+}
+
+export async function checkSubresources(refs: readonly SubresourceRef[], node: PageFetcher, origin: PageFetcher, referer: string, max = 20): Promise<{ findings: Finding[]; checked: number }> {
+  const findings: Finding[] = [];
+  const list = refs.slice(0, max);
+  const results = await Promise.all(list.map(async (ref) => ({ ref, n: await hashOrNull(node, ref, referer), o: await hashOrNull(origin, ref, referer) })));
+  for (const { ref, n, o } of results) {
+    if (!n || !o || n.hash === o.hash) continue;
+    const again = await hashOrNull(origin, ref, referer);
+    if (!again || again.hash !== o.hash) continue; // the origin itself varies: not evidence
+    findings.push({
+      kind: 'subresource_changed',
+      severity: severity[ref.destination],
+      summary: `${ref.destination} ${clip(ref.path, 100) ?? ''} differs from the origin's (sha256 ${n.hash.slice(0, 12)}… vs ${o.hash.slice(0, 12)}…)`,
+      origin: `sha256:${o.hash}`,
+      node: `sha256:${n.hash}${n.status !== o.status ? ` (status ${n.status})` : ''}`,
+    });
+  }
+  return { findings, checked: list.length };
+}

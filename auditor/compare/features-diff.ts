@@ -1,0 +1,130 @@
+import { isForeign, type Feature, type FeatureKind } from './document.js';
+import { exact, generalize, matches, render, type Template } from './template.js';
+import { clip, type Finding, type Severity } from './types.js';
+
+// Origin samples → what is stable; node features → what changed. Pure.
+
+export interface LearnedKey {
+  kind: FeatureKind;
+  path: string;
+  /** One template per occurrence; null when the key itself comes and goes between origin fetches. */
+  templates: Template[] | null;
+}
+export type Learned = Map<string, LearnedKey>;
+
+export interface FeatureChange {
+  kind: FeatureKind;
+  path: string;
+  change: 'added' | 'removed' | 'changed';
+  origin: string | null;
+  node: string | null;
+}
+
+const keyOf = (f: Feature) => `${f.kind}\u0001${f.path}`;
+
+function group(features: readonly Feature[]): Map<string, Feature[]> {
+  const m = new Map<string, Feature[]>();
+  for (const f of features) {
+    const k = keyOf(f);
+    const list = m.get(k);
+    if (list) list.push(f);
+    else m.set(k, [f]);
+  }
+  return m;
+}
+
+export function learn(samples: ReadonlyArray<readonly Feature[]>): Learned {
+  const learned: Learned = new Map();
+  const [first, ...rest] = samples;
+  if (!first) return learned;
+  for (const [k, fs] of group(first)) learned.set(k, { kind: (fs[0] as Feature).kind, path: (fs[0] as Feature).path, templates: fs.map((f) => exact(f.value)) });
+  for (const sample of rest) {
+    const g = group(sample);
+    for (const [k, fs] of g) {
+      const l = learned.get(k);
+      if (!l) learned.set(k, { kind: (fs[0] as Feature).kind, path: (fs[0] as Feature).path, templates: null });
+      else if (l.templates && l.templates.length !== fs.length) l.templates = null;
+      else if (l.templates) l.templates = l.templates.map((t, i) => generalize(t, fs[i]?.value ?? ''));
+    }
+    for (const [k, l] of learned) if (!g.has(k)) l.templates = null;
+  }
+  return learned;
+}
+
+function diffKey(l: LearnedKey, values: string[], out: FeatureChange[]): void {
+  const t = l.templates;
+  if (!t) return;
+  const base = { kind: l.kind, path: l.path };
+  if (t.length === values.length) {
+    t.forEach((tpl, i) => {
+      const v = values[i] ?? '';
+      if (!matches(tpl, v)) out.push({ ...base, change: 'changed', origin: render(tpl), node: v });
+    });
+    return;
+  }
+  const used = new Set<number>();
+  for (const v of values) {
+    const i = t.findIndex((tpl, j) => !used.has(j) && matches(tpl, v));
+    if (i === -1) out.push({ ...base, change: 'added', origin: null, node: v });
+    else used.add(i);
+  }
+  t.forEach((tpl, j) => {
+    if (!used.has(j)) out.push({ ...base, change: 'removed', origin: render(tpl), node: null });
+  });
+}
+
+export function diffFeatures(learned: Learned, node: readonly Feature[]): FeatureChange[] {
+  const out: FeatureChange[] = [];
+  const g = group(node);
+  for (const [k, l] of learned) diffKey(l, (g.get(k) ?? []).map((f) => f.value), out);
+  for (const [k, fs] of g) {
+    if (learned.has(k)) continue;
+    for (const f of fs) out.push({ kind: f.kind, path: f.path, change: 'added', origin: null, node: f.value });
+  }
+  return out;
+}
+
+const digits = (s: string | null) => (s ?? '').replace(/[^0-9]/g, '');
+
+function severityOf(c: FeatureChange): Severity {
+  const foreign = c.node !== null && isForeign(c.node.replace(/^\S+ /, ''));
+  switch (c.kind) {
+    case 'script':
+      return c.change === 'removed' ? 'medium' : foreign ? 'critical' : 'high';
+    case 'form':
+      return c.change === 'removed' ? 'medium' : foreign ? 'critical' : 'high';
+    case 'iframe':
+    case 'object':
+      return c.change === 'removed' ? 'medium' : foreign ? 'critical' : 'high';
+    case 'link':
+    case 'resource':
+      return foreign ? 'high' : 'medium';
+    case 'meta_refresh':
+    case 'base':
+    case 'handler':
+      return 'high';
+    case 'text':
+      return c.change === 'changed' && digits(c.origin) !== digits(c.node) ? 'high' : 'medium';
+    default:
+      return 'medium';
+  }
+}
+
+const labels: Record<FeatureKind, string> = {
+  script: 'script', iframe: 'iframe', object: 'embedded object', form: 'form', link: 'link', resource: 'resource', meta_refresh: 'meta refresh',
+  meta: 'meta http-equiv', base: 'base URL', handler: 'event handler', style: 'style block', style_attr: 'inline style', text: 'text',
+};
+
+export function changeFindings(changes: readonly FeatureChange[], maxPerKind = 10): Finding[] {
+  const perKind = new Map<string, number>();
+  const out: Finding[] = [];
+  for (const c of changes) {
+    const kind = `${c.kind}_${c.change}`;
+    const n = perKind.get(kind) ?? 0;
+    perKind.set(kind, n + 1);
+    if (n >= maxPerKind) continue;
+    const shown = clip(c.change === 'removed' ? c.origin : c.node, 120);
+    out.push({ kind, severity: severityOf(c), summary: `${labels[c.kind]} ${c.change}: ${shown ?? ''}`, origin: clip(c.origin), node: clip(c.node) });
+  }
+  return out;
+}

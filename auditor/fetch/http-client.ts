@@ -1,0 +1,109 @@
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { brotliDecompress, gunzip, inflate, type ZlibOptions } from 'node:zlib';
+import { promisify } from 'node:util';
+import { VerityError } from '../../common/errors.js';
+
+// The one HTTP client of the auditor: sends exactly the headers it is given, in order (the
+// visitor's browser's set), follows no redirect (the first answer is what gets compared), caps
+// size and time, and decodes the content encodings browsers accept.
+
+export interface HttpRequest {
+  /** Where to connect, with the path and query to ask for. */
+  url: string;
+  /** Complete request headers in wire order, Host included. */
+  headers: Array<[string, string]>;
+  timeoutMs: number;
+  maxBytes: number;
+}
+
+export interface HttpResult {
+  status: number;
+  headers: Array<[string, string]>;
+  /** Decoded body. */
+  body: Buffer;
+  contentEncoding: string | null;
+  elapsedMs: number;
+}
+
+export interface HttpClient {
+  get(req: HttpRequest): Promise<HttpResult>;
+  close(): void;
+}
+
+type Decoder = (buf: Buffer, opts: ZlibOptions) => Promise<Buffer>;
+const decoders: Record<string, Decoder> = {
+  gzip: promisify(gunzip) as Decoder,
+  'x-gzip': promisify(gunzip) as Decoder,
+  deflate: promisify(inflate) as Decoder,
+  br: promisify(brotliDecompress) as Decoder,
+};
+
+export function headerValue(headers: Array<[string, string]>, name: string): string | undefined {
+  const n = name.toLowerCase();
+  return headers.find(([k]) => k.toLowerCase() === n)?.[1];
+}
+
+async function decode(body: Buffer, encoding: string | undefined, maxBytes: number): Promise<Buffer> {
+  const enc = (encoding ?? '').trim().toLowerCase();
+  if (!enc || enc === 'identity') return body;
+  const decoder = decoders[enc];
+  if (!decoder) throw new VerityError('AUD_ERR_BAD_ENCODING', `unsupported content-encoding ${enc}`);
+  try {
+    return await decoder(body, { maxOutputLength: maxBytes });
+  } catch (err) {
+    throw new VerityError('AUD_ERR_BAD_ENCODING', `the ${enc} body could not be decoded`, { cause: err });
+  }
+}
+
+function collect(res: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    res.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > maxBytes) {
+        res.destroy(new VerityError('AUD_ERR_BODY_TOO_LARGE', `body over ${maxBytes} bytes`));
+        return;
+      }
+      chunks.push(c);
+    });
+    res.on('end', () => (res.complete ? resolve(Buffer.concat(chunks)) : reject(new VerityError('AUD_ERR_FETCH_FAILED', 'truncated body'))));
+    res.on('error', reject);
+    res.on('aborted', () => reject(new VerityError('AUD_ERR_FETCH_FAILED', 'truncated body')));
+  });
+}
+
+export function createHttpClient(now: () => number = Date.now): HttpClient {
+  const httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 6 });
+  const httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 6 });
+  const get = (req: HttpRequest): Promise<HttpResult> => {
+    const started = now();
+    const url = new URL(req.url);
+    const secure = url.protocol === 'https:';
+    const flat = req.headers.flat();
+    return new Promise<HttpResult>((resolve, reject) => {
+      const send = secure ? httpsRequest : httpRequest;
+      const r = send(url, { method: 'GET', headers: flat, setHost: false, agent: secure ? httpsAgent : httpAgent }, (res) => {
+        const pairs: Array<[string, string]> = [];
+        for (let i = 0; i < res.rawHeaders.length; i += 2) pairs.push([res.rawHeaders[i] ?? '', res.rawHeaders[i + 1] ?? '']);
+        const encoding = headerValue(pairs, 'content-encoding');
+        collect(res, req.maxBytes)
+          .then((raw) => decode(raw, encoding, req.maxBytes))
+          .then((body) => resolve({ status: res.statusCode ?? 0, headers: pairs, body, contentEncoding: encoding ?? null, elapsedMs: now() - started }))
+          .catch(reject);
+      });
+      const timer = setTimeout(() => r.destroy(new VerityError('AUD_ERR_FETCH_TIMEOUT', `no complete answer within ${req.timeoutMs} ms`)), req.timeoutMs);
+      r.on('close', () => clearTimeout(timer));
+      r.on('error', (err) => reject(err instanceof VerityError ? err : new VerityError('AUD_ERR_FETCH_FAILED', err.message, { cause: err })));
+      r.end();
+    });
+  };
+  return {
+    get,
+    close: () => {
+      httpAgent.destroy();
+      httpsAgent.destroy();
+    },
+  };
+}

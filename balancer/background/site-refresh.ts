@@ -1,0 +1,81 @@
+import type { Logger } from '../../common/log.js';
+import type { HashStore } from '../integrity/hash-store.js';
+import type { PolicyStore } from '../integrity/policy-store.js';
+import { extractPolicy } from '../proxy/response-headers.js';
+import type { RoutingTable } from '../registry/table.js';
+import type { RouteSite } from '../registry/types.js';
+import { fetchCopy } from './origin-fetch.js';
+
+// Per site, in the background: the origin's security headers (from its home page, until
+// visitors' origin-served pages refresh them) and its integrity manifest, if it publishes one.
+
+export interface SiteRefreshOptions {
+  table: RoutingTable;
+  hashes: HashStore;
+  policies: PolicyStore;
+  log: Logger;
+  now: () => number;
+  intervalMs?: number;
+}
+
+/** `{path: hash}` or `{files: {path: hash}}`; hashes as hex or SRI `sha256-<base64>`. */
+export function parseManifest(json: unknown): Map<string, string> {
+  const out = new Map<string, string>();
+  const root = json && typeof json === 'object' && 'files' in json ? (json as { files: unknown }).files : json;
+  if (!root || typeof root !== 'object') return out;
+  for (const [path, value] of Object.entries(root as Record<string, unknown>)) {
+    if (typeof value !== 'string' || !path.startsWith('/')) continue;
+    if (/^[0-9a-f]{64}$/i.test(value)) out.set(path, value.toLowerCase());
+    else if (value.startsWith('sha256-')) out.set(path, Buffer.from(value.slice(7), 'base64').toString('hex'));
+  }
+  return out;
+}
+
+export class SiteRefresher {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private stopped = false;
+
+  constructor(private readonly opts: SiteRefreshOptions) {}
+
+  start(): void {
+    const tick = (): void => {
+      this.running = this.refreshAll().finally(() => {
+        this.running = null;
+        if (this.stopped) return;
+        this.timer = setTimeout(tick, this.opts.intervalMs ?? 300_000);
+        this.timer.unref();
+      });
+    };
+    tick();
+  }
+
+  async refreshAll(): Promise<void> {
+    await Promise.all([...this.opts.table.allSites()].map((s) => this.refresh(s)));
+  }
+
+  async refresh(site: RouteSite): Promise<void> {
+    const base = site.origin.href.replace(/\/$/, '');
+    try {
+      const home = await fetchCopy(new URL(`${base}/`), { host: site.host, timeoutMs: 5_000, maxBytes: 4 * 1024 * 1024, headers: { accept: 'text/html' } });
+      if (home.status >= 200 && home.status < 300 && this.opts.policies.learnedAt(site.id) === null) {
+        this.opts.policies.learn(site.id, extractPolicy(home.headers), this.opts.now());
+      }
+    } catch (err) {
+      this.opts.log.debug({ err: (err as Error).message, site: site.host }, 'origin policy not refreshed');
+    }
+    if (!site.integrityManifestUrl) return;
+    try {
+      const m = await fetchCopy(new URL(site.integrityManifestUrl), { timeoutMs: 5_000, maxBytes: 8 * 1024 * 1024, headers: { accept: 'application/json' } });
+      if (m.status === 200) this.opts.hashes.setManifest(site.id, parseManifest(JSON.parse(m.body.toString('utf8'))), this.opts.now());
+    } catch (err) {
+      this.opts.log.warn({ err: (err as Error).message, site: site.host }, 'integrity manifest not loaded');
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+}

@@ -1,0 +1,132 @@
+import { Agent, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import httpProxy from 'http-proxy';
+
+// The only place that touches http-proxy. As shipped it fails in several ways (SECURITY-TESTS.md
+// "http-proxy as shipped"); each is contained here:
+// - errors: every call has its own error callback, and the server has an 'error' listener as a
+//   last resort, so a refused connection can never become an uncaught exception;
+// - headers: the caller hands the exact header set to send; the client's headers are swapped
+//   out while http-proxy copies them, so nothing the visitor sent leaks by default (no xfwd);
+// - responses: selfHandleResponse — the caller decides what reaches the visitor;
+// - keep-alive: one shared keep-alive agent (the default sends `Connection: close`);
+// - aborts and deadlines: the caller gets abort(), which destroys the upstream request.
+
+export interface UpstreamRequest {
+  /** The visitor's request: http-proxy listens on it for aborts. */
+  req: IncomingMessage;
+  res: ServerResponse;
+  /** Absolute URL of the upstream, path and query included. */
+  target: URL;
+  /** Exactly the headers to send (already cleaned). */
+  headers: OutgoingHttpHeaders;
+  /** Request body to stream upstream; omitted → empty body. */
+  body?: Readable;
+}
+
+export interface UpstreamResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: IncomingMessage;
+}
+
+export interface UpstreamCall {
+  /** Settles once the upstream answered with headers, or failed. */
+  readonly response: Promise<UpstreamResponse>;
+  /** Destroys the upstream request (and its response stream, if any). */
+  abort(reason: Error): void;
+}
+
+export interface Forwarder {
+  forward(request: UpstreamRequest): UpstreamCall;
+  close(): void;
+}
+
+interface Pending {
+  proxyReq: ClientRequest | null;
+  aborted: Error | null;
+  settle: (err: Error | null, res?: UpstreamResponse) => void;
+}
+
+export function createForwarder(opts: { maxFreeSockets?: number } = {}): Forwarder {
+  const agent = new Agent({ keepAlive: true, keepAliveMsecs: 1000, maxFreeSockets: opts.maxFreeSockets ?? 256, scheduling: 'lifo' });
+  const proxy = httpProxy.createProxyServer({ agent, selfHandleResponse: true, xfwd: false, changeOrigin: false, ignorePath: true, prependPath: true });
+  // One attempt at a time per visitor request, so the request is a safe key.
+  const pending = new WeakMap<IncomingMessage, Pending>();
+  proxy.on('error', (err, req) => pending.get(req as IncomingMessage)?.settle(err));
+  proxy.on('econnreset', (err, req) => pending.get(req as IncomingMessage)?.settle(err));
+  proxy.on('proxyReq', (proxyReq, req) => {
+    const p = pending.get(req);
+    if (!p) return;
+    p.proxyReq = proxyReq;
+    if (p.aborted) proxyReq.destroy(p.aborted);
+  });
+  proxy.on('proxyRes', (proxyRes, req) => {
+    const p = pending.get(req);
+    if (!p) {
+      proxyRes.destroy();
+      return;
+    }
+    p.settle(null, { status: proxyRes.statusCode ?? 502, headers: proxyRes.headers, body: proxyRes });
+  });
+
+  function forward(request: UpstreamRequest): UpstreamCall {
+    let resolveFn: (r: UpstreamResponse) => void = () => undefined;
+    let rejectFn: (e: Error) => void = () => undefined;
+    const response = new Promise<UpstreamResponse>((resolve, reject) => {
+      resolveFn = resolve;
+      rejectFn = reject;
+    });
+    let settled = false;
+    let upstreamRes: IncomingMessage | null = null;
+    const state: Pending = {
+      proxyReq: null,
+      aborted: null,
+      settle: (err, res) => {
+        if (settled) return;
+        settled = true;
+        pending.delete(request.req);
+        if (err || !res) rejectFn(err ?? new Error('upstream failed'));
+        else {
+          upstreamRes = res.body;
+          resolveFn(res);
+        }
+      },
+    };
+    pending.set(request.req, state);
+    withHeaders(request.req, request.headers, () => {
+      proxy.web(request.req, request.res, { target: request.target.href, buffer: request.body ?? Readable.from([]) }, (err) => state.settle(err));
+    });
+    return {
+      response,
+      abort(reason) {
+        state.aborted = reason;
+        state.proxyReq?.destroy(reason);
+        upstreamRes?.destroy(reason);
+        state.settle(reason);
+      },
+    };
+  }
+
+  return {
+    forward,
+    close() {
+      proxy.close();
+      agent.destroy();
+    },
+  };
+}
+
+/**
+ * http-proxy copies `req.headers` synchronously inside web(); the visitor's headers are swapped
+ * for the cleaned set only for that call.
+ */
+function withHeaders(req: IncomingMessage, headers: OutgoingHttpHeaders, fn: () => void): void {
+  const original = req.headers;
+  req.headers = headers as IncomingHttpHeaders;
+  try {
+    fn();
+  } finally {
+    req.headers = original;
+  }
+}

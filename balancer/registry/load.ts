@@ -1,0 +1,82 @@
+import type { NodeStatus } from '../../common/domain/trust.js';
+import type { Queryable } from '../../common/db/pool.js';
+import { compilePrivateRoutes } from '../routes/classify.js';
+import type { RouteNode, RouteSite } from './types.js';
+
+// The routing table's two queries: everything (at start and on every reconnect) and one node
+// (on NOTIFY). Run off the request path only.
+
+interface NodeRow {
+  id: string;
+  name: string;
+  public_url: string;
+  declared_lat: number | null;
+  declared_lon: number | null;
+  status: NodeStatus;
+  draining: boolean;
+  integrity: number;
+  availability: number;
+  subnet: string | null;
+  site_ids: string[] | null;
+}
+
+interface SiteRow {
+  id: string;
+  host: string;
+  origin: string;
+  private_routes: string[];
+  integrity_manifest_url: string | null;
+}
+
+const nodeColumns = `n.id, n.name, n.public_url, n.declared_lat, n.declared_lon, n.status, n.draining, n.integrity, n.availability, n.subnet,
+  COALESCE((SELECT array_agg(ns.site_id::text) FROM node_sites ns WHERE ns.node_id = n.id), '{}') AS site_ids`;
+
+function toRouteNode(r: NodeRow): RouteNode | null {
+  let publicUrl: URL;
+  try {
+    publicUrl = new URL(r.public_url);
+  } catch {
+    return null;
+  }
+  return {
+    id: r.id, name: r.name, publicUrl,
+    location: r.declared_lat === null || r.declared_lon === null ? null : { lat: r.declared_lat, lon: r.declared_lon },
+    status: r.status, draining: r.draining, integrity: r.integrity, availability: r.availability, subnet: r.subnet,
+    siteIds: r.site_ids ?? [],
+  };
+}
+
+export function toRouteSite(r: SiteRow): RouteSite | null {
+  let origin: URL;
+  try {
+    origin = new URL(r.origin);
+  } catch {
+    return null;
+  }
+  return {
+    id: r.id, host: r.host.toLowerCase(), origin, privateRoutes: r.private_routes, isPrivate: compilePrivateRoutes(r.private_routes),
+    integrityManifestUrl: r.integrity_manifest_url,
+  };
+}
+
+export async function loadAllNodes(db: Queryable): Promise<RouteNode[]> {
+  const { rows } = await db.query<NodeRow>(`SELECT ${nodeColumns} FROM nodes n`);
+  return rows.map(toRouteNode).filter((n): n is RouteNode => n !== null);
+}
+
+export async function loadNode(db: Queryable, id: string): Promise<RouteNode | null> {
+  const { rows } = await db.query<NodeRow>(`SELECT ${nodeColumns} FROM nodes n WHERE n.id = $1`, [id]);
+  return rows[0] ? toRouteNode(rows[0]) : null;
+}
+
+const siteColumns = 'id::text AS id, host, origin, private_routes, integrity_manifest_url';
+
+export async function loadAllSites(db: Queryable): Promise<RouteSite[]> {
+  const { rows } = await db.query<SiteRow>(`SELECT ${siteColumns} FROM sites`);
+  return rows.map(toRouteSite).filter((s): s is RouteSite => s !== null);
+}
+
+export async function loadSite(db: Queryable, id: string): Promise<RouteSite | null> {
+  const { rows } = await db.query<SiteRow>(`SELECT ${siteColumns} FROM sites WHERE id = $1`, [id]);
+  return rows[0] ? toRouteSite(rows[0]) : null;
+}

@@ -1,0 +1,27 @@
+import type { NodeStatus } from '../../common/domain/trust.js';
+import type { GeoPoint } from '../geo/resolver.js';
+import type { PrivateMatcher } from '../routes/classify.js';
+
+/** A node as the routing table holds it. Trust fields are updated in place on NOTIFY. */
+export interface RouteNode {
+  id: string;
+  name: string;
+  publicUrl: URL;
+  location: GeoPoint | null;
+  status: NodeStatus;
+  draining: boolean;
+  integrity: number;
+  availability: number;
+  /** /24 (or /48) of the registration address: probation nodes of one subnet share one cap. */
+  subnet: string | null;
+  siteIds: string[];
+}
+
+export interface RouteSite {
+  id: string;
+  host: string;
+  origin: URL;
+  privateRoutes: string[];
+  isPrivate: PrivateMatcher;
+  integrityManifestUrl: string | null;
+}

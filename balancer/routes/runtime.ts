@@ -1,0 +1,58 @@
+import type { Pool } from '../../common/db/pool.js';
+import type { Logger } from '../../common/log.js';
+import type { StrikeQueue } from '../background/strikes.js';
+import type { UrlSampler } from '../background/url-samples.js';
+import type { GeoResolver } from '../geo/resolver.js';
+import type { HashStore } from '../integrity/hash-store.js';
+import type { PolicyStore } from '../integrity/policy-store.js';
+import type { BalancerMetrics } from '../metrics.js';
+import type { Forwarder } from '../proxy/forwarder.js';
+import type { RoutingTable } from '../registry/table.js';
+import type { OutlierDetector } from '../selection/outlier.js';
+import type { ProbationMeter } from '../selection/probation-meter.js';
+import type { RetryBudget } from '../selection/retry-budget.js';
+import type { TrustedProxies } from './client-address.js';
+import type { NonceCache } from './nonce-cache.js';
+
+/** Limits of the request path, from the balancer's configuration. */
+export interface PathLimits {
+  attemptTimeoutMs: number;
+  deadlineMs: number;
+  bodyLimit: number;
+  bufferLimit: number;
+  maxResponseSize: number;
+  shadowShare: number;
+  maxAttempts: number;
+}
+
+/** Background work the request path hands off (never awaited by a visitor). */
+export interface ShadowSink {
+  offer(sample: { siteId: string; nodeId: string; url: string; host: string; contentType: string; contentEncoding: string | null; body: Buffer }): void;
+}
+
+/** Everything the request path reads: in memory, synchronous. */
+export interface Runtime {
+  pool: Pool;
+  log: Logger;
+  table: RoutingTable;
+  forwarder: Forwarder;
+  geo: GeoResolver;
+  trustedProxies: TrustedProxies;
+  auditSecret: string;
+  pinNonces: NonceCache;
+  outstanding: Map<string, number>;
+  outlier: OutlierDetector;
+  probation: ProbationMeter;
+  retryBudget: RetryBudget;
+  /** Node health as the active prober last saw it (absent → healthy). */
+  unhealthy: Set<string>;
+  hashes: HashStore;
+  policies: PolicyStore;
+  strikes: StrikeQueue;
+  samples: UrlSampler;
+  shadow: ShadowSink;
+  metrics: BalancerMetrics;
+  limits: PathLimits;
+  now: () => number;
+  random: () => number;
+}

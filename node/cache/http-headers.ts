@@ -1,0 +1,69 @@
+// Header helpers on raw header pairs (name, value), so what the origin sent is kept as sent.
+
+export type HeaderPairs = [string, string][];
+export type RequestHeaders = Readonly<Record<string, string | string[] | undefined>>;
+
+export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-authenticate', 'proxy-authorization']);
+
+/** node's rawHeaders ([n1, v1, n2, v2...]) to pairs. */
+export function pairsFromRaw(raw: readonly string[]): HeaderPairs {
+  const out: HeaderPairs = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i] ?? '', raw[i + 1] ?? '']);
+  return out;
+}
+
+/** All values of a header joined with ", " (null if absent). */
+export function getHeader(pairs: HeaderPairs, name: string): string | null {
+  const lower = name.toLowerCase();
+  const values = pairs.filter(([n]) => n.toLowerCase() === lower).map(([, v]) => v);
+  return values.length === 0 ? null : values.join(', ');
+}
+
+export function hasHeader(pairs: HeaderPairs, name: string): boolean {
+  return getHeader(pairs, name) !== null;
+}
+
+export function requestHeader(headers: RequestHeaders, name: string): string | null {
+  const v = headers[name.toLowerCase()];
+  if (v === undefined) return null;
+  return Array.isArray(v) ? v.join(', ') : v;
+}
+
+/** Hop-by-hop headers and those named in Connection are for one connection only, never forwarded. */
+export function withoutHopByHop(pairs: HeaderPairs): HeaderPairs {
+  const named = new Set((getHeader(pairs, 'connection') ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean));
+  return pairs.filter(([n]) => !HOP_BY_HOP.has(n.toLowerCase()) && !named.has(n.toLowerCase()));
+}
+
+/** Replaces a stored response's headers with those of a 304, as RFC 9111 §3.2 says (minus framing). */
+export function mergeNotModified(stored: HeaderPairs, fresh: HeaderPairs): HeaderPairs {
+  const keep = new Set(['content-length', 'content-encoding', 'content-type', 'transfer-encoding', 'content-range']);
+  const replaced = new Set(fresh.map(([n]) => n.toLowerCase()).filter((n) => !keep.has(n)));
+  return [...stored.filter(([n]) => !replaced.has(n.toLowerCase())), ...fresh.filter(([n]) => replaced.has(n.toLowerCase()))];
+}
+
+/** Cache-Control directives, lower-cased; a directive without a value maps to true. */
+export function parseCacheControl(value: string | null): Map<string, string | true> {
+  const out = new Map<string, string | true>();
+  if (!value) return out;
+  for (const part of value.split(',')) {
+    const m = /^\s*([A-Za-z0-9!#$%&'*+.^_`|~-]+)\s*(?:=\s*(?:"([^"]*)"|([^\s,;]*)))?\s*$/.exec(part);
+    if (!m?.[1]) continue;
+    const name = m[1].toLowerCase();
+    // The first occurrence wins: a duplicated directive is a conflict, and RFC 9111 §4.2.1 says
+    // to treat conflicting freshness as stale; we take the first and let max-age=0 cases fall out.
+    if (!out.has(name)) out.set(name, m[2] ?? m[3] ?? true);
+  }
+  return out;
+}
+
+export function deltaSeconds(v: string | true | undefined): number | null {
+  if (typeof v !== 'string' || !/^\d+$/.test(v)) return null;
+  return Math.min(Number(v), 2 ** 31);
+}
+
+export function httpDateMs(value: string | null): number | null {
+  if (!value) return null;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? null : ms;
+}

@@ -1,0 +1,95 @@
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { pairsFromRaw, type HeaderPairs } from './cache/http-headers.js';
+
+// One request to a site's origin with node:http, which hands back the bytes exactly as sent
+// (fetch would decompress them; the balancer's integrity checks need the origin's bytes).
+// Bounded: one overall deadline and a body size cap.
+
+export interface OriginRequest {
+  origin: string;
+  method: 'GET' | 'HEAD';
+  /** Path and query of the visitor's request. */
+  path: string;
+  headers: HeaderPairs;
+  timeoutMs: number;
+  maxBodyBytes: number;
+}
+
+export interface OriginResponse {
+  status: number;
+  headers: HeaderPairs;
+  body: Buffer;
+  requestTimeMs: number;
+  responseTimeMs: number;
+}
+
+export class OriginError extends Error {
+  constructor(readonly kind: 'timeout' | 'too_large' | 'failed', message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+function collect(res: IncomingMessage, maxBodyBytes: number, fail: (e: OriginError) => void, done: (body: Buffer) => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  res.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > maxBodyBytes) {
+      res.destroy();
+      fail(new OriginError('too_large', `origin body exceeds ${maxBodyBytes} bytes`));
+      return;
+    }
+    chunks.push(chunk);
+  });
+  res.on('end', () => done(Buffer.concat(chunks, size)));
+  res.on('aborted', () => fail(new OriginError('failed', 'origin response aborted')));
+  res.on('error', (err) => fail(new OriginError('failed', `origin response failed: ${err.message}`, { cause: err })));
+}
+
+export interface OriginFetcher {
+  fetch(req: OriginRequest): Promise<OriginResponse>;
+  close(): void;
+}
+
+/** Keep-alive agents toward the origins, so repeated misses do not pay a handshake each. */
+export function createOriginFetcher(opts: { maxSockets: number; now?: () => number }): OriginFetcher {
+  const http = new HttpAgent({ keepAlive: true, maxSockets: opts.maxSockets });
+  const https = new HttpsAgent({ keepAlive: true, maxSockets: opts.maxSockets });
+  return {
+    fetch: (req) => fetchOrigin(req, { http, https }, opts.now ?? Date.now),
+    close: () => {
+      http.destroy();
+      https.destroy();
+    },
+  };
+}
+
+export function fetchOrigin(req: OriginRequest, agents: { http: HttpAgent; https: HttpsAgent }, now: () => number = Date.now): Promise<OriginResponse> {
+  return new Promise((resolve, reject) => {
+    const url = new URL(req.path, req.origin);
+    const requestTimeMs = now();
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    let settled = false;
+    const fail = (err: OriginError) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      outgoing.destroy();
+      reject(err);
+    };
+    const headers = [...req.headers.flat(), 'host', url.host];
+    const outgoing = send(url, { method: req.method, headers, agent: url.protocol === 'https:' ? agents.https : agents.http }, (res) => {
+      collect(res, req.maxBodyBytes, fail, (body) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve({ status: res.statusCode ?? 502, headers: pairsFromRaw(res.rawHeaders), body, requestTimeMs, responseTimeMs: now() });
+      });
+    });
+    // An overall deadline, not an idle timer: an origin dripping bytes is cut off too.
+    const timer = setTimeout(() => fail(new OriginError('timeout', `origin did not answer within ${req.timeoutMs} ms`)), req.timeoutMs);
+    outgoing.on('error', (err) => fail(new OriginError('failed', `origin request failed: ${err.message}`, { cause: err })));
+    outgoing.end();
+  });
+}

@@ -1,0 +1,254 @@
+import pg from 'pg';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { applyNodeAction } from '../../../common/db/queries/admin-actions.js';
+import { createJoinToken } from '../../../common/db/queries/tokens.js';
+import { listTrustEvents, recordTrustEvent } from '../../../common/db/queries/trust.js';
+import { SIGNATURE_HEADER, paths, signRequest, type NodeStanding } from '../../../common/protocol/node-api.js';
+import { createBalancerClient } from '../../../node/balancer-client.js';
+import type { NodeIdentity } from '../../../node/identity.js';
+import { sweepOfflineNodes } from '../../../balancer/control/offline-sweeper.js';
+import { useTestDatabase } from '../../support/db.js';
+import { startNodeControlPlane, type TestControlPlane } from '../../support/node-control-plane.js';
+import { makeIdentity, makeSiteWithToken } from '../../support/node-fixtures.js';
+
+const db = useTestDatabase();
+let cp: TestControlPlane;
+let clock = Date.now();
+
+beforeAll(async () => {
+  cp = await startNodeControlPlane({ pool: db.pool, now: () => clock, heartbeatIntervalMs: 1000 });
+});
+afterAll(async () => {
+  await cp.close();
+});
+beforeEach(() => {
+  clock = Date.now();
+});
+
+function client(identity: NodeIdentity) {
+  return createBalancerClient({ baseUrl: cp.url, identity, now: () => clock });
+}
+
+async function post(path: string, body: Buffer | string, signature?: string): Promise<{ status: number; json: { error?: { code: string; message: string } } & Partial<NodeStanding> }> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (signature) headers[SIGNATURE_HEADER] = signature;
+  const res = await fetch(cp.url + path, { method: 'POST', headers, body: typeof body === 'string' ? body : new Uint8Array(body) });
+  return { status: res.status, json: (await res.json()) as { error?: { code: string; message: string } } };
+}
+
+async function nonce(): Promise<string> {
+  const res = await fetch(cp.url + paths.challenge, { method: 'POST' });
+  return ((await res.json()) as { nonce: string }).nonce;
+}
+
+async function registerRaw(identity: NodeIdentity, over: Record<string, unknown> = {}, signer = identity) {
+  const body = { nodeId: identity.nodeId, publicKey: identity.publicKey, nonce: await nonce(), name: 'n1', publicUrl: 'http://127.0.0.1:18090', location: { lat: 50.1, lon: 8.7 }, timestamp: clock, ...over };
+  const { bytes, signature } = signRequest(signer.privateKey, 'register', body);
+  return post(paths.register, bytes, signature);
+}
+
+async function nodeRow(id: string) {
+  const { rows } = await db.pool.query<{ heartbeat_counter: number; last_seen_at: Date; last_heartbeat: unknown; status: string; draining: boolean; registered_ip: string; subnet: string }>(
+    'SELECT heartbeat_counter, last_seen_at, last_heartbeat, status, draining, host(registered_ip) AS registered_ip, subnet FROM nodes WHERE id = $1', [id]);
+  return rows[0];
+}
+
+const stats = { inFlight: 1, requestsTotal: 10, errorsTotal: 0, cacheHits: 7, cacheMisses: 3, cacheBytes: 1234, cacheEntries: 3, loadAvg1m: 0.5 };
+
+describe('registration', () => {
+  it('enrolls a node with a join token: sites with origins, probation, registered event, subnet', async () => {
+    const { token } = await makeSiteWithToken(db.pool, { host: 'site-a.test', origin: 'http://127.0.0.1:7000' });
+    const id = makeIdentity();
+    const standing = await client(id).register({ token, name: 'n1', publicUrl: 'http://127.0.0.1:18090', location: { lat: 1, lon: 2 } });
+    expect(standing).toMatchObject({ nodeId: id.nodeId, status: 'probation', draining: false, sites: [{ host: 'site-a.test', origin: 'http://127.0.0.1:7000' }], heartbeatCounter: 0, heartbeatIntervalMs: 1000 });
+    expect((await listTrustEvents(db.pool, id.nodeId)).map((e) => e.kind)).toEqual(['registered']);
+    expect(await nodeRow(id.nodeId)).toMatchObject({ registered_ip: '127.0.0.1', subnet: '127.0.0.0/24' });
+  });
+
+  it('lets a known node re-register without a token, refuses a new key without one', async () => {
+    const { token } = await makeSiteWithToken(db.pool);
+    const id = makeIdentity();
+    await client(id).register({ token, name: 'n1', publicUrl: 'http://127.0.0.1:18090', location: null });
+    const again = await client(id).register({ token: undefined, name: 'renamed', publicUrl: 'http://127.0.0.1:18091', location: null });
+    expect(again.sites).toHaveLength(1);
+    await expect(client(makeIdentity()).register({ token: undefined, name: 'x', publicUrl: 'http://127.0.0.1:1', location: null })).rejects.toMatchObject({ code: 'NODE_ERR_TOKEN_REJECTED' });
+  });
+
+  it('refuses a used, unknown or expired token with 401', async () => {
+    const { site, token } = await makeSiteWithToken(db.pool);
+    expect((await registerRaw(makeIdentity(), { token })).status).toBe(200);
+    const used = await registerRaw(makeIdentity(), { token });
+    expect(used).toMatchObject({ status: 401, json: { error: { code: 'NODE_ERR_TOKEN_REJECTED' } } });
+    expect((await registerRaw(makeIdentity(), { token: 'vjt_nope' })).status).toBe(401);
+    const expired = await createJoinToken(db.pool, { siteId: site.id, uses: 5, ttlMs: 1000, now: new Date(clock - 10_000) });
+    expect((await registerRaw(makeIdentity(), { token: expired.token })).status).toBe(401);
+  });
+
+  it('lets exactly one of several concurrent registrations spend a one-use token', async () => {
+    const { token } = await makeSiteWithToken(db.pool);
+    const results = await Promise.all(Array.from({ length: 6 }, () => registerRaw(makeIdentity(), { token })));
+    expect(results.map((r) => r.status).sort()).toEqual([200, 401, 401, 401, 401, 401]);
+    const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM nodes');
+    expect(rows[0]).toEqual({ n: 1 });
+  });
+
+  it('refuses a forged nonce, an expired nonce and a bad signature', async () => {
+    const { token } = await makeSiteWithToken(db.pool);
+    const n = await nonce();
+    const forged = n.slice(0, -2) + (n.endsWith('AA') ? 'AB' : 'AA');
+    expect((await registerRaw(makeIdentity(), { token, nonce: forged })).json.error?.code).toBe('NODE_ERR_BAD_NONCE');
+    const old = await nonce();
+    clock += 10 * 60_000;
+    expect((await registerRaw(makeIdentity(), { token, nonce: old, timestamp: clock })).json.error?.code).toBe('NODE_ERR_BAD_NONCE');
+    clock = Date.now();
+    const id = makeIdentity();
+    const wrongSigner = await registerRaw(id, { token }, makeIdentity());
+    expect(wrongSigner).toMatchObject({ status: 401, json: { error: { code: 'NODE_ERR_BAD_SIGNATURE' } } });
+    // None of these spent the token.
+    expect((await registerRaw(id, { token })).status).toBe(200);
+  });
+
+  it('refuses private public URLs unless allowed, naming the variable', async () => {
+    const strict = await startNodeControlPlane({ pool: db.pool, allowPrivateNodeUrls: false, resolve: async (h) => (h === 'evil.test' ? ['10.0.0.7'] : ['93.184.216.34']) });
+    try {
+      const { token } = await makeSiteWithToken(db.pool);
+      const c = (identity: NodeIdentity) => createBalancerClient({ baseUrl: strict.url, identity, now: Date.now });
+      for (const publicUrl of ['http://127.0.0.1:8090', 'http://[::1]:8090', 'http://169.254.169.254/', 'http://evil.test:8090']) {
+        const err = await c(makeIdentity()).register({ token, name: 'x', publicUrl, location: null }).catch((e: unknown) => e);
+        expect(err).toMatchObject({ code: 'NODE_ERR_URL_REFUSED' });
+        expect((err as Error).message).toContain('VERITY_ALLOW_PRIVATE_NODE_URLS');
+      }
+      const ok = await c(makeIdentity()).register({ token, name: 'x', publicUrl: 'http://node.example.org:8090', location: null });
+      expect(ok.status).toBe('probation');
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('refuses a banned node with 403 without spending its token', async () => {
+    const { token } = await makeSiteWithToken(db.pool, { uses: 2 });
+    const id = makeIdentity();
+    await client(id).register({ token, name: 'n', publicUrl: 'http://127.0.0.1:1', location: null });
+    await applyNodeAction(db.pool, id.nodeId, 'ban', 'test', 'admin');
+    const r = await registerRaw(id, { token });
+    expect(r).toMatchObject({ status: 403, json: { error: { code: 'NODE_ERR_REVOKED' } } });
+    expect((await registerRaw(makeIdentity(), { token })).status).toBe(200);
+  });
+
+  it('records the subnet of many registrations from one /24 on each node row', async () => {
+    const { token } = await makeSiteWithToken(db.pool, { uses: 5 });
+    for (let i = 0; i < 5; i++) expect((await registerRaw(makeIdentity(), { token })).status).toBe(200);
+    const { rows } = await db.pool.query<{ subnet: string; n: number }>('SELECT subnet, count(*)::int AS n FROM nodes GROUP BY subnet');
+    expect(rows).toEqual([{ subnet: '127.0.0.0/24', n: 5 }]);
+  });
+});
+
+describe('heartbeat', () => {
+  async function enrolled() {
+    const { token } = await makeSiteWithToken(db.pool);
+    const id = makeIdentity();
+    await client(id).register({ token, name: 'n', publicUrl: 'http://127.0.0.1:1', location: null });
+    return id;
+  }
+
+  it('stores figures, counter and last seen; answers the standing', async () => {
+    const id = await enrolled();
+    const s = await client(id).heartbeat(1, stats);
+    expect(s).toMatchObject({ status: 'probation', heartbeatCounter: 1 });
+    const row = await nodeRow(id.nodeId);
+    expect(row?.heartbeat_counter).toBe(1);
+    expect(row?.last_heartbeat).toMatchObject({ cacheHits: 7, requestsTotal: 10 });
+  });
+
+  it('refuses replayed or lower counters, bad signatures, skew and another node\'s id with 401 and no state change', async () => {
+    const id = await enrolled();
+    const other = await enrolled();
+    const body = { nodeId: id.nodeId, counter: 5, timestamp: clock, stats };
+    const { bytes, signature } = signRequest(id.privateKey, 'heartbeat', body);
+    expect((await post(paths.heartbeat, bytes, signature)).status).toBe(200);
+    const before = await nodeRow(id.nodeId);
+    const attempts: [string, Buffer, string][] = [];
+    attempts.push(['NODE_ERR_REPLAY', bytes, signature]);
+    const lower = signRequest(id.privateKey, 'heartbeat', { ...body, counter: 4 });
+    attempts.push(['NODE_ERR_REPLAY', lower.bytes, lower.signature]);
+    const tampered = Buffer.from(bytes.toString().replace('"counter":5', '"counter":9'));
+    attempts.push(['NODE_ERR_BAD_SIGNATURE', tampered, signature]);
+    const asOther = signRequest(other.privateKey, 'heartbeat', { ...body, counter: 50 });
+    attempts.push(['NODE_ERR_BAD_SIGNATURE', asOther.bytes, asOther.signature]);
+    const drainSig = signRequest(id.privateKey, 'drain', { ...body, counter: 51 });
+    attempts.push(['NODE_ERR_BAD_SIGNATURE', drainSig.bytes, drainSig.signature]);
+    for (const skew of [61_000, -61_000]) {
+      const s = signRequest(id.privateKey, 'heartbeat', { ...body, counter: 60, timestamp: clock + skew });
+      attempts.push(['NODE_ERR_CLOCK_SKEW', s.bytes, s.signature]);
+    }
+    const unknown = makeIdentity();
+    const u = signRequest(unknown.privateKey, 'heartbeat', { ...body, nodeId: unknown.nodeId, counter: 70 });
+    attempts.push(['NODE_ERR_UNKNOWN', u.bytes, u.signature]);
+    for (const [code, b, sig] of attempts) {
+      const r = await post(paths.heartbeat, b, sig);
+      expect(r, code).toMatchObject({ status: 401, json: { error: { code } } });
+    }
+    expect(await nodeRow(id.nodeId)).toEqual(before);
+    expect((await post(paths.heartbeat, bytes, 'A'.repeat(86))).status).toBe(401);
+    expect((await post(paths.heartbeat, bytes)).status).toBe(401);
+    expect((await post(paths.heartbeat, 'not json', signature)).status).toBe(400);
+  });
+
+  it('lets exactly one of concurrent heartbeats with the same counter through', async () => {
+    const id = await enrolled();
+    const { bytes, signature } = signRequest(id.privateKey, 'heartbeat', { nodeId: id.nodeId, counter: 3, timestamp: clock, stats });
+    const results = await Promise.all(Array.from({ length: 5 }, () => post(paths.heartbeat, bytes, signature)));
+    expect(results.map((r) => r.status).sort()).toEqual([200, 401, 401, 401, 401]);
+  });
+
+  it('answers a banned node 403 NODE_ERR_REVOKED', async () => {
+    const id = await enrolled();
+    await applyNodeAction(db.pool, id.nodeId, 'ban', 'tampering', 'admin');
+    await expect(client(id).heartbeat(1, stats)).rejects.toMatchObject({ code: 'NODE_ERR_REVOKED' });
+  });
+
+  it('reports penalties newest first with their reasons', async () => {
+    const id = await enrolled();
+    await recordTrustEvent(db.pool, id.nodeId, { kind: 'health_ok', reason: 'probe ok' }, new Date(clock));
+    await recordTrustEvent(db.pool, id.nodeId, { kind: 'header_strike', reason: 'sent Set-Cookie' }, new Date(clock + 1));
+    await recordTrustEvent(db.pool, id.nodeId, { kind: 'audit_tampered', severity: 'critical', reason: 'injected a script' }, new Date(clock + 2));
+    const s = await client(id).heartbeat(1, stats);
+    expect(s.penalties.map((p) => [p.kind, p.reason])).toEqual([['audit_tampered', 'injected a script'], ['header_strike', 'sent Set-Cookie']]);
+    expect(s.status).toBe('quarantined');
+  });
+
+  it('goes offline when heartbeats stop and comes back when they resume', async () => {
+    const id = await enrolled();
+    await client(id).heartbeat(1, stats);
+    clock += 60_000;
+    expect(await sweepOfflineNodes(cp.deps, 30_000)).toEqual([id.nodeId]);
+    expect(await sweepOfflineNodes(cp.deps, 30_000)).toEqual([]);
+    expect((await nodeRow(id.nodeId))?.status).toBe('offline');
+    const s = await client(id).heartbeat(2, stats);
+    expect(s.status).toBe('probation');
+    expect(s.penalties[0]).toMatchObject({ kind: 'heartbeat_missed', statusAfter: 'offline' });
+    expect((await listTrustEvents(db.pool, id.nodeId)).map((e) => e.kind)).toEqual(['registered', 'heartbeat_missed', 'heartbeat_resumed']);
+  });
+});
+
+describe('drain', () => {
+  it('marks the node draining and notifies balancers', async () => {
+    const { token } = await makeSiteWithToken(db.pool);
+    const id = makeIdentity();
+    await client(id).register({ token, name: 'n', publicUrl: 'http://127.0.0.1:1', location: null });
+    const listener = new pg.Client({ connectionString: db.url });
+    await listener.connect();
+    try {
+      const heard = new Promise<string>((resolve) => listener.on('notification', (m) => resolve(m.payload ?? '')));
+      await listener.query('LISTEN verity_node_changed');
+      const s = await client(id).drain(1);
+      expect(s.draining).toBe(true);
+      expect(await heard).toBe(id.nodeId);
+      await expect(client(id).drain(1)).rejects.toMatchObject({ code: 'NODE_ERR_REPLAY' });
+      // Re-registering (a restart) clears draining.
+      expect((await client(id).register({ token: undefined, name: 'n', publicUrl: 'http://127.0.0.1:1', location: null })).draining).toBe(false);
+    } finally {
+      await listener.end();
+    }
+  });
+});

