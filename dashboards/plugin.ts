@@ -51,6 +51,13 @@ export const dashboardPlugin: ControlPlugin = async (app, deps) => {
   await app.register(async (scope) => {
     if (!scope.hasContentTypeParser('application/x-www-form-urlencoded')) await scope.register(formbody, { bodyLimit: 64 * 1024 });
     scope.addHook('onSend', securityHeaders);
+    scope.setErrorHandler((err, req, reply) => {
+      const status = typeof (err as { statusCode?: unknown }).statusCode === 'number' ? (err as { statusCode: number }).statusCode : 500;
+      if (status >= 500) req.log.error({ err }, 'dashboard request failed');
+      // Internal details stay in the log; the page says only what the admin can act on.
+      const text = status >= 500 ? 'Something went wrong on the server; the log has the details. Try again in a moment.' : `Bad request: ${(err as Error).message}`;
+      return reply.code(status).header('content-type', 'text/plain; charset=utf-8').header('cache-control', 'no-store').send(text);
+    });
     assetRoutes(scope);
     loginRoutes(scope, deps);
     await scope.register(authedRoutes(deps));

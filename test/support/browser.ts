@@ -24,23 +24,27 @@ export async function launchTestBrowser(): Promise<TestBrowser> {
   };
 }
 
-/** Every URL the page asked for and every CSP violation it reported, from the first byte on. */
+/** Every URL the page asked for and every CSP violation it reported, on every page visited. */
 export async function watchPage(page: Page): Promise<{ requests: string[]; violations: () => Promise<string[]> }> {
   const requests: string[] = [];
   const logged: string[] = [];
   page.on('request', (r) => requests.push(r.url()));
-  // Chromium logs every CSP refusal on the console: this catches them on every page visited.
-  page.on('console', (m) => {
-    if (/Content Security Policy|Refused to/i.test(m.text())) logged.push(m.text());
+  // Chromium reports CSP refusals as browser log entries (not console calls): read them over CDP.
+  const cdp = await page.createCDPSession();
+  cdp.on('Log.entryAdded', (e) => {
+    if (/Content Security Policy/i.test(e.entry.text)) logged.push(e.entry.text);
   });
+  await cdp.send('Log.enable');
   await page.evaluateOnNewDocument(() => {
-    const w = window as unknown as { __csp: string[] };
-    w.__csp = [];
-    document.addEventListener('securitypolicyviolation', (e) => w.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
+    document.addEventListener('securitypolicyviolation', (e) => {
+      const seen = JSON.parse(sessionStorage.getItem('__csp') ?? '[]') as string[];
+      seen.push(`${e.violatedDirective} ${e.blockedURI}`);
+      sessionStorage.setItem('__csp', JSON.stringify(seen));
+    });
   });
   return {
     requests,
-    violations: async () => [...logged, ...(await page.evaluate(() => (window as unknown as { __csp: string[] }).__csp ?? []))],
+    violations: async () => [...logged, ...(await page.evaluate(() => JSON.parse(sessionStorage.getItem('__csp') ?? '[]') as string[]))],
   };
 }
 

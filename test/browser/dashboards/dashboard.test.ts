@@ -50,6 +50,8 @@ describe('dashboard in real Chromium', () => {
     await page.waitForSelector('#traffic-chart .uplot', { timeout: 30_000 });
     expect(Number(await textOf(page, '[data-testid="rps"]'))).toBeGreaterThan(0);
     expect(await page.$eval('time[data-rel]', (t) => t.textContent ?? '')).toMatch(/ago|now/);
+    // Live: htmx refreshes the figures by itself.
+    await page.waitForResponse((r) => r.url() === `${cp.url}/fragments/overview` && r.status() === 200, { timeout: 30_000 });
 
     await page.goto(`${cp.url}/nodes`, { waitUntil: 'domcontentloaded' });
     expect(await page.$$eval('table.nodes tbody tr', (r) => r.length)).toBe(11);
@@ -110,6 +112,24 @@ describe('dashboard in real Chromium', () => {
     expect(await page.$$eval('main script, main img[src="x"]', (e) => e.length)).toBe(0);
     expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
     expect(watch.requests.filter((u) => !u.startsWith(`${cp.url}/`))).toEqual([]);
+    await ctx.close();
+  });
+
+  it('has a CSP that refuses inline script, and the watcher sees the refusal', async () => {
+    const ctx = await tb.browser.createBrowserContext();
+    const page = await ctx.newPage();
+    const watch = await watchPage(page);
+    await logIn(page, cp.url, ADMIN_TOKEN);
+    await page.goto(`${cp.url}/nodes`, { waitUntil: 'load' });
+    expect(await watch.violations()).toEqual([]);
+    await page.evaluate(() => {
+      const s = document.createElement('script');
+      s.textContent = 'window.__ran = 1';
+      document.body.append(s);
+    });
+    expect(await page.evaluate(() => (window as unknown as { __ran?: number }).__ran)).toBeUndefined();
+    await page.waitForFunction(() => (sessionStorage.getItem('__csp') ?? '').includes('script-src'), { timeout: 10_000 });
+    expect((await watch.violations()).join('\n')).toContain('script-src');
     await ctx.close();
   });
 
