@@ -57,6 +57,11 @@ describe('README screenshots', () => {
       expect(png.width, file).toBe(1280);
       expect(png.height, file).toBeGreaterThan(500);
     }
+    await page.setViewport({ width: 390, height: 844, deviceScaleFactor: 1, isMobile: true, hasTouch: true });
+    for (const [file, path] of [['phone-overview.png', '/'], ['phone-audit-report.png', `/audits/${fleet.tamperedAuditId}`]]) {
+      await page.goto(`${cp.url}${path}`, { waitUntil: 'networkidle2' });
+      await page.screenshot({ path: join(outDir, file ?? 'x.png') as `${string}.png`, fullPage: true });
+    }
     await ctx.close();
   });
 });
