@@ -69,6 +69,20 @@ describe('dashboard authentication', () => {
     expect((await fetch(`${cp.url}/nodes`, { headers: { cookie: 'verity_session=' + (c.cookies.get('verity_session') ?? 'x') } })).status).toBe(401);
   });
 
+  it('slows down token guessing per address, and forgets after the window', async () => {
+    let nowMs = Date.parse('2026-03-01T12:00:00Z');
+    const own = await startControlPlane({ pool: db.pool, plugins: [dashboardPlugin], adminToken: ADMIN_TOKEN, now: () => nowMs });
+    try {
+      const c = dashboardClient(own.url);
+      for (let i = 0; i < 10; i++) expect((await c.login(`guess-${i}`)).status).toBe(401);
+      expect((await c.login(ADMIN_TOKEN)).status).toBe(429);
+      nowMs += 5 * 60_000 + 1;
+      expect((await c.login(ADMIN_TOKEN)).status).toBe(303);
+    } finally {
+      await own.close();
+    }
+  });
+
   it('accepts the bearer token on pages too', async () => {
     expect((await fetch(`${cp.url}/nodes`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).status).toBe(200);
   });
