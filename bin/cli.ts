@@ -10,6 +10,7 @@ const commands: Record<string, { summary: string; run: (argv: string[], io: Prog
   node: { summary: 'volunteer node; or node ban|quarantine|reinstate ID', run: runNode },
   site: { summary: 'site add --host HOST --origin URL [--private GLOB,...]; site list', run: async (a, io) => (await import('./commands/site.js')).runSite(a, io) },
   token: { summary: 'token create --site HOST [--uses N] [--ttl DURATION]', run: async (a, io) => (await import('./commands/token.js')).runToken(a, io) },
+  'sample-origin': { summary: 'serve the sample site used by the demo and docker-compose', run: async (a, io) => (await import('./commands/sample-origin.js')).runSampleOrigin(a, io) },
   migrate: { summary: 'bring the database schema up to date', run: async (a, io) => (await import('./commands/migrate.js')).runMigrate(a, io) },
 };
 

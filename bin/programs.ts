@@ -4,6 +4,7 @@ import { auditorProgram } from '../auditor/config.js';
 import { balancerProgram } from '../balancer/config.js';
 import { nodeProgram } from '../node/config.js';
 import { migrateProgram } from './commands/migrate.js';
+import { sampleOriginProgram } from './commands/sample-origin.js';
 import { nodeActionProgram } from './commands/node-admin.js';
 import { siteAddProgram, siteListProgram } from './commands/site.js';
 import { tokenCreateProgram } from './commands/token.js';
@@ -22,6 +23,7 @@ export const programs: { command: string; spec: ProgramSpec<OptionsSpec> }[] = [
   { command: 'node reinstate', spec: nodeActionProgram('reinstate') },
   { command: 'node ban', spec: nodeActionProgram('ban') },
   { command: 'migrate', spec: migrateProgram },
+  { command: 'sample-origin', spec: sampleOriginProgram },
 ] as { command: string; spec: ProgramSpec<OptionsSpec> }[];
 
 function cell(text: string): string {

@@ -30,6 +30,7 @@ export const errorCodes = {
   BAL_ERR_UPSTREAM_PROTOCOL: 'the upstream answered with an invalid response',
   AUD_ERR_RENDER_TIMEOUT: 'the page did not render in time',
   AUD_ERR_BROWSER_CRASHED: 'the browser crashed',
+  DEMO_ERR_START: 'a part of the demo failed to start',
   AUD_ERR_NO_BROWSER: 'no browser was found',
   AUD_ERR_FETCH_FAILED: 'the audit fetch could not connect or was cut off',
   AUD_ERR_FETCH_TIMEOUT: 'the audit fetch did not finish in time',

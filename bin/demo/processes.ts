@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { VerityError } from '../../common/errors.js';
 
 const verityBin = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'verity');
 
@@ -55,9 +56,9 @@ export function spawnProgram(opts: SpawnOptions & { command: string }): ManagedP
     exited,
     waitForLine(pattern, timeoutMs) {
       return new Promise((resolveLine, reject) => {
-        const timer = setTimeout(() => finish(new Error(`${opts.name}: no line matching ${pattern} within ${timeoutMs} ms (see ${logFile})`)), timeoutMs);
+        const timer = setTimeout(() => finish(new VerityError('DEMO_ERR_START', `${opts.name}: no line matching ${pattern} within ${timeoutMs} ms (see ${logFile})`)), timeoutMs);
         const w = { pattern, done: (line: string) => finish(null, line) };
-        const onExit = (code: number | null) => finish(new Error(`${opts.name} exited with code ${code} (see ${logFile})`));
+        const onExit = (code: number | null) => finish(new VerityError('DEMO_ERR_START', `${opts.name} exited with code ${code} (see ${logFile})`));
         function finish(err: Error | null, line = '') {
           clearTimeout(timer);
           watchers.delete(w);
@@ -85,14 +86,14 @@ export async function waitForHttp(url: string, timeoutMs: number, proc?: Managed
   let exited = false;
   void proc?.exited.then(() => (exited = true));
   for (;;) {
-    if (exited) throw new Error(`${proc?.name} exited before ${url} answered (see ${proc?.logFile})`);
+    if (exited) throw new VerityError('DEMO_ERR_START', `${proc?.name} exited before ${url} answered (see ${proc?.logFile})`);
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
       if (res.ok) return;
     } catch {
       // not up yet
     }
-    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms${proc ? ` (see ${proc.logFile})` : ''}`);
+    if (Date.now() > deadline) throw new VerityError('DEMO_ERR_START', `${url} did not answer within ${timeoutMs} ms${proc ? ` (see ${proc.logFile})` : ''}`);
     await new Promise((r) => setTimeout(r, 150));
   }
 }

@@ -160,7 +160,7 @@ export const tamperKinds: TamperKind[] = [
     samplePath: '/about',
     expect: ['status_changed', 'redirect_changed'],
     applies: (_p, res) => isHtml(res),
-    transform: (res) => ({ status: 302, headers: [['location', 'https://phish.example/login'], ['content-length', '0']], body: Buffer.alloc(0) }),
+    transform: () => ({ status: 302, headers: [['location', 'https://phish.example/login'], ['content-length', '0']], body: Buffer.alloc(0) }),
   }),
   kind({
     name: 'header-set-cookie',
