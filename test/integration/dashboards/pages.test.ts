@@ -105,6 +105,9 @@ describe('dashboard pages', () => {
     const report = await (await c.get(`/audits/${fleet.tamperedAuditId}`)).text();
     expect(report).toContain('&lt;script&gt;window.__pwned=1&lt;/script&gt;');
     expect(report).toMatch(/data-kind="origin_screenshot"[\s\S]*data-kind="node_screenshot"[\s\S]*data-kind="diff_image"/);
+    const rogue = await (await c.get(`/nodes/${fleet.rogueId}`)).text();
+    expect(rogue).toContain('originSha256');
+    expect(rogue).toContain('/static/app.js');
     const nodes = await (await c.get('/nodes?status=quarantined')).text();
     expect(nodes).toContain('rogue &lt;script&gt;alert(&quot;name&quot;)&lt;/script&gt;');
     expect(nodes).not.toContain('paris-fibre-01');
