@@ -1,6 +1,6 @@
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../../common/db/embedded.js';
 import { insertTestNode, insertTestSite, startBalancer, visit, waitFor, type StartedBalancer } from '../../support/balancer-harness.js';
 import { startOrigin, type TestOrigin } from '../../support/balancer-origin.js';
 import { useTestDatabase } from '../../support/db.js';
@@ -23,13 +23,6 @@ afterEach(async () => {
   for (const o of opened.splice(0).reverse()) await o.close();
 });
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 async function withNodes(modes: NodeMode[], config: Parameters<typeof startBalancer>[0] = {}): Promise<{ bal: StartedBalancer; nodes: HostileNode[]; ids: string[] }> {
   const siteId = await insertTestSite(db.pool, { host: HOST, origin: origin.url });

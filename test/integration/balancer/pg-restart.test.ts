@@ -1,9 +1,8 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../../common/db/embedded.js';
+import { freePort, startEmbeddedPostgres, type EmbeddedDatabase } from '../../../common/db/embedded.js';
 import { migrate } from '../../../common/db/migrate.js';
 import { createPool, type Pool } from '../../../common/db/pool.js';
 import { silentLogger } from '../../../common/log.js';
@@ -33,13 +32,6 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 describe('PostgreSQL restart', () => {
   it('keeps serving, reports 503 on /healthz while down, reconnects and resyncs after', async () => {
