@@ -68,7 +68,7 @@ export class Exchange {
     const body = `${JSON.stringify({ error: code })}\n`;
     this.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' }, servedBy);
     this.res.end(this.method === 'HEAD' ? undefined : body);
-    this.rt.metrics.requests.inc({ outcome: String(status) });
+    this.rt.metrics.countRequest(String(status));
   }
 
   finish(): void {

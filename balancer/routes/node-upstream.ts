@@ -81,7 +81,7 @@ function deliver(ex: Exchange, node: RouteNode, result: Exclude<AttemptResult, {
   if (result.kind === 'empty') {
     ex.writeHead(result.status, headers, node.id);
     ex.res.end();
-    rt.metrics.requests.inc({ outcome: 'node' });
+    rt.metrics.countRequest('node');
     return;
   }
   if (result.kind === 'stream') {
@@ -94,7 +94,7 @@ function deliver(ex: Exchange, node: RouteNode, result: Exclude<AttemptResult, {
       ex.res.destroy();
     });
     result.body.pipe(ex.res);
-    rt.metrics.requests.inc({ outcome: 'node' });
+    rt.metrics.countRequest('node');
     return;
   }
   if (expected) {
@@ -106,7 +106,7 @@ function deliver(ex: Exchange, node: RouteNode, result: Exclude<AttemptResult, {
   headers['content-length'] = result.body.length;
   ex.writeHead(result.status, headers, node.id);
   ex.res.end(result.body);
-  rt.metrics.requests.inc({ outcome: expected ? 'node_verified' : 'node' });
+  rt.metrics.countRequest(expected ? 'node_verified' : 'node');
   if (!pinned) {
     rt.samples.record(ex.site.id, ex.url);
     if (result.status === 200 && result.contentType.startsWith('text/html') && rt.random() < rt.limits.shadowShare) {

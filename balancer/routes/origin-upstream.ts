@@ -69,7 +69,7 @@ export async function serveFromOrigin(ex: Exchange, opts: OriginOptions): Promis
     if (!ex.done) ex.sendError(statusForFailure(failureOf(err)), 'BAL_ERR_ORIGIN_FAILED');
     return;
   }
-  rt.metrics.upstreamSeconds.observe({ target: 'origin' }, (rt.now() - started) / 1000);
+  rt.metrics.observeUpstream('origin', (rt.now() - started) / 1000);
   if (ex.done) {
     up.body.destroy();
     return;
@@ -79,7 +79,7 @@ export async function serveFromOrigin(ex: Exchange, opts: OriginOptions): Promis
   }
   ex.trustUpstream();
   ex.writeHead(up.status, originResponseHeaders(up.headers), 'origin');
-  rt.metrics.requests.inc({ outcome: opts.outcome });
+  rt.metrics.countRequest(opts.outcome);
   pipeOriginBody(ex, up.body, up.status, up.headers.etag ?? null, opts);
 }
 
