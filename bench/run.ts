@@ -1,4 +1,4 @@
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { benchProxy, renderProxy } from './proxy.js';
 import { benchSelection, renderSelection } from './selection.js';
 
@@ -17,8 +17,9 @@ const parts: Part[] = [
 
 const only = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const cpu = cpus();
-process.stdout.write(`Machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString()}\n\n`);
+const load = (): string => loadavg().map((l) => l.toFixed(1)).join(' ');
+process.stdout.write(`Machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString()}, load average ${load()}\n\n`);
 for (const part of parts) {
   if (only.length > 0 && !only.includes(part.name)) continue;
-  process.stdout.write(`## ${part.name}\n\n${await part.run()}\n\n`);
+  process.stdout.write(`## ${part.name}\n\n${await part.run()}\n\n(load average after: ${load()})\n\n`);
 }
