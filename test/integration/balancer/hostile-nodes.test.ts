@@ -111,6 +111,17 @@ describe('hostile nodes', () => {
     expect(r.body.equals(defaultAssets().get('/big.bin')?.body as Buffer)).toBe(true);
   });
 
+  it('11: a node that compresses a static file anyway is judged on the decoded bytes: served, no strike', async () => {
+    const { bal, ids } = await setup(['gzip']);
+    await visit(bal.publicUrl, '/style.css', { host: HOST });
+    const r = await visit(bal.publicUrl, '/style.css', { host: HOST });
+    expect(r.headers['x-verity-node']).toBe(ids[0]);
+    expect(r.headers['content-encoding']).toBeUndefined();
+    expect(r.text).toBe(defaultAssets().get('/style.css')?.body);
+    await bal.balancer.runtime.strikes.flush();
+    expect(await strikes(ids[0] ?? '', 'integrity_mismatch')).toEqual([]);
+  });
+
   it('12: a truncated body is never a silent 200; strike', async () => {
     const { bal, ids } = await setup(['truncate']);
     const r = await visit(bal.publicUrl, '/page', { host: HOST });
