@@ -47,6 +47,20 @@ function collect(res: IncomingMessage, maxBodyBytes: number, fail: (e: OriginErr
   res.on('error', (err) => fail(new OriginError('failed', `origin response failed: ${err.message}`, { cause: err })));
 }
 
+/**
+ * Origin + request target, concatenated as text: `new URL('//evil.example/x', origin)` would
+ * name another host, and a node must never be steered to fetch from anywhere but the origin.
+ */
+export function originUrl(origin: string, target: string): URL {
+  const base = new URL(origin);
+  if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new Error(`origin ${origin} is not http(s)`);
+  if (!target.startsWith('/')) throw new Error('request target must start with /');
+  const prefix = base.href.endsWith('/') ? base.href.slice(0, -1) : base.href;
+  const url = new URL(prefix + target);
+  if (url.host !== base.host || url.protocol !== base.protocol) throw new Error('request target would leave the origin');
+  return url;
+}
+
 export interface OriginFetcher {
   fetch(req: OriginRequest): Promise<OriginResponse>;
   close(): void;
@@ -67,7 +81,13 @@ export function createOriginFetcher(opts: { maxSockets: number; now?: () => numb
 
 export function fetchOrigin(req: OriginRequest, agents: { http: HttpAgent; https: HttpsAgent }, now: () => number = Date.now): Promise<OriginResponse> {
   return new Promise((resolve, reject) => {
-    const url = new URL(req.path, req.origin);
+    let url: URL;
+    try {
+      url = originUrl(req.origin, req.path);
+    } catch (err) {
+      reject(new OriginError('failed', (err as Error).message, { cause: err }));
+      return;
+    }
     const requestTimeMs = now();
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     let settled = false;
