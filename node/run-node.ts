@@ -13,6 +13,7 @@ import type { nodeProgram } from './config.js';
 import { enroll } from './enroll.js';
 import { createCounter, startHeartbeats, type Counter } from './heartbeat.js';
 import { loadOrCreateIdentity, type NodeIdentity } from './identity.js';
+import { lockDataDir } from './instance-lock.js';
 import { closeGracefully, defaultPublicUrl, listen, urlOf } from './listen.js';
 import { checkCacheDir, createChecklist, type Checklist } from './preflight.js';
 import { heartbeatStats, nodeName, statusView, type NodeParts, type NodeState } from './node-view.js';
@@ -33,12 +34,21 @@ interface Running extends NodeParts {
   client: BalancerClient;
   counter: Counter;
   now: () => number;
+  /** Releases the data dir's one-node lock. */
+  unlock: () => Promise<void>;
 }
 
 async function prepareLocal(config: NodeConfig, checklist: Checklist) {
   let identity: NodeIdentity;
   try {
     identity = await loadOrCreateIdentity(config.dataDir);
+  } catch (err) {
+    checklist.fail('identity', describeError(err));
+    throw err;
+  }
+  let unlock: () => Promise<void>;
+  try {
+    unlock = await lockDataDir(config.dataDir);
   } catch (err) {
     checklist.fail('identity', describeError(err));
     throw err;
@@ -50,12 +60,16 @@ async function prepareLocal(config: NodeConfig, checklist: Checklist) {
     await checkCacheDir(cacheDir);
   } catch (err) {
     checklist.fail('cache dir writable', describeError(err));
+    await unlock();
     throw err;
   }
-  const store = await openDiskStore(cacheDir, config.cacheSize);
+  const store = await openDiskStore(cacheDir, config.cacheSize).catch(async (err: unknown) => {
+    await unlock();
+    throw err;
+  });
   const s = store.stats();
   checklist.pass('cache dir writable', `${cacheDir} (${s.entries} entries, ${s.bytes} of ${config.cacheSize} bytes)`);
-  return { identity, store };
+  return { identity, store, unlock };
 }
 
 function reportStanding(checklist: Checklist, s: NodeStanding): void {
@@ -116,7 +130,7 @@ export async function runNode(config: NodeConfig, deps: RunNodeDeps): Promise<nu
   const log = createLogger({ level: config.logLevel, name: 'verity-node' });
   const checklist = createChecklist(deps.io.stdout);
   checklist.info('verity node preflight');
-  const { identity, store } = await prepareLocal(config, checklist);
+  const { identity, store, unlock } = await prepareLocal(config, checklist);
   const fetcher = createOriginFetcher({ maxSockets: config.maxConcurrency, now });
   const cache = createHttpCache({ store, fetchOrigin: fetcher.fetch, now, originTimeoutMs: config.originTimeout, maxBodyBytes: config.maxBodyBytes });
   const state: NodeState = { standing: null, lastHeartbeatAt: null, lastError: null, draining: false, publicUrl: '', startedAt: new Date(now()).toISOString() };
@@ -128,11 +142,12 @@ export async function runNode(config: NodeConfig, deps: RunNodeDeps): Promise<nu
     checklist.fail('listen', describeError(err));
     fetcher.close();
     await store.close();
+    await unlock();
     throw err;
   }
   state.publicUrl = config.publicUrl ?? defaultPublicUrl(listeners.bound);
   const client = createBalancerClient({ baseUrl: config.balancer, identity, now });
-  const r: Running = { ...parts, config, log, checklist, fetcher, client, counter: createCounter(), now, publicServer: listeners.publicServer, statusServer: listeners.statusServer };
+  const r: Running = { ...parts, config, log, checklist, fetcher, client, counter: createCounter(), now, unlock, publicServer: listeners.publicServer, statusServer: listeners.statusServer };
   checklist.pass('listening', `${urlOf(listeners.bound.address, listeners.bound.port)} (public URL ${state.publicUrl})`);
   try {
     adopt(r, await connect(r, deps.signal));
@@ -197,5 +212,6 @@ async function shutdown(r: Running, tellBalancer: boolean): Promise<void> {
   await closeGracefully(r.statusServer, 1000);
   r.fetcher.close();
   await r.store.close();
+  await r.unlock();
   if (tellBalancer) r.checklist.info('verity node stopped');
 }
