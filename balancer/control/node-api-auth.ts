@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { findNodeAuth, type NodeAuth } from '../../common/db/queries/node-registry.js';
+import { findNodeAuth, registrationCredential, type NodeAuth } from '../../common/db/queries/node-registry.js';
 import {
   MAX_CLOCK_SKEW_MS, SIGNATURE_HEADER, nodeApiErrors, nodeIdFor, registerRequest, signedEnvelope, signingBytes, verifyBytes,
   type NodeApiErrorCode, type RegisterRequest, type SignedEnvelope, type SignedKind,
@@ -80,6 +80,12 @@ export async function verifyRegistration(request: FastifyRequest, deps: ControlD
   if (nonceProblem) throw new ApiError('NODE_ERR_BAD_NONCE', nonceProblem);
   verifySigned('register', reg.publicKey, body.raw, signature);
   checkSkew(reg.timestamp, deps.now());
+  // Name resolution only for someone holding a credential: no free DNS lookups for strangers.
+  const credential = await registrationCredential(deps.pool, reg.nodeId, reg.token, new Date(deps.now()));
+  if (credential === 'banned') throw new ApiError('NODE_ERR_REVOKED', 'this node has been banned by the balancer admins');
+  if (credential === 'none') {
+    throw new ApiError('NODE_ERR_TOKEN_REJECTED', reg.token === undefined ? 'this node is not enrolled here yet: a join token is needed' : 'the join token is unknown, already used, revoked or expired');
+  }
   const url = await checkNodeUrl(reg.publicUrl, { allowPrivate: deps.allowPrivateNodeUrls, ...(resolve ? { resolve } : {}) });
   if (!url.ok) throw new ApiError('NODE_ERR_URL_REFUSED', `public URL refused: ${url.reason}`);
   return reg;

@@ -1,7 +1,7 @@
 import type { NodeStatus } from '../../domain/trust.js';
 import type { Pool, Queryable } from '../pool.js';
 import { withTransaction } from '../pool.js';
-import { consumeJoinToken } from './tokens.js';
+import { consumeJoinToken, hashToken } from './tokens.js';
 import { NODE_CHANGED_CHANNEL } from './trust.js';
 
 // Enrollment and liveness of volunteer nodes: what the node API (balancer/control/node-api.ts)
@@ -21,6 +21,22 @@ export async function findNodeAuth(db: Queryable, nodeId: string): Promise<NodeA
   );
   const r = rows[0];
   return r ? { id: r.id, publicKey: r.public_key, status: r.status, heartbeatCounter: r.heartbeat_counter } : null;
+}
+
+/**
+ * What a registration's credential amounts to, checked before the costlier steps (DNS of the
+ * public URL): a known node (and whether it is banned), else whether its token is usable. Spends nothing.
+ */
+export async function registrationCredential(db: Queryable, nodeId: string, token: string | undefined, now: Date): Promise<'known' | 'banned' | 'token' | 'none'> {
+  const { rows } = await db.query<{ status: NodeStatus | null; token_ok: boolean }>(
+    `SELECT (SELECT status FROM nodes WHERE id = $1) AS status,
+            EXISTS (SELECT 1 FROM join_tokens WHERE token_hash = $2 AND uses_count < uses_allowed AND revoked_at IS NULL AND expires_at > $3) AS token_ok`,
+    [nodeId, token === undefined ? null : hashToken(token), now],
+  );
+  const r = rows[0];
+  if (r?.status === 'banned') return 'banned';
+  if (r?.status) return 'known';
+  return r?.token_ok ? 'token' : 'none';
 }
 
 export interface RegistrationInput {

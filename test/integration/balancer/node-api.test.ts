@@ -111,6 +111,19 @@ describe('registration', () => {
     expect((await registerRaw(id, { token })).status).toBe(200);
   });
 
+  it('resolves no names for strangers: an unknown token is refused before the URL check', async () => {
+    const lookups: string[] = [];
+    const strict = await startNodeControlPlane({ pool: db.pool, allowPrivateNodeUrls: false, resolve: async (h) => (lookups.push(h), ['93.184.216.34']) });
+    try {
+      const err = await createBalancerClient({ baseUrl: strict.url, identity: makeIdentity(), now: Date.now })
+        .register({ token: 'vjt_unknown', name: 'x', publicUrl: 'http://attacker-controlled.example', location: null }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'NODE_ERR_TOKEN_REJECTED' });
+      expect(lookups).toEqual([]);
+    } finally {
+      await strict.close();
+    }
+  });
+
   it('refuses private public URLs unless allowed, naming the variable', async () => {
     const strict = await startNodeControlPlane({ pool: db.pool, allowPrivateNodeUrls: false, resolve: async (h) => (h === 'evil.test' ? ['10.0.0.7'] : ['93.184.216.34']) });
     try {
@@ -135,6 +148,7 @@ describe('registration', () => {
     await applyNodeAction(db.pool, id.nodeId, 'ban', 'test', 'admin');
     const r = await registerRaw(id, { token });
     expect(r).toMatchObject({ status: 403, json: { error: { code: 'NODE_ERR_REVOKED' } } });
+    expect(await registerRaw(id)).toMatchObject({ status: 403, json: { error: { code: 'NODE_ERR_REVOKED' } } });
     expect((await registerRaw(makeIdentity(), { token })).status).toBe(200);
   });
 
