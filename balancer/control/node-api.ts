@@ -6,6 +6,7 @@ import { DEFAULT_HEARTBEAT_INTERVAL_MS, NONCE_TTL_MS, paths, type NodeStanding }
 import { ApiError, authenticateEnvelope, send, verifyRegistration, type RawJson } from './node-api-auth.js';
 import { createNonceIssuer, type NonceIssuer } from './node-nonce.js';
 import { loadNodeStanding } from './node-standing.js';
+import { clientAddress } from '../routes/client-address.js';
 import { canonicalAddress, subnetOf } from './subnet.js';
 import type { ControlDeps, ControlPlugin } from './types.js';
 
@@ -43,7 +44,8 @@ interface Ctx {
 async function register(ctx: Ctx, request: FastifyRequest): Promise<NodeStanding> {
   const { deps } = ctx;
   const reg = await verifyRegistration(request, deps, ctx.nonces, ctx.resolve);
-  const ip = canonicalAddress(request.socket.remoteAddress ?? '');
+  const peer = request.socket.remoteAddress ?? '';
+  const ip = canonicalAddress(deps.trustedProxies ? clientAddress(peer, request.headers['x-forwarded-for'], deps.trustedProxies) : peer);
   const outcome = await registerNode(deps.pool, {
     nodeId: reg.nodeId, publicKey: reg.publicKey, name: reg.name, publicUrl: reg.publicUrl, location: reg.location ?? null,
     token: reg.token, registeredIp: ip, subnet: ip ? subnetOf(ip) : null, now: new Date(deps.now()),
