@@ -35,7 +35,9 @@ export function hostOf(req: IncomingMessage): string | null {
 function responseHeaders(pairs: HeaderPairs, extra: HeaderPairs, bodyLength: number | null): string[] {
   const out = withoutHopByHop(pairs).filter(([n]) => {
     const lower = n.toLowerCase();
-    return lower !== 'age' && lower !== CACHE_STATUS_HEADER && (bodyLength === null || lower !== 'content-length');
+    // Our own Age (for stored responses) replaces the origin's; on a miss the origin's stands.
+    const replaced = extra.some(([e]) => e.toLowerCase() === lower);
+    return !replaced && lower !== CACHE_STATUS_HEADER && (bodyLength === null || lower !== 'content-length');
   });
   if (bodyLength !== null) out.push(['Content-Length', String(bodyLength)]);
   return [...out, ...extra].flat();
