@@ -16,7 +16,7 @@ import { loadOrCreateIdentity, type NodeIdentity } from './identity.js';
 import { lockDataDir } from './instance-lock.js';
 import { closeGracefully, defaultPublicUrl, listen, urlOf } from './listen.js';
 import { checkCacheDir, createChecklist, type Checklist } from './preflight.js';
-import { heartbeatStats, nodeName, statusView, type NodeParts, type NodeState } from './node-view.js';
+import { heartbeatStats, nodeName, standingChanges, statusView, type NodeParts, type NodeState } from './node-view.js';
 import { createNodeServer } from './server.js';
 import { createStatusServer } from './status-page.js';
 import { createOriginFetcher, type OriginFetcher } from './origin-fetch.js';
@@ -179,6 +179,7 @@ async function serveUntilStopped(r: Running, signal: AbortSignal): Promise<numbe
   const heartbeats = startHeartbeats({
     client: r.client, counter: r.counter, stats: () => heartbeatStats(r), intervalMs: () => r.state.standing?.heartbeatIntervalMs ?? 5000,
     onStanding: (s) => {
+      for (const line of standingChanges(r.state.standing, s)) r.checklist.info(line);
       r.state.standing = s;
       r.state.lastHeartbeatAt = new Date(r.now()).toISOString();
       r.state.lastError = null;
