@@ -5,7 +5,7 @@ import type { ConfigOf } from '../common/config/options.js';
 import { describeError, isVerityError, type VerityError } from '../common/errors.js';
 import { createLogger, type Logger } from '../common/log.js';
 import type { ProgramIO } from '../common/program.js';
-import type { NodeStanding } from '../common/protocol/node-api.js';
+import { DEFAULT_HEARTBEAT_INTERVAL_MS, type NodeStanding } from '../common/protocol/node-api.js';
 import { createBalancerClient, type BalancerClient } from './balancer-client.js';
 import { openDiskStore } from './cache/disk-store.js';
 import { createHttpCache } from './cache/http-cache.js';
@@ -177,7 +177,7 @@ async function serveUntilStopped(r: Running, signal: AbortSignal): Promise<numbe
   const fatalP = new Promise<VerityError>((resolve) => (fatal = resolve));
   const reRegister = async () => adopt(r, await registerAgain(r));
   const heartbeats = startHeartbeats({
-    client: r.client, counter: r.counter, stats: () => heartbeatStats(r), intervalMs: () => r.state.standing?.heartbeatIntervalMs ?? 5000,
+    client: r.client, counter: r.counter, stats: () => heartbeatStats(r), intervalMs: () => r.state.standing?.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
     onStanding: (s) => {
       for (const line of standingChanges(r.state.standing, s)) r.checklist.info(line);
       r.state.standing = s;
