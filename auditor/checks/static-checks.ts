@@ -1,5 +1,5 @@
 import { extractFeatures, subresourcePaths, type DocumentContext, type Feature } from '../compare/document.js';
-import { changeFindings, diffFeatures, learn } from '../compare/features-diff.js';
+import { changeFindings, diffFeatures, learn, type Learned } from '../compare/features-diff.js';
 import { compareHttp, type HeaderDiff } from '../compare/http.js';
 import type { Finding } from '../compare/types.js';
 import type { FetchedResource, PageFetcher } from '../fetch/fetchers.js';
@@ -26,6 +26,9 @@ export interface StaticOutcome {
   node: FetchedResource | null;
   isHtml: boolean;
   subresourcesChecked: number;
+  /** What the origin's document keeps stable (for the rendered comparison). */
+  learned: Learned | null;
+  documentContext: DocumentContext;
 }
 
 const isHtmlResponse = (r: FetchedResource) => (headerValue(r.headers, 'content-type') ?? '').includes('html');
@@ -41,14 +44,16 @@ function documentContext(t: AuditTarget): DocumentContext {
   return { pageUrl: `http://${t.siteHost}${t.path}`, siteHosts: [t.siteHost.toLowerCase(), new URL(t.originUrl).host.toLowerCase()] };
 }
 
-function documentFindings(samples: FetchedResource[], node: FetchedResource, ctx: DocumentContext): { findings: Finding[]; originFeatures: Feature[] } {
+function documentFindings(samples: FetchedResource[], node: FetchedResource, ctx: DocumentContext): { findings: Finding[]; originFeatures: Feature[]; learned: Learned } {
   const features = samples.map((s) => extractFeatures(s.body.toString('utf8'), ctx));
   const nodeFeatures = extractFeatures(node.body.toString('utf8'), ctx);
-  return { findings: changeFindings(diffFeatures(learn(features), nodeFeatures)), originFeatures: features[0] ?? [] };
+  const learned = learn(features);
+  return { findings: changeFindings(diffFeatures(learned, nodeFeatures)), originFeatures: features[0] ?? [], learned };
 }
 
 export async function runStaticChecks(t: AuditTarget, node: PageFetcher, origin: PageFetcher, opts: { extraOriginFetches?: number } = {}): Promise<StaticOutcome> {
-  const empty = { findings: [], headersDiff: [], node: null, isHtml: false, subresourcesChecked: 0 };
+  const ctx = documentContext(t);
+  const empty = { findings: [], headersDiff: [], node: null, isHtml: false, subresourcesChecked: 0, learned: null, documentContext: ctx };
   let samples: FetchedResource[];
   try {
     samples = await fetchOrigin(origin, t.path, 2);
@@ -69,12 +74,12 @@ export async function runStaticChecks(t: AuditTarget, node: PageFetcher, origin:
   if (answer.status >= 502 && answer.status <= 504 && originStatus < 500) {
     return { ...empty, state: 'unreachable', reason: `node answered ${answer.status}`, originSamples: samples, node: answer };
   }
-  const ctx = documentContext(t);
   const siteHosts = ctx.siteHosts;
   const http = compareHttp(samples, answer, siteHosts);
   const html = samples.every(isHtmlResponse) && isHtmlResponse(answer);
   let findings = [...http.findings];
   let subresourcesChecked = 0;
+  let learned: Learned | null = null;
   if (html) {
     let doc = documentFindings(samples, answer, ctx);
     if (doc.findings.length > 0) {
@@ -83,9 +88,10 @@ export async function runStaticChecks(t: AuditTarget, node: PageFetcher, origin:
       doc = documentFindings(samples, answer, ctx);
     }
     findings = [...findings, ...doc.findings];
+    learned = doc.learned;
     const sub = await checkSubresources(subresourcePaths(doc.originFeatures), node, origin, ctx.pageUrl);
     findings = [...findings, ...sub.findings];
     subresourcesChecked = sub.checked;
   }
-  return { state: 'compared', reason: '', findings, headersDiff: http.headersDiff, originSamples: samples, node: answer, isHtml: html, subresourcesChecked };
+  return { state: 'compared', reason: '', findings, headersDiff: http.headersDiff, originSamples: samples, node: answer, isHtml: html, subresourcesChecked, learned, documentContext: ctx };
 }

@@ -25,7 +25,10 @@ async function hashOrNull(f: PageFetcher, ref: SubresourceRef, referer: string):
 export async function checkSubresources(refs: readonly SubresourceRef[], node: PageFetcher, origin: PageFetcher, referer: string, max = 20): Promise<{ findings: Finding[]; checked: number }> {
   const findings: Finding[] = [];
   const list = refs.slice(0, max);
-  const results = await Promise.all(list.map(async (ref) => ({ ref, n: await hashOrNull(node, ref, referer), o: await hashOrNull(origin, ref, referer) })));
+  const results = await Promise.all(list.map(async (ref) => {
+    const [n, o] = await Promise.all([hashOrNull(node, ref, referer), hashOrNull(origin, ref, referer)]);
+    return { ref, n, o };
+  }));
   for (const { ref, n, o } of results) {
     if (!n || !o || n.hash === o.hash) continue;
     const again = await hashOrNull(origin, ref, referer);

@@ -18,6 +18,11 @@ export interface Feature {
 }
 
 export interface DocumentContext {
+  /**
+   * 'signature' keys elements by tag#id.classes (robust to inserted elements); 'tags' by tag and
+   * position only (robust to scripts toggling classes, for rendered DOMs).
+   */
+  pathMode?: 'signature' | 'tags';
   /** The page's URL as visitors see it (site host), so relative and absolute URLs normalize alike. */
   pageUrl: string;
   /** Hosts that are the site itself (the site host, the origin host). */
@@ -46,7 +51,8 @@ export function isForeign(value: string): boolean {
   return /^[a-z][a-z0-9+.-]*:/i.test(value) && !value.startsWith('data:');
 }
 
-function signature(el: Element): string {
+function signature(el: Element, mode: DocumentContext['pathMode']): string {
+  if (mode === 'tags') return el.tagName;
   const id = attr(el, 'id');
   const cls = (attr(el, 'class') ?? '').split(/\s+/).filter(Boolean).sort().join('.');
   return `${el.tagName}${id ? `#${id}` : ''}${cls ? `.${cls}` : ''}`;
@@ -107,7 +113,7 @@ function walk(parent: Node, path: string, ctx: DocumentContext, out: Feature[], 
     }
     if (!('tagName' in child)) continue;
     const el = child as Element;
-    const sig = signature(el);
+    const sig = signature(el, ctx.pathMode);
     const n = seen.get(sig) ?? 0;
     seen.set(sig, n + 1);
     const childPath = `${path}>${sig}${n ? `[${n}]` : ''}`;

@@ -63,6 +63,15 @@ export interface TrustPolicy {
   promoteCleanAudits: number;
   /** active/probation → quarantined below this integrity. */
   quarantineIntegrity: number;
+  /**
+   * …or once this much failure weight has piled up (decaying), whatever the passes: a long clean
+   * record must not buy a node the right to tamper. One critical tamper, or two high ones, do it.
+   */
+  quarantineFailureMass: number;
+  /** Integrity passes stop counting above this success weight, so the score stays responsive. */
+  maxSuccessMass: number;
+  /** Availability keeps at most this much evidence (scaled down, ratio kept): recent behaviour counts. */
+  availabilityMaxMass: number;
 }
 
 export const defaultTrustPolicy: TrustPolicy = {
@@ -76,8 +85,11 @@ export const defaultTrustPolicy: TrustPolicy = {
   healthOkWeight: 0.05,
   healthFailWeight: 0.5,
   promoteIntegrity: 0.75,
-  promoteCleanAudits: 3,
+  promoteCleanAudits: 5,
   quarantineIntegrity: 0.35,
+  quarantineFailureMass: 25,
+  maxSuccessMass: 60,
+  availabilityMaxMass: 100,
 };
 
 export function score(b: Beta): number {
@@ -103,13 +115,23 @@ export function decay(state: TrustState, now: Date, policy: TrustPolicy = defaul
   };
 }
 
-const add = (b: Beta, successes: number, failures: number): Beta => ({ alpha: b.alpha + successes, beta: b.beta + failures });
-
 function moveScores(state: TrustState, event: TrustEvent, policy: TrustPolicy): TrustState {
+  const moved = moveBetas(state, event, policy);
+  const a = moved.availability;
+  const mass = a.alpha + a.beta;
+  if (mass <= policy.availabilityMaxMass) return moved;
+  const k = policy.availabilityMaxMass / mass;
+  return { ...moved, availability: { alpha: a.alpha * k, beta: a.beta * k } };
+}
+
+function moveBetas(state: TrustState, event: TrustEvent, policy: TrustPolicy): TrustState {
+  // Integrity: successes are capped, failures are not (a long record cannot absorb tampering).
+  const add = (b: Beta, successes: number, failures: number): Beta => ({ alpha: Math.max(b.alpha, Math.min(policy.maxSuccessMass, b.alpha + successes)), beta: b.beta + failures });
+  const addA = (b: Beta, successes: number, failures: number): Beta => ({ alpha: b.alpha + successes, beta: b.beta + failures });
   const s = { ...state };
   switch (event.kind) {
     case 'audit_pass':
-      return { ...s, integrity: add(s.integrity, 1, 0), availability: add(s.availability, 1, 0), cleanAuditStreak: s.cleanAuditStreak + 1 };
+      return { ...s, integrity: add(s.integrity, 1, 0), availability: addA(s.availability, 1, 0), cleanAuditStreak: s.cleanAuditStreak + 1 };
     case 'audit_tampered':
       return { ...s, integrity: add(s.integrity, 0, policy.tamperWeight[event.severity ?? 'high']), cleanAuditStreak: 0 };
     case 'integrity_mismatch':
@@ -120,12 +142,12 @@ function moveScores(state: TrustState, event: TrustEvent, policy: TrustPolicy): 
     case 'shadow_mismatch':
       return { ...s, integrity: add(s.integrity, 0, policy.shadowMismatchWeight) };
     case 'audit_unreachable':
-      return { ...s, availability: add(s.availability, 0, policy.unreachableWeight) };
+      return { ...s, availability: addA(s.availability, 0, policy.unreachableWeight) };
     case 'health_ok':
-      return { ...s, availability: add(s.availability, policy.healthOkWeight, 0) };
+      return { ...s, availability: addA(s.availability, policy.healthOkWeight, 0) };
     case 'health_fail':
     case 'heartbeat_missed':
-      return { ...s, availability: add(s.availability, 0, policy.healthFailWeight) };
+      return { ...s, availability: addA(s.availability, 0, policy.healthFailWeight) };
     default:
       return s;
   }
@@ -139,7 +161,7 @@ function nextStatus(state: TrustState, event: TrustEvent, policy: TrustPolicy): 
   // Leaving quarantine is an admin's decision: a tamperer must not earn its way back silently.
   if (state.status === 'quarantined') return 'quarantined';
   const integrity = score(state.integrity);
-  if (integrity < policy.quarantineIntegrity) return 'quarantined';
+  if (integrity < policy.quarantineIntegrity || state.integrity.beta >= policy.quarantineFailureMass) return 'quarantined';
   if (event.kind === 'heartbeat_missed') return 'offline';
   if (state.status === 'offline' && event.kind === 'heartbeat_resumed') {
     return state.cleanAuditStreak >= policy.promoteCleanAudits && integrity >= policy.promoteIntegrity ? 'active' : 'probation';

@@ -1,8 +1,8 @@
-import type { AuditListItem, EvidenceMeta } from '../../common/db/queries/dashboard.js';
+import type { AuditListItem, NodeStrike } from '../../common/db/queries/dashboard.js';
 import type { NodeRecord } from '../../common/db/queries/nodes.js';
 import type { TrustEventRecord } from '../../common/db/queries/trust.js';
 import { chart, type ChartSpec } from './charts.js';
-import { emptyState, location, ms, scoreCell, shortId, statusBadge, time, verdictBadge } from './format.js';
+import { emptyState, location, ms, pct, scoreCell, shortId, statusBadge, time, verdictBadge } from './format.js';
 import { html, seg, type SafeHtml } from './html.js';
 import { page } from './layout.js';
 
@@ -10,11 +10,12 @@ export interface NodePageData {
   node: NodeRecord;
   events: TrustEventRecord[];
   audits: AuditListItem[];
-  strikes: EvidenceMeta[];
+  strikes: NodeStrike[];
   trust: ChartSpec;
   traffic: ChartSpec;
   latency: ChartSpec;
   hourRequests: number;
+  trafficShare: number | null;
   p50Ms: number | null;
   p99Ms: number | null;
 }
@@ -40,7 +41,7 @@ function facts(n: NodeRecord, d: NodePageData): SafeHtml {
 <dt>Subnet</dt><dd class="mono">${n.subnet ?? '–'}</dd>
 <dt>Last seen</dt><dd>${time(n.lastSeenAt)}</dd>
 <dt>Joined</dt><dd>${time(n.createdAt)}</dd>
-<dt>Last hour</dt><dd>${d.hourRequests} requests · p50 ${ms(d.p50Ms)} · p99 ${ms(d.p99Ms)}</dd>
+<dt>Last hour</dt><dd>${d.hourRequests} requests (${pct(d.trafficShare, 1)} of all) · p50 ${ms(d.p50Ms)} · p99 ${ms(d.p99Ms)}</dd>
 <dt>Node counters</dt><dd>${num('requestsTotal')} requests, ${num('errorsTotal')} errors, ${num('inFlight')} in flight, cache ${num('cacheHits')} hits / ${num('cacheMisses')} misses</dd>
 </dl>`;
 }
@@ -80,9 +81,15 @@ ${showNode ? html`<td><a href="/nodes/${seg(a.nodeId)}">${a.nodeName}</a></td>` 
   return html`<div class="table-wrap"><table class="audits"><thead><tr><th>Started</th><th>Verdict</th>${showNode ? html`<th>Node</th>` : ''}<th>Page</th><th>Findings</th><th>Why</th></tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
-function strikesList(strikes: EvidenceMeta[]): SafeHtml {
+function previewOf(v: unknown): SafeHtml {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return html``;
+  const pairs = Object.entries(v as Record<string, unknown>).slice(0, 8);
+  return html`<dl class="preview mono small">${pairs.map(([k, val]) => html`<dt>${k}</dt><dd class="wrap">${typeof val === 'string' ? val : JSON.stringify(val)}</dd>`)}</dl>`;
+}
+
+function strikesList(strikes: NodeStrike[]): SafeHtml {
   if (strikes.length === 0) return html`<p class="muted">No inline integrity strikes.</p>`;
-  return html`<ul class="plain">${strikes.map((s) => html`<li>${time(s.createdAt)} <span class="mono">${s.kind}</span> — <a href="/api/v1/evidence/${seg(s.id)}">evidence ${shortId(s.id)}</a> (${s.size} bytes)</li>`)}</ul>`;
+  return html`<ul class="plain strikes">${strikes.map((s) => html`<li>${time(s.createdAt)} <span class="mono">${s.kind}</span> — <a href="/api/v1/evidence/${seg(s.id)}">evidence ${shortId(s.id)}</a> (${s.size} bytes)${previewOf(s.preview)}</li>`)}</ul>`;
 }
 
 export function nodePage(d: NodePageData, csrf: string | null, flash: string | null): SafeHtml {

@@ -109,7 +109,7 @@ export async function findAudit(db: Queryable, id: string): Promise<AuditDetail 
   if (!row) return null;
   const findings = await db.query<Finding>('SELECT kind, severity, summary, detail FROM findings WHERE audit_id = $1 ORDER BY id', [id]);
   const evidence = await db.query<EvidenceMetaRow>(
-    'SELECT id, kind, content_type, octet_length(body) AS size, meta, created_at FROM evidence WHERE audit_id = $1 ORDER BY created_at, id',
+    'SELECT id, kind, content_type, octet_length(body) AS size, meta, created_at FROM evidence WHERE audit_id = $1 ORDER BY kind, created_at, id',
     [id],
   );
   return { ...toAudit(row), summary: row.summary, findingsDetail: findings.rows, evidence: evidence.rows.map(toEvidenceMeta) };
@@ -133,14 +133,29 @@ export async function getEvidence(db: Queryable, id: string): Promise<EvidenceBl
   return r ? { id: r.id, auditId: r.audit_id, nodeId: r.node_id, kind: r.kind, contentType: r.content_type, body: r.body } : null;
 }
 
+export interface NodeStrike extends EvidenceMeta {
+  /** Small JSON bodies (the balancer's hash pairs), parsed; null when large or not JSON. */
+  preview: unknown;
+}
+
 /** Inline strikes (audit_id null) against one node, newest first. */
-export async function listNodeEvidence(db: Queryable, nodeId: string, limit = 20): Promise<EvidenceMeta[]> {
-  const { rows } = await db.query<EvidenceMetaRow>(
-    `SELECT id, kind, content_type, octet_length(body) AS size, meta, created_at FROM evidence
-      WHERE node_id = $1 AND audit_id IS NULL ORDER BY created_at DESC, id LIMIT $2`,
+export async function listNodeEvidence(db: Queryable, nodeId: string, limit = 20): Promise<NodeStrike[]> {
+  const { rows } = await db.query<EvidenceMetaRow & { small: Buffer | null }>(
+    `SELECT id, kind, content_type, octet_length(body) AS size, meta, created_at,
+            CASE WHEN content_type LIKE 'application/json%' AND octet_length(body) <= 4096 THEN body END AS small
+       FROM evidence WHERE node_id = $1 AND audit_id IS NULL ORDER BY created_at DESC, id LIMIT $2`,
     [nodeId, limit],
   );
-  return rows.map(toEvidenceMeta);
+  return rows.map((r) => ({ ...toEvidenceMeta(r), preview: parseSmallJson(r.small) }));
+}
+
+function parseSmallJson(body: Buffer | null): unknown {
+  if (!body) return null;
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    return null;
+  }
 }
 
 /** Queues a fresh audit of the same node and page; the auditor picks it up like any job. */
@@ -187,19 +202,27 @@ export interface TamperFinding extends FindingSummary {
   siteHost: string;
   url: string;
   at: Date;
+  /** How many findings the audit had in all (this one is the worst). */
+  findingCount: number;
 }
 
+/** The latest tampered audits, one row each, carrying their worst finding. */
 export async function latestTamperFindings(db: Queryable, limit: number): Promise<TamperFinding[]> {
   const { rows } = await db.query<{
-    audit_id: string; node_id: string; node_name: string; site_host: string; url: string; at: Date; kind: string; severity: FindingSummary['severity']; summary: string;
+    audit_id: string; node_id: string; node_name: string; site_host: string; url: string; at: Date; kind: string | null;
+    severity: FindingSummary['severity'] | null; summary: string | null; finding_count: number;
   }>(
-    `SELECT f.audit_id, a.node_id, n.name AS node_name, s.host AS site_host, a.url, COALESCE(a.finished_at, a.created_at) AS at,
-            f.kind, f.severity, f.summary
-       FROM findings f JOIN audits a ON a.id = f.audit_id JOIN nodes n ON n.id = a.node_id JOIN sites s ON s.id = a.site_id
-      WHERE a.verdict = 'tampered' ORDER BY a.created_at DESC, f.id LIMIT $1`,
+    `SELECT a.id AS audit_id, a.node_id, n.name AS node_name, s.host AS site_host, a.url, COALESCE(a.finished_at, a.created_at) AS at,
+            w.kind, w.severity, w.summary, (SELECT count(*)::int FROM findings f WHERE f.audit_id = a.id) AS finding_count
+       FROM audits a JOIN nodes n ON n.id = a.node_id JOIN sites s ON s.id = a.site_id
+       LEFT JOIN LATERAL (
+         SELECT f.kind, f.severity, f.summary FROM findings f WHERE f.audit_id = a.id
+          ORDER BY array_position(ARRAY['critical','high','medium','low'], f.severity), f.id LIMIT 1) w ON true
+      WHERE a.verdict = 'tampered' ORDER BY a.created_at DESC, a.id LIMIT $1`,
     [limit],
   );
   return rows.map((r) => ({
-    auditId: r.audit_id, nodeId: r.node_id, nodeName: r.node_name, siteHost: r.site_host, url: r.url, at: r.at, kind: r.kind, severity: r.severity, summary: r.summary,
+    auditId: r.audit_id, nodeId: r.node_id, nodeName: r.node_name, siteHost: r.site_host, url: r.url, at: r.at,
+    kind: r.kind ?? 'tampered', severity: r.severity ?? 'high', summary: r.summary ?? 'tampered (no finding recorded)', findingCount: r.finding_count,
   }));
 }

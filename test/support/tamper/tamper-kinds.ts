@@ -182,6 +182,17 @@ export const tamperKinds: TamperKind[] = [
     }),
   }),
   kind({
+    name: 'csp-stripped-injection',
+    description: 'drops the CSP so that an injected third-party script really runs',
+    samplePath: '/',
+    expect: ['script_added', 'security_header_changed'],
+    applies: (_p, res) => isHtml(res),
+    transform: (res, ctx) => {
+      const injected = scriptInjection.transform(res, ctx);
+      return { ...injected, headers: withoutHeaders(injected, ['content-security-policy']) };
+    },
+  }),
+  kind({
     name: 'intermittent-injection',
     description: 'injects a third-party script into 30% of pages only',
     samplePath: '/news',

@@ -10,7 +10,7 @@ function replay(events: TrustEvent[], start: TrustState = initialTrust(t0)): Tru
 
 describe('trust', () => {
   it('promotes a probation node after clean audits', () => {
-    const s = replay(Array.from({ length: 4 }, () => ({ kind: 'audit_pass' as const })));
+    const s = replay(Array.from({ length: defaultTrustPolicy.promoteCleanAudits }, () => ({ kind: 'audit_pass' as const })));
     expect(s.status).toBe('active');
     expect(score(s.integrity)).toBeGreaterThan(0.75);
   });
@@ -52,5 +52,50 @@ describe('trust', () => {
     expect(s.status).toBe('active');
     const banned = replay([{ kind: 'admin_ban' }, { kind: 'audit_pass' }]);
     expect(banned.status).toBe('banned');
+  });
+
+  it('stays in probation until the clean streak is long enough', () => {
+    const s = replay(Array.from({ length: defaultTrustPolicy.promoteCleanAudits - 1 }, () => ({ kind: 'audit_pass' as const })));
+    expect(s.status).toBe('probation');
+  });
+
+  it('does not let a long clean record buy the right to tamper', () => {
+    const clean = replay(Array.from({ length: 500 }, () => ({ kind: 'audit_pass' as const })));
+    expect(clean.status).toBe('active');
+    expect(clean.integrity.alpha).toBeLessThanOrEqual(defaultTrustPolicy.maxSuccessMass);
+    const once = applyTrustEvent(clean, { kind: 'audit_tampered', severity: 'critical' }, later(600_000));
+    expect(once.status).toBe('quarantined');
+    const high1 = applyTrustEvent(clean, { kind: 'audit_tampered', severity: 'high' }, later(600_000));
+    expect(high1.status).toBe('active');
+    const high2 = applyTrustEvent(high1, { kind: 'audit_tampered', severity: 'high' }, later(700_000));
+    expect(high2.status).toBe('quarantined');
+  });
+
+  it('never quarantines for availability alone', () => {
+    const events: TrustEvent[] = Array.from({ length: 300 }, (_, i) => ({ kind: i % 5 === 0 ? 'audit_unreachable' : 'audit_pass' }));
+    const s = replay(events);
+    expect(s.status).toBe('active');
+    expect(score(s.availability)).toBeLessThan(0.9);
+    expect(score(s.integrity)).toBeGreaterThan(0.95);
+  });
+
+  it('goes offline on missed heartbeats and comes back on resumed ones', () => {
+    const active = replay(Array.from({ length: 6 }, () => ({ kind: 'audit_pass' as const })));
+    const off = applyTrustEvent(active, { kind: 'heartbeat_missed' }, later(100_000));
+    expect(off.status).toBe('offline');
+    expect(applyTrustEvent(off, { kind: 'heartbeat_resumed' }, later(200_000)).status).toBe('active');
+  });
+
+  it('keeps a quarantined node quarantined through clean audits; inconclusive audits change nothing', () => {
+    const q = replay([{ kind: 'audit_tampered', severity: 'critical' }]);
+    const after = replay(Array.from({ length: 50 }, () => ({ kind: 'audit_pass' as const })), q);
+    expect(after.status).toBe('quarantined');
+    const same = applyTrustEvent(q, { kind: 'audit_inconclusive' }, q.updatedAt);
+    expect(same).toEqual(q);
+  });
+
+  it('replays to the same state', () => {
+    const events: TrustEvent[] = [{ kind: 'audit_pass' }, { kind: 'audit_unreachable' }, { kind: 'header_strike' }, { kind: 'audit_pass' }, { kind: 'shadow_mismatch' }];
+    expect(replay(events)).toEqual(replay(events));
   });
 });

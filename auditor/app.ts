@@ -1,0 +1,78 @@
+import { randomBytes } from 'node:crypto';
+import type { Pool } from '../common/db/pool.js';
+import type { Logger } from '../common/log.js';
+import { resolveBrowserExecutable } from './browser/executable.js';
+import { createRenderer, type Renderer } from './browser/renderer.js';
+import { createHttpClient } from './fetch/http-client.js';
+import { startAuditWorker, type AuditWorker } from './worker.js';
+
+// The auditor assembled: HTTP client, browser (if any), worker loop. main.ts and the demo start
+// it; it reads no environment of its own.
+
+export interface AuditorSettings {
+  concurrency: number;
+  auditEverySeconds: number;
+  /** null: audit nodes at their own address (local trials without a balancer). */
+  balancerUrl: string | null;
+  auditSecret: string;
+  recycleEvery: number;
+  loadTimeoutMs: number;
+  stepTimeoutMs: number;
+  settleMs: number;
+  auditTimeoutMs: number;
+  /** false: HTTP and document checks only. */
+  browser: boolean;
+  env?: Readonly<Record<string, string | undefined>>;
+  pollMs?: number;
+  workerName?: string;
+}
+
+export interface RunningAuditor {
+  worker: AuditWorker;
+  renderer: Renderer | null;
+  /** Why rendered checks are skipped, or null when a browser renders them. */
+  browserMissing: string | null;
+  stop(): Promise<void>;
+}
+
+/** Unpredictable, and never the same sequence in two processes. */
+export function secureRandom(): number {
+  return randomBytes(6).readUIntBE(0, 6) / 2 ** 48;
+}
+
+export async function startAuditor(s: AuditorSettings, deps: { pool: Pool; log: Logger; random?: () => number; now?: () => Date }): Promise<RunningAuditor> {
+  const executablePath = s.browser ? await resolveBrowserExecutable(s.env ?? process.env) : null;
+  const browserMissing = !s.browser
+    ? 'rendering disabled (--no-browser): HTTP and document checks only; rendered checks are skipped'
+    : executablePath
+      ? null
+      : 'no browser found (set PUPPETEER_EXECUTABLE_PATH or install chromium): HTTP and document checks only; rendered checks are skipped';
+  const renderer = executablePath ? createRenderer({ executablePath, recycleEvery: s.recycleEvery, launchTimeoutMs: 30_000, log: deps.log }) : null;
+  const client = createHttpClient();
+  const worker = startAuditWorker({
+    pool: deps.pool,
+    log: deps.log,
+    client,
+    render: renderer ? (job) => renderer.render(job) : null,
+    balancer: s.balancerUrl ? { url: s.balancerUrl, auditSecret: s.auditSecret } : null,
+    concurrency: s.concurrency,
+    auditEveryMs: s.auditEverySeconds * 1000,
+    renderSettings: { loadTimeoutMs: s.loadTimeoutMs, settleMs: s.settleMs, stepTimeoutMs: s.stepTimeoutMs },
+    limits: { timeoutMs: s.stepTimeoutMs, maxBytes: 10_000_000 },
+    auditTimeoutMs: s.auditTimeoutMs,
+    pollMs: s.pollMs ?? 1000,
+    random: deps.random ?? secureRandom,
+    now: deps.now ?? (() => new Date()),
+    workerName: s.workerName,
+  });
+  return {
+    worker,
+    renderer,
+    browserMissing,
+    async stop() {
+      await worker.stop();
+      await renderer?.close();
+      client.close();
+    },
+  };
+}

@@ -1,0 +1,154 @@
+import { createHash } from 'node:crypto';
+import type { Browser, HTTPRequest, Page } from 'puppeteer';
+import { withDeadline } from '../deadline.js';
+import type { Destination, VisitorProfile } from '../fetch/visitor-profile.js';
+import { stealthScript, stealthSettings } from './stealth.js';
+
+// One rendered page in a fresh, isolated context. Every request the page makes is intercepted:
+// the site's own host is answered by `fetchSite` (through the pinned node, or the origin), and
+// everything else is blocked and listed. The browser itself never opens a connection.
+
+export interface SiteAnswer {
+  status: number;
+  headers: Array<[string, string]>;
+  body: Buffer;
+}
+
+export type SiteFetch = (path: string, destination: Destination, referer: string) => Promise<SiteAnswer>;
+
+export interface BlockedRequest {
+  url: string;
+  type: string;
+  reason: 'third-party' | 'navigation' | 'local-file' | 'websocket' | 'worker' | 'download' | 'popup' | 'scheme' | 'csp';
+}
+
+export interface RenderOutput {
+  screenshot: Buffer;
+  dom: string;
+  /** Every host the page tried to reach (the site's own included). */
+  contactedHosts: string[];
+  blocked: BlockedRequest[];
+  resources: Array<{ path: string; type: string; status: number; sha256: string }>;
+}
+
+export interface RenderJob {
+  /** The page as visitors see it: http(s)://<site host>/<path>. */
+  pageUrl: string;
+  fetchSite: SiteFetch;
+  profile: VisitorProfile;
+  /** Time for navigation and load. */
+  loadTimeoutMs: number;
+  /** Time for scripts to settle after load. */
+  settleMs: number;
+  /** Time for each later step (DOM, screenshot). */
+  stepTimeoutMs: number;
+}
+
+const destinations: Record<string, Destination> = { document: 'document', script: 'script', stylesheet: 'style', image: 'image', font: 'font' };
+const dropHeaders = new Set(['content-encoding', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'set-cookie']);
+
+function respondHeaders(headers: Array<[string, string]>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of headers) {
+    const name = k.toLowerCase();
+    if (dropHeaders.has(name)) continue;
+    out[name] = out[name] ? `${out[name]}, ${v}` : v;
+  }
+  return out;
+}
+
+interface Recorder {
+  hosts: Set<string>;
+  blocked: BlockedRequest[];
+  resources: RenderOutput['resources'];
+}
+
+async function onRequest(req: HTTPRequest, job: RenderJob, site: URL, rec: Recorder, first: { done: boolean }): Promise<void> {
+  const raw = req.url();
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    return req.abort('blockedbyclient');
+  }
+  if (u.protocol === 'data:' || u.protocol === 'blob:' || u.protocol === 'about:') return req.continue();
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+    rec.blocked.push({ url: raw.slice(0, 300), type: req.resourceType(), reason: u.protocol === 'file:' ? 'local-file' : 'scheme' });
+    return req.abort('blockedbyclient');
+  }
+  rec.hosts.add(u.host);
+  const isMainNav = req.isNavigationRequest() && req.frame() === req.frame()?.page().mainFrame();
+  if (u.host !== site.host || (isMainNav && first.done)) {
+    rec.blocked.push({ url: raw.slice(0, 300), type: req.resourceType(), reason: isMainNav ? 'navigation' : 'third-party' });
+    return req.abort('blockedbyclient');
+  }
+  if (isMainNav) first.done = true;
+  const path = `${u.pathname}${u.search}`;
+  const answer = await job.fetchSite(path, destinations[req.resourceType()] ?? 'other', job.pageUrl);
+  const headers = respondHeaders(answer.headers);
+  if (/attachment/i.test(headers['content-disposition'] ?? '')) rec.blocked.push({ url: raw.slice(0, 300), type: req.resourceType(), reason: 'download' });
+  rec.resources.push({ path, type: req.resourceType(), status: answer.status, sha256: createHash('sha256').update(answer.body).digest('hex') });
+  return req.respond({ status: answer.status, headers, body: answer.body });
+}
+
+async function preparePage(page: Page, job: RenderJob, rec: Recorder): Promise<void> {
+  const p = job.profile;
+  await page.setUserAgent({ userAgent: p.userAgent, platform: p.platform });
+  await page.setViewport({ width: p.viewport.width, height: p.viewport.height, isMobile: p.mobile, hasTouch: p.mobile, deviceScaleFactor: 1 });
+  await page.evaluateOnNewDocument(stealthScript, stealthSettings(p));
+  await page.setRequestInterception(true);
+  page.on('dialog', (d) => void d.dismiss().catch(() => undefined));
+  page.on('console', (m) => {
+    const text = m.text();
+    if (/Not allowed to load local resource/i.test(text)) rec.blocked.push({ url: text.replace(/^.*resource:\s*/i, '').slice(0, 300), type: 'navigation', reason: 'local-file' });
+    // The page's own CSP refused a load: the page still tried to reach that host.
+    const refused = /Refused to (?:load|connect to|frame|execute)[^']*'([^']+)'/.exec(text);
+    if (refused?.[1]) {
+      try {
+        const u = new URL(refused[1]);
+        rec.hosts.add(u.host);
+        rec.blocked.push({ url: u.href.slice(0, 300), type: 'csp', reason: 'csp' });
+      } catch {
+        // not a URL (an inline script hash): nothing to record
+      }
+    }
+  });
+  page.on('workercreated', (w) => rec.blocked.push({ url: w.url().slice(0, 300), type: 'worker', reason: 'worker' }));
+  const cdp = await page.createCDPSession();
+  await cdp.send('Network.enable');
+  cdp.on('Network.webSocketCreated', (e) => {
+    rec.blocked.push({ url: e.url.slice(0, 300), type: 'websocket', reason: 'websocket' });
+    try {
+      rec.hosts.add(new URL(e.url).host);
+    } catch {
+      // not a URL: nothing to add
+    }
+  });
+}
+
+/** Renders one page; throws on deadline or browser failure (the caller kills and replaces the browser). */
+export async function renderPage(browser: Browser, job: RenderJob): Promise<RenderOutput> {
+  const site = new URL(job.pageUrl);
+  const rec: Recorder = { hosts: new Set(), blocked: [], resources: [] };
+  const context = await withDeadline(browser.createBrowserContext({ downloadBehavior: { policy: 'deny' } }), job.stepTimeoutMs, 'AUD_ERR_RENDER_TIMEOUT', 'opening a browser context');
+  try {
+    const page = await withDeadline(context.newPage(), job.stepTimeoutMs, 'AUD_ERR_RENDER_TIMEOUT', 'opening a page');
+    context.on('targetcreated', (t) => {
+      if (t.type() !== 'page' || t === page.target()) return;
+      rec.blocked.push({ url: t.url().slice(0, 300), type: 'popup', reason: 'popup' });
+      void t.page().then((p) => p?.close()).catch(() => undefined);
+    });
+    await withDeadline(preparePage(page, job, rec), job.stepTimeoutMs, 'AUD_ERR_RENDER_TIMEOUT', 'preparing the page');
+    const first = { done: false };
+    page.on('request', (req) => {
+      onRequest(req, job, site, rec, first).catch(() => req.abort('failed').catch(() => undefined));
+    });
+    await withDeadline(page.goto(job.pageUrl, { waitUntil: 'load', timeout: job.loadTimeoutMs }), job.loadTimeoutMs + 1000, 'AUD_ERR_RENDER_TIMEOUT', 'loading the page');
+    await new Promise((r) => setTimeout(r, job.settleMs));
+    const dom = await withDeadline(page.content(), job.stepTimeoutMs, 'AUD_ERR_RENDER_TIMEOUT', 'reading the DOM');
+    const screenshot = Buffer.from(await withDeadline(page.screenshot({ type: 'png' }), job.stepTimeoutMs, 'AUD_ERR_RENDER_TIMEOUT', 'taking a screenshot'));
+    return { screenshot, dom, contactedHosts: [...rec.hosts], blocked: rec.blocked, resources: rec.resources };
+  } finally {
+    await withDeadline(context.close(), job.stepTimeoutMs, 'AUD_ERR_RENDER_TIMEOUT', 'closing the context').catch(() => undefined);
+  }
+}

@@ -1,0 +1,134 @@
+import { hostname } from 'node:os';
+import { claimAudits, finishAudit, requeueStaleAudits, type ClaimedAudit } from '../common/db/queries/audits.js';
+import { recordTrustEvent } from '../common/db/queries/trust.js';
+import type { Pool } from '../common/db/pool.js';
+import type { TrustEventKind } from '../common/domain/trust.js';
+import { describeError } from '../common/errors.js';
+import type { Logger } from '../common/log.js';
+import { runAudit, type AuditRun, type RenderFn, type RenderSettings } from './checks/run-audit.js';
+import { worstSeverity } from './compare/types.js';
+import { withDeadline } from './deadline.js';
+import { buildEvidence, buildFindings, buildSummary } from './evidence/build.js';
+import { createBalancerFetcher, createDirectNodeFetcher, createOriginFetcher, type FetchLimits } from './fetch/fetchers.js';
+import type { HttpClient } from './fetch/http-client.js';
+import { drawVisitor } from './fetch/visitor-profile.js';
+import { auditPath, planDueAudits } from './scheduler.js';
+import { createSitemapCache } from './sitemap.js';
+
+// The audit loop of one process: plan, claim (SKIP LOCKED), audit, store, move trust. Several
+// processes on several machines share the queue.
+
+export interface WorkerDeps {
+  pool: Pool;
+  log: Logger;
+  client: HttpClient;
+  render: RenderFn | null;
+  /** The balancer's public URL and the pin secret; null audits nodes at their own address (trials). */
+  balancer: { url: string; auditSecret: string } | null;
+  concurrency: number;
+  auditEveryMs: number;
+  renderSettings: RenderSettings;
+  limits: FetchLimits;
+  /** Whole-audit deadline; past it the audit is inconclusive. */
+  auditTimeoutMs: number;
+  pollMs: number;
+  random: () => number;
+  now: () => Date;
+  workerName?: string;
+}
+
+export interface AuditWorker {
+  /** Audits finished by this process. */
+  readonly done: number;
+  stop(): Promise<void>;
+}
+
+const trustKind: Record<AuditRun['verdict'], TrustEventKind> = { pass: 'audit_pass', tampered: 'audit_tampered', inconclusive: 'audit_inconclusive', unreachable: 'audit_unreachable' };
+
+export async function auditOne(deps: WorkerDeps, job: ClaimedAudit): Promise<AuditRun> {
+  const profile = drawVisitor(deps.random);
+  const path = auditPath(job.url);
+  const node = deps.balancer
+    ? createBalancerFetcher(deps.client, { balancerUrl: deps.balancer.url, siteHost: job.siteHost, nodeId: job.nodeId, auditSecret: deps.balancer.auditSecret, secure: deps.balancer.url.startsWith('https:') }, profile, deps.limits)
+    : createDirectNodeFetcher(deps.client, job.nodeUrl, job.siteHost, profile, deps.limits);
+  const origin = createOriginFetcher(deps.client, job.originUrl, profile, deps.limits);
+  const target = { siteHost: job.siteHost, originUrl: job.originUrl, path, nodeId: deps.balancer ? job.nodeId : null };
+  let run: AuditRun;
+  try {
+    run = await withDeadline(runAudit(target, node, origin, profile, deps.render, deps.renderSettings), deps.auditTimeoutMs, 'AUD_ERR_RENDER_TIMEOUT', 'the audit');
+  } catch (err) {
+    run = { verdict: 'inconclusive', reason: describeError(err), findings: [], headersDiff: [], blocked: [], rendered: 'failed', renderError: describeError(err), screenshots: null, diffRatio: null, subresourcesChecked: 0 };
+  }
+  const evidenceIds = await finishAudit(deps.pool, job.id, {
+    verdict: run.verdict,
+    summary: buildSummary(run, { path, visitor: { family: profile.family, language: profile.acceptLanguage.split(',')[0] }, via: deps.balancer ? 'balancer' : 'direct' }),
+    findings: buildFindings(run),
+    evidence: buildEvidence(run),
+  }, deps.now());
+  const worst = worstSeverity(run.findings.filter((f) => f.severity !== 'low'));
+  const reason = run.verdict === 'tampered' ? `audit of ${path}: ${run.findings.find((f) => f.severity === worst)?.summary ?? 'tampered'}` : `audit of ${path}: ${run.verdict}${run.reason ? ` (${run.reason})` : ''}`;
+  await recordTrustEvent(deps.pool, job.nodeId, { kind: trustKind[run.verdict], severity: worst ?? undefined, reason: reason.slice(0, 500), auditId: job.id, evidenceId: evidenceIds.fragments ?? null }, deps.now());
+  deps.log.info({ auditId: job.id, nodeId: job.nodeId, path, verdict: run.verdict, findings: run.findings.length, rendered: run.rendered }, 'audit done');
+  return run;
+}
+
+export function startAuditWorker(deps: WorkerDeps): AuditWorker {
+  const name = deps.workerName ?? `${hostname()}:${process.pid}`;
+  const active = new Set<Promise<void>>();
+  let stopped = false;
+  let done = 0;
+  let lastPlan = 0;
+  let lastRequeue = 0;
+  let timer: NodeJS.Timeout | null = null;
+  let ticking: Promise<void> = Promise.resolve();
+  const sitemapFor = createSitemapCache(deps.client, 10 * 60_000);
+
+  const housekeeping = async () => {
+    const t = deps.now().getTime();
+    if (t - lastRequeue > 30_000) {
+      lastRequeue = t;
+      await requeueStaleAudits(deps.pool, Math.max(deps.auditTimeoutMs * 3, 60_000), 3, deps.now());
+    }
+    if (t - lastPlan > Math.min(5_000, deps.auditEveryMs / 4)) {
+      lastPlan = t;
+      await planDueAudits(deps.pool, { auditEveryMs: deps.auditEveryMs, now: deps.now, random: deps.random, sitemapFor });
+    }
+  };
+
+  const tick = async () => {
+    await housekeeping();
+    const free = deps.concurrency - active.size;
+    if (free <= 0 || stopped) return;
+    const jobs = await claimAudits(deps.pool, name, free, deps.now());
+    for (const job of jobs) {
+      const p: Promise<void> = auditOne(deps, job)
+        .then(() => void done++)
+        .catch((err: unknown) => deps.log.error({ err: describeError(err), auditId: job.id }, 'audit could not be stored'))
+        .finally(() => active.delete(p));
+      active.add(p);
+    }
+  };
+
+  const loop = () => {
+    if (stopped) return;
+    ticking = tick()
+      .catch((err: unknown) => deps.log.warn({ err: describeError(err) }, 'audit loop step failed'))
+      .finally(() => {
+        // Jitter: several processes never poll in lockstep.
+        if (!stopped) timer = setTimeout(loop, deps.pollMs * (0.5 + deps.random()));
+      });
+  };
+  loop();
+
+  return {
+    get done() {
+      return done;
+    },
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await ticking;
+      await Promise.allSettled([...active]);
+    },
+  };
+}

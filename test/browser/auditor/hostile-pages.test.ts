@@ -1,0 +1,101 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDirectAuditor, type DirectAuditor } from '../../support/auditor/harness.js';
+import { startHostileSite, type HostileSite } from '../../support/auditor/hostile-site.js';
+import { seededRandom } from '../../support/auditor/seeded.js';
+import { waitFor } from '../../support/auditor/fixtures.js';
+
+// SECURITY-TESTS.md 18–20, 22 and 31: the auditor's browser renders pages from untrusted
+// machines. One browser for the file; a handful of pages.
+
+const host = 'hostile.test';
+let site: HostileSite;
+let auditor: DirectAuditor;
+
+beforeAll(async () => {
+  site = await startHostileSite();
+  auditor = await startDirectAuditor({ browser: true, random: seededRandom(8), settings: { loadTimeoutMs: 3000, settleMs: 300, stepTimeoutMs: 3000 } });
+});
+
+afterAll(async () => {
+  await auditor.close();
+  await site.close();
+});
+
+const audit = (path: string) => auditor.audit(site.url, site.url, path, host);
+
+function downloads(): string[] {
+  const dirs = [join(homedir(), 'Downloads'), tmpdir()];
+  return dirs.filter(existsSync).flatMap((d) => readdirSync(d).filter((f) => /invoice|\.crdownload$|x\.bin/.test(f)).map((f) => join(d, f)));
+}
+
+describe('hostile pages in the auditor browser', () => {
+  it('18: blocks and records metadata, database, dashboard, file://, WebSocket and worker escapes', async () => {
+    const run = await audit('/escape');
+    expect(run.rendered).toBe('done');
+    const urls = run.blocked.map((b) => `${b.reason} ${b.url}`).join('\n');
+    expect(urls).toContain('169.254.169.254');
+    expect(urls).toContain('127.0.0.1:5432');
+    expect(urls).toContain(site.dashboardUrl.replace(/\/$/, ''));
+    expect(urls).toMatch(/websocket ws:\/\/127\.0\.0\.1/);
+    expect(urls).toMatch(/worker .*worker\.js/);
+    expect(urls).toMatch(/local-file|file:/);
+    const nav = await audit('/navigate-metadata');
+    expect(nav.blocked.some((b) => b.reason === 'navigation' && b.url.includes('169.254.169.254'))).toBe(true);
+    const dash = await audit('/navigate-dashboard');
+    expect(dash.blocked.some((b) => b.url.startsWith(site.dashboardUrl))).toBe(true);
+    expect(site.escapes).toEqual({ dashboard: 0, database: 0 });
+  });
+
+  it('19: a triggered download writes no file', async () => {
+    const before = downloads();
+    const run = await audit('/download');
+    expect(run.verdict).not.toBe('tampered');
+    expect(run.blocked.some((b) => b.reason === 'download' || b.reason === 'navigation')).toBe(true);
+    expect(downloads()).toEqual(before);
+  });
+
+  it('20: endless loops are stopped at the deadline, the browser replaced, and the next audit runs', async () => {
+    const killsBefore = auditor.renderer?.stats().kills ?? 0;
+    const hung = await audit('/hang');
+    expect(hung.verdict).toBe('inconclusive');
+    expect(hung.rendered).toBe('failed');
+    expect(auditor.renderer?.stats().kills).toBeGreaterThan(killsBefore);
+    for (const path of ['/promises', '/alerts', '/popups']) {
+      const run = await audit(path);
+      expect(run.rendered, `${path}: ${run.renderError ?? ''}`).toBe('done');
+      expect(run.verdict).toBe('pass');
+    }
+    expect(site.escapes.dashboard).toBe(0);
+    const after = await audit('/');
+    expect(after.verdict).toBe('pass');
+  });
+
+  it('22: page scripts see an ordinary browser: no webdriver, no HeadlessChrome', async () => {
+    site.beacons.length = 0;
+    const run = await audit('/beacon-page');
+    expect(run.rendered).toBe('done');
+    expect(site.beacons.length).toBeGreaterThanOrEqual(1);
+    for (const q of site.beacons) {
+      const p = new URLSearchParams(q);
+      expect(p.get('wd')).toBe('false');
+      expect(p.get('headless')).toBe('false');
+      expect(p.get('ua')).toMatch(/^Mozilla\/5\.0/);
+    }
+  });
+
+  it('31: Chromium killed mid-audit → inconclusive, and the next audit renders', async () => {
+    const seen = site.slowSeen.count;
+    const pending = audit('/slow');
+    await waitFor('the browser to be rendering', async () => site.slowSeen.count > seen, 20_000, 50);
+    auditor.renderer?.kill();
+    const run = await pending;
+    expect(run.verdict).toBe('inconclusive');
+    expect(run.rendered).toBe('failed');
+    const next = await audit('/');
+    expect(next.rendered).toBe('done');
+    expect(next.verdict).toBe('pass');
+  });
+});

@@ -1,0 +1,46 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSampleOrigin, type SampleOrigin } from '../../support/origin/index.js';
+import { startRogueNode, type RogueNode } from '../../support/rogue-node.js';
+import { seededRandom } from '../../support/auditor/seeded.js';
+import { startDirectAuditor, type DirectAuditor } from '../../support/auditor/harness.js';
+
+// Rendered checks with real Chromium: a few pages only (CPU is shared).
+
+let origin: SampleOrigin;
+let rogue: RogueNode;
+let auditor: DirectAuditor;
+
+beforeAll(async () => {
+  origin = await startSampleOrigin();
+  rogue = await startRogueNode({ originUrl: origin.url, random: seededRandom(3) });
+  auditor = await startDirectAuditor({ browser: true, random: seededRandom(5) });
+});
+
+afterAll(async () => {
+  await auditor.close();
+  await rogue.close();
+  await origin.close();
+});
+
+describe('rendered audit', () => {
+  it('passes an honest node serving a stale copy, with both screenshots taken', async () => {
+    rogue.setKind('stale-cache');
+    await auditor.audit(rogue.url, origin.url, '/');
+    const run = await auditor.audit(rogue.url, origin.url, '/');
+    expect(run.rendered).toBe('done');
+    expect(run.verdict, JSON.stringify(run.findings)).toBe('pass');
+    expect(run.screenshots?.origin.subarray(1, 4).toString()).toBe('PNG');
+  });
+
+  it('catches a tampered script file after render, and the new host of an injected script', async () => {
+    rogue.setKind('script-file-tamper');
+    const run = await auditor.audit(rogue.url, origin.url, '/products');
+    expect(run.verdict).toBe('tampered');
+    expect(run.findings.map((f) => f.kind)).toContain('subresource_changed');
+    rogue.setKind('csp-stripped-injection');
+    const injected = await auditor.audit(rogue.url, origin.url, '/');
+    expect(injected.findings.map((f) => f.kind)).toContain('new_host_contacted');
+    expect(injected.blocked.some((b) => b.url.includes('evil-analytics') && b.render === 'node')).toBe(true);
+    expect(injected.screenshots?.diff).toBeTruthy();
+  });
+});
