@@ -131,7 +131,7 @@ export async function runNode(config: NodeConfig, deps: RunNodeDeps): Promise<nu
   const checklist = createChecklist(deps.io.stdout);
   checklist.info('verity node preflight');
   const { identity, store, unlock } = await prepareLocal(config, checklist);
-  const fetcher = createOriginFetcher({ maxSockets: config.maxConcurrency, now });
+  const fetcher = createOriginFetcher({ maxSockets: config.maxConcurrency, maxBufferedBytes: config.maxBufferBytes, now });
   const cache = createHttpCache({ store, fetchOrigin: fetcher.fetch, now, originTimeoutMs: config.originTimeout, maxBodyBytes: config.maxBodyBytes });
   const state: NodeState = { standing: null, lastHeartbeatAt: null, lastError: null, draining: false, publicUrl: '', startedAt: new Date(now()).toISOString() };
   const parts: NodeParts = { identity, store, cache, traffic: createTrafficStats(), state, config };

@@ -226,6 +226,22 @@ describe('limits and the store', () => {
     expect(three.map((r) => r.status).sort()).toEqual([200, 200, 503]);
   });
 
+  it('bounds the bytes held for all responses being read at once', async () => {
+    // Each response sends half its body, waits, then the rest: both are being read at once.
+    const half = Buffer.alloc(60_000, 'h');
+    origin.route('/drip', async (_req, res) => {
+      res.writeHead(200, { 'cache-control': 'no-store', 'content-length': String(2 * half.length) });
+      res.write(half);
+      await new Promise((r) => setTimeout(r, 400));
+      res.end(half);
+    });
+    await startNode({ maxBufferedBytes: 150_000 });
+    const both = await Promise.all([get('/drip?a'), get('/drip?b')]);
+    expect(both.map((r) => r.status).sort()).toEqual([200, 502]);
+    // Once they are done, the budget is free again.
+    expect((await get('/drip?c')).status).toBe(200);
+  });
+
   it('refuses sites it was not assigned with 421, and answers the health probe', async () => {
     await startNode();
     expect((await rawRequest(`${node.url}/`, { host: 'other.test' })).status).toBe(421);
