@@ -242,6 +242,25 @@ describe('limits and the store', () => {
     expect((await get('/drip?c')).status).toBe(200);
   });
 
+  it('answers HEAD from a stored GET, headers only', async () => {
+    origin.route('/h', fixed('0123456789', { 'cache-control': 'max-age=60' }));
+    await startNode();
+    await get('/h');
+    const head = await rawRequest(node.url + '/h', { host: HOST, method: 'HEAD' });
+    expect(head.headers['x-verity-cache']).toBe('HIT');
+    expect(head.headers['content-length']).toBe('10');
+    expect(head.body.length).toBe(0);
+    expect(origin.count('/h')).toBe(1);
+  });
+
+  it('survives oversized request headers (431) and keeps serving', async () => {
+    origin.route('/ok', fixed('ok', { 'cache-control': 'max-age=60' }));
+    await startNode();
+    const big = await rawRequest(node.url + '/ok', { host: HOST, headers: { 'x-big': 'a'.repeat(20_000) } }).catch(() => ({ status: 0 }));
+    expect([0, 431]).toContain(big.status);
+    expect((await get('/ok')).status).toBe(200);
+  });
+
   it('refuses sites it was not assigned with 421, and answers the health probe', async () => {
     await startNode();
     expect((await rawRequest(`${node.url}/`, { host: 'other.test' })).status).toBe(421);
