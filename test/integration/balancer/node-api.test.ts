@@ -233,6 +233,13 @@ describe('heartbeat', () => {
     expect((await post(paths.heartbeat, 'not json', signature)).status).toBe(400);
   });
 
+  it('refuses oversized bodies and other content types before any work', async () => {
+    const huge = await post(paths.heartbeat, JSON.stringify({ pad: 'x'.repeat(70_000) }), 'A'.repeat(86)).catch(() => ({ status: 0 }));
+    expect(huge.status).toBe(413);
+    const form = await fetch(cp.url + paths.heartbeat, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=b' });
+    expect(form.status).toBe(415);
+  });
+
   it('lets exactly one of concurrent heartbeats with the same counter through', async () => {
     const id = await enrolled();
     const { bytes, signature } = signRequest(id.privateKey, 'heartbeat', { nodeId: id.nodeId, counter: 3, timestamp: clock, stats });
