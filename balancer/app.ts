@@ -21,7 +21,7 @@ import { createRegistrySync, type RegistrySync } from './registry/sync.js';
 import { RoutingTable } from './registry/table.js';
 import { compileTrustedProxies } from './routes/client-address.js';
 import { NonceCache } from './routes/nonce-cache.js';
-import { buildPublicApp, defaultServerLimits, type PublicServerLimits } from './routes/public.js';
+import { buildPublicApp, defaultServerLimits, type PublicServerLimits, type PublicState } from './routes/public.js';
 import type { Runtime } from './routes/runtime.js';
 import { defaultOutlierOptions, OutlierDetector, type OutlierOptions } from './selection/outlier.js';
 import { ProbationMeter } from './selection/probation-meter.js';
@@ -97,7 +97,7 @@ export async function buildBalancer(config: BalancerConfig, deps: BalancerDeps):
   const sync = createRegistrySync({ pool: deps.pool, table, log: deps.log });
   await sync.start();
   registerStateGauges(rt.metrics, table, deps.pool);
-  const state = { closing: false };
+  const state: PublicState = { closing: false, inFlight: 0 };
   const app = buildPublicApp(rt, { ...defaultServerLimits, ...deps.serverLimits }, state);
   const control = await buildControlApp({
     pool: deps.pool, log: deps.log, metrics: rt.metrics.registry, adminToken: deps.adminToken, adminTokenSha256: deps.adminTokenSha256,
@@ -115,7 +115,11 @@ export async function buildBalancer(config: BalancerConfig, deps: BalancerDeps):
       return { publicUrl: urlOf(app.server.address()), controlUrl: urlOf(control.server.address()) };
     },
     async close() {
+      // Keep listening while requests in flight finish, so new visitors get a clean 503 with
+      // Connection: close rather than a refused connection; then stop.
       state.closing = true;
+      const until = Date.now() + config.deadline + 1_000;
+      while (state.inFlight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
       await app.close();
       await control.close();
       await Promise.all([health.stop(), refresher.stop(), sync.close()]);

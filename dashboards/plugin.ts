@@ -22,7 +22,8 @@ async function securityHeaders(_req: FastifyRequest, reply: FastifyReply, payloa
   reply.header('content-security-policy', DASHBOARD_CSP);
   reply.header('x-content-type-options', 'nosniff');
   reply.header('x-frame-options', 'DENY');
-  reply.header('referrer-policy', 'no-referrer');
+  // same-origin, not no-referrer: with no-referrer a form POST carries `Origin: null` and fails the origin check.
+  reply.header('referrer-policy', 'same-origin');
   reply.header('cross-origin-opener-policy', 'same-origin');
   reply.header('permissions-policy', 'camera=(), microphone=(), geolocation=()');
   return payload;
@@ -50,6 +51,13 @@ export const dashboardPlugin: ControlPlugin = async (app, deps) => {
   await app.register(async (scope) => {
     if (!scope.hasContentTypeParser('application/x-www-form-urlencoded')) await scope.register(formbody, { bodyLimit: 64 * 1024 });
     scope.addHook('onSend', securityHeaders);
+    scope.setErrorHandler((err, req, reply) => {
+      const status = typeof (err as { statusCode?: unknown }).statusCode === 'number' ? (err as { statusCode: number }).statusCode : 500;
+      if (status >= 500) req.log.error({ err }, 'dashboard request failed');
+      // Internal details stay in the log; the page says only what the admin can act on.
+      const text = status >= 500 ? 'Something went wrong on the server; the log has the details. Try again in a moment.' : `Bad request: ${(err as Error).message}`;
+      return reply.code(status).header('content-type', 'text/plain; charset=utf-8').header('cache-control', 'no-store').send(text);
+    });
     assetRoutes(scope);
     loginRoutes(scope, deps);
     await scope.register(authedRoutes(deps));

@@ -32,8 +32,10 @@ function isKnownCode(code: string): code is ErrorCode {
   return Object.hasOwn(errorCodes, code);
 }
 
-async function readAnswer(res: Response, what: string): Promise<unknown> {
+async function readAnswer(res: Response, what: string, baseUrl: string): Promise<unknown> {
   const text = await res.text();
+  // A 5xx (the balancer's database restarting, a proxy in front of it) passes: retry like a network error.
+  if (res.status >= 500) throw new VerityError('NODE_ERR_BALANCER_UNREACHABLE', `the balancer ${baseUrl} is unavailable (HTTP ${res.status} to ${what})`);
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -62,7 +64,7 @@ export function createBalancerClient(opts: BalancerClientOptions): BalancerClien
       const cause = (err as { cause?: unknown }).cause;
       throw new VerityError('NODE_ERR_BALANCER_UNREACHABLE', `the balancer ${opts.baseUrl} cannot be reached: ${describeError(cause ?? err)}`, { cause: err });
     }
-    return readAnswer(res, what);
+    return readAnswer(res, what, opts.baseUrl);
   };
   const standing = (value: unknown, what: string): NodeStanding => {
     const parsed = nodeStanding.safeParse(value);

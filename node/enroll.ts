@@ -1,7 +1,7 @@
 import { VerityError, isVerityError } from '../common/errors.js';
 import type { NodeStanding } from '../common/protocol/node-api.js';
 import type { BalancerClient, RegisterParams } from './balancer-client.js';
-import { isEnrolled, recordEnrollment } from './enrollment.js';
+import { findEnrollment, recordEnrollment, tokenFingerprint } from './enrollment.js';
 import type { Checklist } from './preflight.js';
 
 // Registration at start: with the join token the first time, without it once the balancer
@@ -26,25 +26,24 @@ export function backoffMs(attempt: number, maxDelayMs: number): number {
   return Math.min(maxDelayMs, 1000 * 2 ** Math.min(attempt, 16));
 }
 
-async function registerOnce(o: EnrollOptions): Promise<NodeStanding> {
-  const enrolled = await isEnrolled(o.dataDir, o.balancer, o.nodeId);
-  if (!enrolled && !o.token) {
-    try {
-      return await o.client.register({ ...o.params, token: undefined });
-    } catch (err) {
-      if (isVerityError(err, 'NODE_ERR_TOKEN_REJECTED')) throw new VerityError('NODE_ERR_TOKEN_REJECTED', `this node is not enrolled at ${o.balancer} yet: start it with --token (a join token from the site's admins)`);
-      throw err;
-    }
-  }
+/** One attempt; returns the standing and the token it spent, if any. */
+async function registerOnce(o: EnrollOptions): Promise<{ standing: NodeStanding; spent: string | undefined }> {
+  const enrollment = await findEnrollment(o.dataDir, o.balancer, o.nodeId);
+  const alreadySpent = o.token !== undefined && (enrollment?.tokens.includes(tokenFingerprint(o.token)) ?? false);
+  // A known node restarting with its spent token still on the command line does not present it again.
+  const token = alreadySpent ? undefined : o.token;
   try {
-    return await o.client.register({ ...o.params, token: o.token });
+    return { standing: await o.client.register({ ...o.params, token }), spent: token };
   } catch (err) {
-    // A known node restarted with its (spent) token still on the command line: carry on.
-    if (enrolled && o.token && isVerityError(err, 'NODE_ERR_TOKEN_REJECTED')) {
-      o.checklist.info(`note: the join token was not accepted again (already used?); continuing with this node's enrollment`);
-      return o.client.register({ ...o.params, token: undefined });
-    }
-    throw err;
+    if (!isVerityError(err, 'NODE_ERR_TOKEN_REJECTED')) throw err;
+    if (!token) throw new VerityError('NODE_ERR_TOKEN_REJECTED', `this node is not enrolled at ${o.balancer} yet: start it with --token (a join token from the site's admins)`);
+    // The balancer may know this key already (e.g. enrollment.json was lost): try without the token.
+    const known = await o.client.register({ ...o.params, token: undefined }).catch((e: unknown) => {
+      if (isVerityError(e, 'NODE_ERR_TOKEN_REJECTED')) throw err;
+      throw e;
+    });
+    o.checklist.info('note: the join token was refused (used up or expired?); continuing with the sites this node already serves');
+    return { standing: known, spent: undefined };
   }
 }
 
@@ -52,8 +51,8 @@ async function registerOnce(o: EnrollOptions): Promise<NodeStanding> {
 export async function enroll(o: EnrollOptions): Promise<NodeStanding> {
   for (let attempt = 0; ; attempt++) {
     try {
-      const standing = await registerOnce(o);
-      await recordEnrollment(o.dataDir, o.balancer, o.nodeId, new Date(o.now()));
+      const { standing, spent } = await registerOnce(o);
+      await recordEnrollment(o.dataDir, o.balancer, o.nodeId, new Date(o.now()), spent);
       return standing;
     } catch (err) {
       if (!isVerityError(err, 'NODE_ERR_BALANCER_UNREACHABLE') || o.signal?.aborted) throw err;

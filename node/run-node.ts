@@ -1,48 +1,35 @@
 import type { Server } from 'node:http';
-import { hostname, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import type { ConfigOf } from '../common/config/options.js';
 import { describeError, isVerityError, type VerityError } from '../common/errors.js';
 import { createLogger, type Logger } from '../common/log.js';
 import type { ProgramIO } from '../common/program.js';
-import type { HeartbeatStats, NodeStanding } from '../common/protocol/node-api.js';
+import type { NodeStanding } from '../common/protocol/node-api.js';
 import { createBalancerClient, type BalancerClient } from './balancer-client.js';
-import { openDiskStore, type DiskStore } from './cache/disk-store.js';
-import { createHttpCache, type HttpCache } from './cache/http-cache.js';
+import { openDiskStore } from './cache/disk-store.js';
+import { createHttpCache } from './cache/http-cache.js';
 import type { nodeProgram } from './config.js';
 import { enroll } from './enroll.js';
 import { createCounter, startHeartbeats, type Counter } from './heartbeat.js';
 import { loadOrCreateIdentity, type NodeIdentity } from './identity.js';
 import { closeGracefully, defaultPublicUrl, listen, urlOf } from './listen.js';
 import { checkCacheDir, createChecklist, type Checklist } from './preflight.js';
+import { heartbeatStats, nodeName, statusView, type NodeParts, type NodeState } from './node-view.js';
 import { createNodeServer } from './server.js';
-import { createStatusServer, type StatusView } from './status-page.js';
+import { createStatusServer } from './status-page.js';
 import { createOriginFetcher, type OriginFetcher } from './origin-fetch.js';
-import { createTrafficStats, type TrafficStats } from './traffic.js';
+import { createTrafficStats } from './traffic.js';
 
 export type NodeConfig = ConfigOf<typeof nodeProgram.options>;
 
-interface NodeState {
-  standing: NodeStanding | null;
-  lastHeartbeatAt: string | null;
-  lastError: string | null;
-  draining: boolean;
-}
-
-interface Running {
+interface Running extends NodeParts {
   config: NodeConfig;
   log: Logger;
   checklist: Checklist;
-  identity: NodeIdentity;
-  store: DiskStore;
   fetcher: OriginFetcher;
-  cache: HttpCache;
-  traffic: TrafficStats;
-  state: NodeState;
   publicServer: Server;
   statusServer: Server;
-  publicUrl: string;
   client: BalancerClient;
   counter: Counter;
   now: () => number;
@@ -71,30 +58,6 @@ async function prepareLocal(config: NodeConfig, checklist: Checklist) {
   return { identity, store };
 }
 
-function heartbeatStats(r: Pick<Running, 'traffic' | 'cache' | 'store'>): HeartbeatStats {
-  const t = r.traffic.snapshot();
-  const c = r.cache.counters();
-  const s = r.store.stats();
-  return {
-    inFlight: t.inFlight, requestsTotal: t.requestsTotal, errorsTotal: t.errorsTotal, cacheHits: c.hits + c.revalidated,
-    cacheMisses: c.misses, cacheBytes: s.bytes, cacheEntries: s.entries, loadAvg1m: Math.max(0, loadavg()[0] ?? 0),
-  };
-}
-
-function statusView(r: Running): StatusView {
-  const c = r.cache.counters();
-  const s = r.store.stats();
-  const lookups = c.hits + c.revalidated + c.misses;
-  return {
-    nodeId: r.identity.nodeId, name: r.config.name ?? hostname(), publicUrl: r.publicUrl, balancer: r.config.balancer,
-    startedAt: startedAt, standing: r.state.standing, lastHeartbeatAt: r.state.lastHeartbeatAt, lastError: r.state.lastError,
-    traffic: r.traffic.snapshot(),
-    cache: { ...c, hitRate: lookups === 0 ? null : (c.hits + c.revalidated) / lookups, bytes: s.bytes, entries: s.entries, capBytes: s.capBytes },
-  };
-}
-
-const startedAt = new Date().toISOString();
-
 function reportStanding(checklist: Checklist, s: NodeStanding): void {
   checklist.pass('registered', `status ${s.status}, integrity ${s.integrity.toFixed(2)}, availability ${s.availability.toFixed(2)}, ${s.penalties.length} penalties`);
   if (s.sites.length === 0) checklist.fail('sites assigned', 'none yet: ask the site admins for a join token');
@@ -102,7 +65,7 @@ function reportStanding(checklist: Checklist, s: NodeStanding): void {
 }
 
 async function connect(r: Running, signal: AbortSignal): Promise<NodeStanding> {
-  const params = { name: r.config.name ?? hostname().slice(0, 64), publicUrl: r.publicUrl, location: r.config.location ?? null };
+  const params = { name: nodeName(r.config), publicUrl: r.state.publicUrl, location: r.config.location ?? null };
   const t0 = r.now();
   try {
     const standing = await enroll({
@@ -124,18 +87,21 @@ function adopt(r: Running, s: NodeStanding): void {
   r.counter.resetAbove(s.heartbeatCounter);
 }
 
-async function startListeners(config: NodeConfig, r: Omit<Running, 'publicServer' | 'statusServer' | 'publicUrl' | 'client'>) {
+async function startListeners(config: NodeConfig, p: NodeParts) {
   const publicServer = createNodeServer({
-    cache: r.cache, traffic: r.traffic, maxConcurrent: config.maxConcurrency, isDraining: () => r.state.draining,
-    originFor: (host) => r.state.standing?.sites.find((s) => s.host === host)?.origin ?? null,
-    health: () => ({ nodeId: r.identity.nodeId, status: r.state.standing?.status ?? 'unregistered', inFlight: r.traffic.inFlight() }),
+    cache: p.cache, traffic: p.traffic, maxConcurrent: config.maxConcurrency, isDraining: () => p.state.draining,
+    originFor: (host) => p.state.standing?.sites.find((s) => s.host === host)?.origin ?? null,
+    health: () => ({ nodeId: p.identity.nodeId, status: p.state.standing?.status ?? 'unregistered', inFlight: p.traffic.inFlight() }),
   });
   const bound = await listen(publicServer, config.listen);
-  let statusServer: Server | null = null;
-  const holder = { view: (): StatusView | null => null };
-  statusServer = createStatusServer(() => holder.view() as StatusView);
-  const statusBound = await listen(statusServer, config.statusListen);
-  return { publicServer, statusServer, bound, statusBound, holder };
+  const statusServer = createStatusServer(() => statusView(p));
+  try {
+    const statusBound = await listen(statusServer, config.statusListen);
+    return { publicServer, statusServer, bound, statusBound };
+  } catch (err) {
+    await closeGracefully(publicServer, 0);
+    throw err;
+  }
 }
 
 export interface RunNodeDeps {
@@ -153,21 +119,21 @@ export async function runNode(config: NodeConfig, deps: RunNodeDeps): Promise<nu
   const { identity, store } = await prepareLocal(config, checklist);
   const fetcher = createOriginFetcher({ maxSockets: config.maxConcurrency, now });
   const cache = createHttpCache({ store, fetchOrigin: fetcher.fetch, now, originTimeoutMs: config.originTimeout, maxBodyBytes: config.maxBodyBytes });
-  const base = { config, log, checklist, identity, store, fetcher, cache, traffic: createTrafficStats(), counter: createCounter(), now, state: { standing: null, lastHeartbeatAt: null, lastError: null, draining: false } as NodeState };
+  const state: NodeState = { standing: null, lastHeartbeatAt: null, lastError: null, draining: false, publicUrl: '', startedAt: new Date(now()).toISOString() };
+  const parts: NodeParts = { identity, store, cache, traffic: createTrafficStats(), state, config };
   let listeners;
   try {
-    listeners = await startListeners(config, base);
+    listeners = await startListeners(config, parts);
   } catch (err) {
     checklist.fail('listen', describeError(err));
     fetcher.close();
     await store.close();
     throw err;
   }
-  const publicUrl = config.publicUrl ?? defaultPublicUrl(listeners.bound);
+  state.publicUrl = config.publicUrl ?? defaultPublicUrl(listeners.bound);
   const client = createBalancerClient({ baseUrl: config.balancer, identity, now });
-  const r: Running = { ...base, publicServer: listeners.publicServer, statusServer: listeners.statusServer, publicUrl, client };
-  listeners.holder.view = () => statusView(r);
-  checklist.pass('listening', `${urlOf(listeners.bound.address, listeners.bound.port)} (public URL ${publicUrl})`);
+  const r: Running = { ...parts, config, log, checklist, fetcher, client, counter: createCounter(), now, publicServer: listeners.publicServer, statusServer: listeners.statusServer };
+  checklist.pass('listening', `${urlOf(listeners.bound.address, listeners.bound.port)} (public URL ${state.publicUrl})`);
   try {
     adopt(r, await connect(r, deps.signal));
   } catch (err) {
@@ -182,7 +148,7 @@ export async function runNode(config: NodeConfig, deps: RunNodeDeps): Promise<nu
 
 /** The balancer lost track of us mid-run (unknown id or counter out of step): register again. */
 async function registerAgain(r: Running): Promise<NodeStanding> {
-  const params = { name: r.config.name ?? hostname().slice(0, 64), publicUrl: r.publicUrl, location: r.config.location ?? null };
+  const params = { name: nodeName(r.config), publicUrl: r.state.publicUrl, location: r.config.location ?? null };
   try {
     return await r.client.register({ ...params, token: undefined });
   } catch (err) {

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ControlDeps, ControlPlugin } from './types.js';
 
 // The control plane: health, metrics, and the plugins (node API, admin API, dashboard).
@@ -17,7 +17,7 @@ async function databaseAnswers(deps: ControlDeps, timeoutMs: number): Promise<bo
 
 export async function buildControlApp(deps: ControlDeps, plugins: readonly ControlPlugin[]): Promise<FastifyInstance> {
   const app = Fastify({
-    loggerInstance: deps.log as FastifyBaseLogger, disableRequestLogging: true, bodyLimit: 1024 * 1024,
+    loggerInstance: deps.log as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 1024 * 1024,
     requestTimeout: 30_000, connectionTimeout: 60_000, keepAliveTimeout: 5_000, forceCloseConnections: 'idle',
   });
   app.get('/healthz', async (_req, reply) => {

@@ -1,7 +1,8 @@
-import type { OriginPolicy } from '../proxy/response-headers.js';
+import { mergePolicy, type OriginPolicy } from '../proxy/response-headers.js';
 
-// The origin's security headers per site, learned from the origin's own HTML responses (every
-// origin-served page refreshes it; a background fetch seeds it at start).
+// The origin's security headers and cookie names per site, learned from the origin's own
+// responses (every origin-served response adds to it; a background fetch of the home page
+// seeds the defaults at start).
 
 export class PolicyStore {
   private policies = new Map<string, { policy: OriginPolicy; learnedAt: number }>();
@@ -14,7 +15,9 @@ export class PolicyStore {
     return this.policies.get(siteId)?.learnedAt ?? null;
   }
 
-  learn(siteId: string, policy: OriginPolicy, now: number): void {
-    this.policies.set(siteId, { policy, learnedAt: now });
+  /** `asDefault`: this response's headers become the ones applied to node responses (HTML pages). */
+  learn(siteId: string, policy: OriginPolicy, now: number, asDefault = true): void {
+    const known = this.policies.get(siteId)?.policy ?? null;
+    this.policies.set(siteId, { policy: mergePolicy(known, policy, asDefault || known === null), learnedAt: now });
   }
 }

@@ -20,8 +20,12 @@ export const securityHeaderNames = [
 const policyHeaderNames = new Set<string>([...securityHeaderNames, 'clear-site-data', 'alt-svc', 'link', 'refresh']);
 
 export interface OriginPolicy {
-  /** Lower-case name → value, as the origin sent them (security and policy headers only). */
+  /** Lower-case name → value of the origin's default page (applied to node responses). */
   headers: Readonly<Record<string, string>>;
+  /** Every value the origin was seen sending per policy header (pages may differ); a node relaying one of them is honest. */
+  seen: Readonly<Record<string, readonly string[]>>;
+  /** Names of cookies the origin sets: a caching node relaying one is dropped silently, any other is a strike. */
+  cookieNames: readonly string[];
 }
 
 export interface HeaderVerdict {
@@ -46,15 +50,31 @@ export function isSameSiteLocation(location: string, host: string): boolean {
   }
 }
 
+/** CSP nonces change on every response; the policy around them is what must match. */
+export function normalizePolicyValue(value: string): string {
+  return value.replace(/'nonce-[^']*'/g, "'nonce-*'").trim();
+}
+
+function originSent(policy: OriginPolicy | null, name: string, value: string): boolean {
+  return policy?.seen[name]?.includes(normalizePolicyValue(value)) ?? false;
+}
+
 function checkPolicyHeader(name: string, value: string, policy: OriginPolicy | null): string | null {
-  if (name.startsWith('access-control-')) {
-    const originValue = policy?.headers[name];
-    return originValue === value ? null : `${name}: ${value}`;
-  }
-  if (!policyHeaderNames.has(name)) return null;
+  if (!policyHeaderNames.has(name) && !name.startsWith('access-control-')) return null;
+  if (originSent(policy, name, value)) return null;
   // Without the origin's policy, security headers cannot be judged; the rest is never a node's.
-  if (!policy) return securityHeaderNames.includes(name as (typeof securityHeaderNames)[number]) ? null : `${name}: ${value}`;
-  return policy.headers[name] === value ? null : `${name}: ${value}`;
+  if (!policy && securityHeaderNames.includes(name as (typeof securityHeaderNames)[number])) return null;
+  return `${name}: ${value}`;
+}
+
+export function cookieName(setCookie: string): string {
+  return setCookie.slice(0, Math.max(0, setCookie.indexOf('='))).trim();
+}
+
+function checkSetCookie(raw: string | string[], policy: OriginPolicy | null): string | null {
+  const names = (Array.isArray(raw) ? raw : [raw]).map(cookieName);
+  const foreign = names.filter((n) => !(policy?.cookieNames.includes(n) ?? false));
+  return foreign.length > 0 ? `set-cookie: ${foreign.join(', ').slice(0, 200)}` : null;
 }
 
 /**
@@ -69,7 +89,8 @@ export function nodeResponseHeaders(upstream: IncomingHttpHeaders, host: string,
     if (raw === undefined || isHopByHopResponseHeader(name, named)) continue;
     const value = headerValue(raw);
     if (name === 'set-cookie') {
-      violations.push('set-cookie');
+      const violation = checkSetCookie(raw as string | string[], policy);
+      if (violation) violations.push(violation);
       continue;
     }
     if (name === 'location') {
@@ -80,8 +101,10 @@ export function nodeResponseHeaders(upstream: IncomingHttpHeaders, host: string,
     const violation = checkPolicyHeader(name, value, policy);
     if (violation) violations.push(violation.slice(0, 300));
     if (fromNodeAllowed.has(name)) headers[name] = raw;
+    // A security header the origin really sends (on some page) is kept as the node relayed it.
+    else if (!violation && policy && securityHeaderNames.includes(name as (typeof securityHeaderNames)[number])) headers[name] = value;
   }
-  if (policy) for (const name of securityHeaderNames) if (policy.headers[name] !== undefined) headers[name] = policy.headers[name];
+  if (policy) for (const name of securityHeaderNames) if (headers[name] === undefined && policy.headers[name] !== undefined) headers[name] = policy.headers[name];
   return { headers, violations };
 }
 
@@ -96,12 +119,28 @@ export function originResponseHeaders(upstream: IncomingHttpHeaders): OutgoingHt
   return headers;
 }
 
-/** The policy headers of an origin response, to remember for the site. */
+/** The policy headers and cookie names of one origin response. */
 export function extractPolicy(upstream: IncomingHttpHeaders): OriginPolicy {
   const headers: Record<string, string> = {};
   for (const [name, raw] of Object.entries(upstream)) {
     if (raw === undefined) continue;
     if (policyHeaderNames.has(name) || name.startsWith('access-control-')) headers[name] = headerValue(raw);
   }
-  return { headers };
+  const cookies = upstream['set-cookie'] ?? [];
+  return { headers, seen: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [normalizePolicyValue(v)]])), cookieNames: cookies.map(cookieName) };
+}
+
+const MAX_SEEN = 16;
+
+/** Merges what one more origin response showed into what we knew (bounded). */
+export function mergePolicy(known: OriginPolicy | null, next: OriginPolicy, asDefault: boolean): OriginPolicy {
+  if (!known) return next;
+  const seen: Record<string, string[]> = {};
+  for (const [k, v] of Object.entries(known.seen)) seen[k] = [...v];
+  for (const [k, v] of Object.entries(next.seen)) {
+    const list = seen[k] ?? (seen[k] = []);
+    for (const value of v) if (!list.includes(value) && list.length < MAX_SEEN) list.push(value);
+  }
+  const cookieNames = [...new Set([...known.cookieNames, ...next.cookieNames])].slice(0, 64);
+  return { headers: asDefault ? next.headers : known.headers, seen, cookieNames };
 }

@@ -87,7 +87,9 @@ function deliver(ex: Exchange, node: RouteNode, result: Exclude<AttemptResult, {
   if (result.kind === 'stream') {
     ex.writeHead(result.status, headers, node.id);
     result.body.on('close', () => {
-      if (result.body.complete) return;
+      // Cut by us (visitor left, deadline) is not the node's doing.
+      if (result.body.complete || ex.clientGone || ex.expired) return;
+      rt.metrics.strikes.inc({ kind: 'truncation_strike' });
       rt.strikes.push({ nodeId: node.id, kind: 'truncation_strike', reason: `streamed body cut at ${ex.url.slice(0, 300)}` });
       ex.res.destroy();
     });

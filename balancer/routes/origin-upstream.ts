@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
 import { headersToOrigin } from '../proxy/request-headers.js';
 import { extractPolicy, originResponseHeaders } from '../proxy/response-headers.js';
-import { failureOf, statusForFailure } from '../proxy/upstream-error.js';
+import { failureOf, statusForFailure, upstreamError } from '../proxy/upstream-error.js';
 import type { Exchange } from './exchange.js';
 import { upstreamUrl } from './upstream-url.js';
 
@@ -50,12 +50,18 @@ export async function serveFromOrigin(ex: Exchange, opts: OriginOptions): Promis
     return;
   }
   const started = rt.now();
+  const body = hasBody(ex) ? limitBody(ex.req, rt.limits.bodyLimit) : undefined;
   const call = rt.forwarder.forward({
     req: ex.req, res: ex.res, target: upstreamUrl(site.origin, ex.url),
     headers: headersToOrigin(ex.req.headers, { host: site.host, clientIp: ex.clientIp }),
-    body: hasBody(ex) ? limitBody(ex.req, rt.limits.bodyLimit) : undefined,
+    body,
   });
   ex.current = call;
+  // A body over the limit, or a visitor who stops sending it, ends the upstream request too.
+  body?.on('error', (err) => {
+    call.abort(upstreamError('protocol', err.message, err));
+    if (!ex.res.headersSent && !ex.done) ex.sendError(413, 'BAL_ERR_BODY_TOO_LARGE');
+  });
   let up;
   try {
     up = await call.response;
@@ -68,8 +74,8 @@ export async function serveFromOrigin(ex: Exchange, opts: OriginOptions): Promis
     up.body.destroy();
     return;
   }
-  if (up.status >= 200 && up.status < 300 && String(up.headers['content-type'] ?? '').startsWith('text/html')) {
-    rt.policies.learn(site.id, extractPolicy(up.headers), rt.now());
+  if (up.status >= 200 && up.status < 400) {
+    rt.policies.learn(site.id, extractPolicy(up.headers), rt.now(), String(up.headers['content-type'] ?? '').startsWith('text/html'));
   }
   ex.writeHead(up.status, originResponseHeaders(up.headers), 'origin');
   rt.metrics.requests.inc({ outcome: opts.outcome });

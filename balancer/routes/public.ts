@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { RouteSite } from '../registry/types.js';
 import { NODE_HEADER } from './exchange.js';
 import type { Runtime } from './runtime.js';
@@ -43,11 +43,18 @@ function countHeader(raw: readonly string[], name: string): number {
  * absolute-form proxying, no CONNECT), exactly one Host naming a registered site (else 421:
  * we are not an open proxy), bounded headers.
  */
-export function buildPublicApp(rt: Runtime, limits: PublicServerLimits, state: { closing: boolean }): FastifyInstance {
+export interface PublicState {
+  /** Set on shutdown: every new request gets 503 + Connection: close. */
+  closing: boolean;
+  /** Visitor requests being served right now. */
+  inFlight: number;
+}
+
+export function buildPublicApp(rt: Runtime, limits: PublicServerLimits, state: PublicState): FastifyInstance {
   const sites = new WeakMap<IncomingMessage, RouteSite>();
   const app = Fastify({
     loggerInstance: rt.log as FastifyBaseLogger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: false,
     forceCloseConnections: 'idle',
     serverFactory: (handler) => {
@@ -70,6 +77,8 @@ export function buildPublicApp(rt: Runtime, limits: PublicServerLimits, state: {
       return;
     }
     sites.set(request.raw, problem);
+    state.inFlight++;
+    reply.raw.once('close', () => state.inFlight--);
     done();
   });
   const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
@@ -83,7 +92,7 @@ export function buildPublicApp(rt: Runtime, limits: PublicServerLimits, state: {
   return app;
 }
 
-function vet(rt: Runtime, req: IncomingMessage, limits: PublicServerLimits, state: { closing: boolean }): RouteSite | { status: number; error: string } {
+function vet(rt: Runtime, req: IncomingMessage, limits: PublicServerLimits, state: PublicState): RouteSite | { status: number; error: string } {
   if (state.closing) return { status: 503, error: 'BAL_ERR_SHUTTING_DOWN' };
   if (!(req.url ?? '').startsWith('/')) return { status: 400, error: 'BAL_ERR_BAD_TARGET' };
   if (req.rawHeaders.length / 2 > limits.maxHeaderCount) return { status: 431, error: 'BAL_ERR_TOO_MANY_HEADERS' };

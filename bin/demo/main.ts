@@ -65,7 +65,7 @@ export function run(argv: string[], io: ProgramIO): Promise<number> {
   return runProgram(demoProgram, argv, io, async (config) => {
     const log = createLogger({ name: 'demo', level: config.logLevel === 'info' ? 'warn' : config.logLevel, pretty: false });
     const progress = createProgress(io);
-    const root = resolve('.verity', 'demo');
+    const root = resolve(config.dir);
     const logDir = join(root, 'logs');
     rmSync(root, { recursive: true, force: true });
     const running: Running = { processes: [], servers: [], closers: [] };

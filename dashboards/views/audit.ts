@@ -27,9 +27,10 @@ function fragments(value: unknown): SafeHtml {
   return html`${value.map((f) => {
     const r = rec(f);
     const pair = highlightedPair(str(r.origin), str(r.node));
+    const absent = html`<span class="muted">(absent)</span>`;
     return html`<div class="fragment"><h3 class="mono">${str(r.kind) || 'fragment'}</h3><div class="side-by-side">
-<div><div class="side-label">Origin</div><pre class="code">${pair.origin}</pre></div>
-<div><div class="side-label">Node</div><pre class="code">${pair.node}</pre></div></div></div>`;
+<div><div class="side-label">Origin</div><pre class="code">${r.origin === null || r.origin === undefined ? absent : pair.origin}</pre></div>
+<div><div class="side-label">Node</div><pre class="code">${r.node === null || r.node === undefined ? absent : pair.node}</pre></div></div></div>`;
   })}`;
 }
 
@@ -47,7 +48,8 @@ function blocked(value: unknown): SafeHtml {
   if (!Array.isArray(value) || value.length === 0) return html`<p class="muted">The node's page made no blocked request.</p>`;
   return html`<ul class="blocked">${value.map((b) => {
     const r = rec(b);
-    return typeof b === 'string' ? html`<li class="mono wrap">${b}</li>` : html`<li><span class="mono wrap">${str(r.url)}</span> <span class="muted">${str(r.type)} ${r.reason ? `— ${str(r.reason)}` : ''}</span></li>`;
+    const where = r.render ? ` on the ${str(r.render)} page` : '';
+    return typeof b === 'string' ? html`<li class="mono wrap">${b}</li>` : html`<li><span class="mono wrap">${str(r.url)}</span> <span class="muted">${str(r.type)}${where}${r.reason ? ` — ${str(r.reason)}` : ''}</span></li>`;
   })}</ul>`;
 }
 

@@ -26,7 +26,7 @@ function head(title: string): SafeHtml {
   return html`<head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <meta name="htmx-config" content="${htmxConfig}">
 <title>${title} · Verity</title>
 <link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">

@@ -39,8 +39,9 @@ function marker(r: NodeRow, projection: GeoProjection): SafeHtml {
   if (!loc) return html``;
   const xy = projection([loc.lon, loc.lat]);
   if (!xy) return html``;
-  const radius = 4 + Math.sqrt(r.trafficShare ?? 0) * 26;
-  const cls = r.node.status === 'banned' || r.node.status === 'quarantined' ? `${trustClass(r.node.integrity)} ${r.node.status}` : trustClass(r.node.integrity);
+  const radius = 6 + Math.sqrt(r.trafficShare ?? 0) * 26;
+  const flagged = ['banned', 'quarantined', 'offline'].includes(r.node.status);
+  const cls = flagged ? `${trustClass(r.node.integrity)} ${r.node.status}` : trustClass(r.node.integrity);
   return html`<a href="/nodes/${seg(r.node.id)}" class="marker-link"><circle class="marker ${cls}" cx="${xy[0].toFixed(1)}" cy="${xy[1].toFixed(1)}" r="${radius.toFixed(1)}" data-node-id="${r.node.id}"><title>${`${r.node.name} — ${r.node.status}, integrity ${r.node.integrity.toFixed(2)}, traffic ${pct(r.trafficShare, 1)}`}</title></circle></a>`;
 }
 
@@ -53,7 +54,7 @@ export function mapPage(rows: NodeRow[], csrf: string | null): SafeHtml {
   const body = html`<h1>Map</h1>
 <section class="card map-card">
 <svg class="world" viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="nodes on a world map, coloured by integrity, sized by traffic">${countries}<g class="markers">${markers}</g></svg>
-<p class="legend small"><span class="key good"></span>integrity ≥ 0.75 <span class="key warn"></span>0.35 – 0.75 <span class="key bad"></span>&lt; 0.35 · ringed: quarantined or banned · size: share of traffic</p>
+<p class="legend small"><span class="key good"></span>integrity ≥ 0.75 <span class="key warn"></span>0.35 – 0.75 <span class="key bad"></span>&lt; 0.35 · ringed: quarantined or banned · grey: offline · size: share of traffic</p>
 </section>
 ${rows.length === 0 ? emptyState('No nodes to place yet.', html`Nodes appear here once they join with <code>verity node --location LAT,LON</code> (or are located from their address).`) : ''}
 ${unplaced.length ? html`<section class="card"><h2>Without a location</h2><ul class="plain">${unplaced.map((r) => html`<li><a href="/nodes/${seg(r.node.id)}">${r.node.name}</a> — ${location(null)}</li>`)}</ul></section>` : ''}`;

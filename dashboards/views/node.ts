@@ -1,4 +1,4 @@
-import type { AuditListItem, EvidenceMeta } from '../../common/db/queries/dashboard.js';
+import type { AuditListItem, NodeStrike } from '../../common/db/queries/dashboard.js';
 import type { NodeRecord } from '../../common/db/queries/nodes.js';
 import type { TrustEventRecord } from '../../common/db/queries/trust.js';
 import { chart, type ChartSpec } from './charts.js';
@@ -10,7 +10,7 @@ export interface NodePageData {
   node: NodeRecord;
   events: TrustEventRecord[];
   audits: AuditListItem[];
-  strikes: EvidenceMeta[];
+  strikes: NodeStrike[];
   trust: ChartSpec;
   traffic: ChartSpec;
   latency: ChartSpec;
@@ -80,9 +80,15 @@ ${showNode ? html`<td><a href="/nodes/${seg(a.nodeId)}">${a.nodeName}</a></td>` 
   return html`<div class="table-wrap"><table class="audits"><thead><tr><th>Started</th><th>Verdict</th>${showNode ? html`<th>Node</th>` : ''}<th>Page</th><th>Findings</th><th>Why</th></tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
-function strikesList(strikes: EvidenceMeta[]): SafeHtml {
+function previewOf(v: unknown): SafeHtml {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return html``;
+  const pairs = Object.entries(v as Record<string, unknown>).slice(0, 8);
+  return html`<dl class="preview mono small">${pairs.map(([k, val]) => html`<dt>${k}</dt><dd class="wrap">${typeof val === 'string' ? val : JSON.stringify(val)}</dd>`)}</dl>`;
+}
+
+function strikesList(strikes: NodeStrike[]): SafeHtml {
   if (strikes.length === 0) return html`<p class="muted">No inline integrity strikes.</p>`;
-  return html`<ul class="plain">${strikes.map((s) => html`<li>${time(s.createdAt)} <span class="mono">${s.kind}</span> — <a href="/api/v1/evidence/${seg(s.id)}">evidence ${shortId(s.id)}</a> (${s.size} bytes)</li>`)}</ul>`;
+  return html`<ul class="plain strikes">${strikes.map((s) => html`<li>${time(s.createdAt)} <span class="mono">${s.kind}</span> — <a href="/api/v1/evidence/${seg(s.id)}">evidence ${shortId(s.id)}</a> (${s.size} bytes)${previewOf(s.preview)}</li>`)}</ul>`;
 }
 
 export function nodePage(d: NodePageData, csrf: string | null, flash: string | null): SafeHtml {

@@ -59,6 +59,14 @@ export async function startOrigin(assets: Map<string, OriginAsset> = defaultAsse
       const body = Buffer.concat(chunks).toString('utf8');
       requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
       const path = (req.url ?? '/').split('?')[0] ?? '/';
+      if (path === '/slow') {
+        // A request that stays in flight for a while (graceful shutdown tests).
+        setTimeout(() => {
+          res.writeHead(200, { 'content-type': 'text/plain' });
+          res.end('slow but complete');
+        }, 1_500);
+        return;
+      }
       if (path === '/echo' || path.startsWith('/account') || path.startsWith('/api/')) {
         const echo = JSON.stringify({ method: req.method, url: req.url, headers: req.headers, body });
         res.writeHead(200, { 'content-type': 'application/json', 'set-cookie': 'session=origin-session; HttpOnly' });

@@ -83,6 +83,8 @@ export async function seedFleet(db: Queryable, nowMs: number, opts: { hostileFra
     }
     await seedTrustEvents(db, id, history(v, nowMs, v.name.startsWith('rogue') ? tamperedAuditId : null));
     if (v.perMinute > 0) await seedTraffic(db, id, { now: new Date(nowMs), minutes: 60, perMinute: v.perMinute, p50Ms: v.p50Ms, p99Ms: v.p50Ms * 6 });
+    // The rogue served visitors until its quarantine 25 minutes ago.
+    if (v.name.startsWith('rogue')) await seedTraffic(db, id, { now: new Date(nowMs - 25 * MIN), minutes: 35, perMinute: 220, p50Ms: 31, p99Ms: 190 });
   }
   await db.query("INSERT INTO admin_actions (at, actor, action, target_kind, target_id, reason) VALUES ($1, 'dashboard', 'node.quarantine', 'node', $2, 'injected third-party script on product pages')", [new Date(nowMs - 20 * MIN), rogueId]);
   return { siteId: site.id, siteHost: site.host, nodeIds, rogueId, tamperedAuditId, healthyId: nodeIds.get('paris-fibre-01') ?? '' };

@@ -136,8 +136,8 @@ export function tamperedAuditParts(opts: { hostileFragment?: string } = {}): { f
         { name: 'x-frame-options', origin: 'DENY', node: null },
       ]) },
       { kind: 'blocked_requests', contentType: 'application/json', body: json([
-        { url: 'https://cdn.evil-ads.example/inject.js', type: 'script', reason: 'third-party host not used by the origin' },
-        { url: 'http://169.254.169.254/latest/meta-data/', type: 'fetch', reason: 'link-local address' },
+        { url: 'https://cdn.evil-ads.example/inject.js', type: 'script', reason: 'third-party', render: 'node' },
+        { url: 'http://169.254.169.254/latest/meta-data/', type: 'fetch', reason: 'navigation', render: 'node' },
       ]) },
     ],
   };

@@ -109,7 +109,7 @@ export async function findAudit(db: Queryable, id: string): Promise<AuditDetail 
   if (!row) return null;
   const findings = await db.query<Finding>('SELECT kind, severity, summary, detail FROM findings WHERE audit_id = $1 ORDER BY id', [id]);
   const evidence = await db.query<EvidenceMetaRow>(
-    'SELECT id, kind, content_type, octet_length(body) AS size, meta, created_at FROM evidence WHERE audit_id = $1 ORDER BY created_at, id',
+    'SELECT id, kind, content_type, octet_length(body) AS size, meta, created_at FROM evidence WHERE audit_id = $1 ORDER BY kind, created_at, id',
     [id],
   );
   return { ...toAudit(row), summary: row.summary, findingsDetail: findings.rows, evidence: evidence.rows.map(toEvidenceMeta) };
@@ -133,14 +133,29 @@ export async function getEvidence(db: Queryable, id: string): Promise<EvidenceBl
   return r ? { id: r.id, auditId: r.audit_id, nodeId: r.node_id, kind: r.kind, contentType: r.content_type, body: r.body } : null;
 }
 
+export interface NodeStrike extends EvidenceMeta {
+  /** Small JSON bodies (the balancer's hash pairs), parsed; null when large or not JSON. */
+  preview: unknown;
+}
+
 /** Inline strikes (audit_id null) against one node, newest first. */
-export async function listNodeEvidence(db: Queryable, nodeId: string, limit = 20): Promise<EvidenceMeta[]> {
-  const { rows } = await db.query<EvidenceMetaRow>(
-    `SELECT id, kind, content_type, octet_length(body) AS size, meta, created_at FROM evidence
-      WHERE node_id = $1 AND audit_id IS NULL ORDER BY created_at DESC, id LIMIT $2`,
+export async function listNodeEvidence(db: Queryable, nodeId: string, limit = 20): Promise<NodeStrike[]> {
+  const { rows } = await db.query<EvidenceMetaRow & { small: Buffer | null }>(
+    `SELECT id, kind, content_type, octet_length(body) AS size, meta, created_at,
+            CASE WHEN content_type LIKE 'application/json%' AND octet_length(body) <= 4096 THEN body END AS small
+       FROM evidence WHERE node_id = $1 AND audit_id IS NULL ORDER BY created_at DESC, id LIMIT $2`,
     [nodeId, limit],
   );
-  return rows.map(toEvidenceMeta);
+  return rows.map((r) => ({ ...toEvidenceMeta(r), preview: parseSmallJson(r.small) }));
+}
+
+function parseSmallJson(body: Buffer | null): unknown {
+  if (!body) return null;
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    return null;
+  }
 }
 
 /** Queues a fresh audit of the same node and page; the auditor picks it up like any job. */

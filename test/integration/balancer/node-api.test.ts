@@ -1,12 +1,12 @@
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { applyNodeAction } from '../../../common/db/queries/admin-actions.js';
-import { createJoinToken } from '../../../common/db/queries/tokens.js';
+import { createJoinToken, revokeJoinToken } from '../../../common/db/queries/tokens.js';
 import { listTrustEvents, recordTrustEvent } from '../../../common/db/queries/trust.js';
 import { SIGNATURE_HEADER, paths, signRequest, type NodeStanding } from '../../../common/protocol/node-api.js';
 import { createBalancerClient } from '../../../node/balancer-client.js';
 import type { NodeIdentity } from '../../../node/identity.js';
-import { sweepOfflineNodes } from '../../../balancer/control/offline-sweeper.js';
+import { startOfflineSweeper, sweepOfflineNodes } from '../../../balancer/control/offline-sweeper.js';
 import { useTestDatabase } from '../../support/db.js';
 import { startNodeControlPlane, type TestControlPlane } from '../../support/node-control-plane.js';
 import { makeIdentity, makeSiteWithToken } from '../../support/node-fixtures.js';
@@ -74,7 +74,7 @@ describe('registration', () => {
     await expect(client(makeIdentity()).register({ token: undefined, name: 'x', publicUrl: 'http://127.0.0.1:1', location: null })).rejects.toMatchObject({ code: 'NODE_ERR_TOKEN_REJECTED' });
   });
 
-  it('refuses a used, unknown or expired token with 401', async () => {
+  it('refuses a used, unknown, expired or revoked token with 401', async () => {
     const { site, token } = await makeSiteWithToken(db.pool);
     expect((await registerRaw(makeIdentity(), { token })).status).toBe(200);
     const used = await registerRaw(makeIdentity(), { token });
@@ -82,6 +82,9 @@ describe('registration', () => {
     expect((await registerRaw(makeIdentity(), { token: 'vjt_nope' })).status).toBe(401);
     const expired = await createJoinToken(db.pool, { siteId: site.id, uses: 5, ttlMs: 1000, now: new Date(clock - 10_000) });
     expect((await registerRaw(makeIdentity(), { token: expired.token })).status).toBe(401);
+    const revoked = await createJoinToken(db.pool, { siteId: site.id, uses: 5, ttlMs: 3_600_000 });
+    await revokeJoinToken(db.pool, revoked.record.id);
+    expect((await registerRaw(makeIdentity(), { token: revoked.token })).status).toBe(401);
   });
 
   it('lets exactly one of several concurrent registrations spend a one-use token', async () => {
@@ -189,6 +192,8 @@ describe('heartbeat', () => {
       expect(r, code).toMatchObject({ status: 401, json: { error: { code } } });
     }
     expect(await nodeRow(id.nodeId)).toEqual(before);
+    const metrics = await cp.deps.metrics.metrics();
+    expect(metrics).toMatch(/verity_node_api_requests_total\{endpoint="heartbeat",outcome="NODE_ERR_REPLAY"\} [2-9]/);
     expect((await post(paths.heartbeat, bytes, 'A'.repeat(86))).status).toBe(401);
     expect((await post(paths.heartbeat, bytes)).status).toBe(401);
     expect((await post(paths.heartbeat, 'not json', signature)).status).toBe(400);
@@ -228,6 +233,30 @@ describe('heartbeat', () => {
     expect(s.status).toBe('probation');
     expect(s.penalties[0]).toMatchObject({ kind: 'heartbeat_missed', statusAfter: 'offline' });
     expect((await listTrustEvents(db.pool, id.nodeId)).map((e) => e.kind)).toEqual(['registered', 'heartbeat_missed', 'heartbeat_resumed']);
+  });
+});
+
+describe('offline sweeper', () => {
+  it('runs on its interval until stopped, and leaves draining nodes alone', async () => {
+    const { token } = await makeSiteWithToken(db.pool, { uses: 2 });
+    const quiet = makeIdentity();
+    const leaving = makeIdentity();
+    await client(quiet).register({ token, name: 'q', publicUrl: 'http://127.0.0.1:1', location: null });
+    await client(leaving).register({ token, name: 'l', publicUrl: 'http://127.0.0.1:2', location: null });
+    await client(leaving).drain(1);
+    clock += 120_000;
+    const stop = startOfflineSweeper(cp.deps, { intervalMs: 50, staleAfterMs: 30_000 });
+    try {
+      const deadline = Date.now() + 10_000;
+      while ((await nodeRow(quiet.nodeId))?.status !== 'offline' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      stop();
+    }
+    expect((await nodeRow(quiet.nodeId))?.status).toBe('offline');
+    expect((await nodeRow(leaving.nodeId))?.status).toBe('probation');
+    const events = await listTrustEvents(db.pool, quiet.nodeId);
+    expect(events.filter((e) => e.kind === 'heartbeat_missed')).toHaveLength(1);
+    expect(events.at(-1)?.reason).toMatch(/no heartbeat for 120 s/);
   });
 });
 

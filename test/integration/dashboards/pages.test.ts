@@ -69,6 +69,20 @@ describe('dashboard authentication', () => {
     expect((await fetch(`${cp.url}/nodes`, { headers: { cookie: 'verity_session=' + (c.cookies.get('verity_session') ?? 'x') } })).status).toBe(401);
   });
 
+  it('slows down token guessing per address, and forgets after the window', async () => {
+    let nowMs = Date.parse('2026-03-01T12:00:00Z');
+    const own = await startControlPlane({ pool: db.pool, plugins: [dashboardPlugin], adminToken: ADMIN_TOKEN, now: () => nowMs });
+    try {
+      const c = dashboardClient(own.url);
+      for (let i = 0; i < 10; i++) expect((await c.login(`guess-${i}`)).status).toBe(401);
+      expect((await c.login(ADMIN_TOKEN)).status).toBe(429);
+      nowMs += 5 * 60_000 + 1;
+      expect((await c.login(ADMIN_TOKEN)).status).toBe(303);
+    } finally {
+      await own.close();
+    }
+  });
+
   it('accepts the bearer token on pages too', async () => {
     expect((await fetch(`${cp.url}/nodes`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).status).toBe(200);
   });
@@ -91,6 +105,9 @@ describe('dashboard pages', () => {
     const report = await (await c.get(`/audits/${fleet.tamperedAuditId}`)).text();
     expect(report).toContain('&lt;script&gt;window.__pwned=1&lt;/script&gt;');
     expect(report).toMatch(/data-kind="origin_screenshot"[\s\S]*data-kind="node_screenshot"[\s\S]*data-kind="diff_image"/);
+    const rogue = await (await c.get(`/nodes/${fleet.rogueId}`)).text();
+    expect(rogue).toContain('originSha256');
+    expect(rogue).toContain('/static/app.js');
     const nodes = await (await c.get('/nodes?status=quarantined')).text();
     expect(nodes).toContain('rogue &lt;script&gt;alert(&quot;name&quot;)&lt;/script&gt;');
     expect(nodes).not.toContain('paris-fibre-01');

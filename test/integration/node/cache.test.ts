@@ -190,7 +190,7 @@ describe('limits and the store', () => {
 
   it('makes one origin request for 20 concurrent misses of the same URL', async () => {
     origin.route('/slow', async (_req, res) => {
-      await new Promise((r) => setTimeout(r, 300));
+      await new Promise((r) => setTimeout(r, 1000));
       res.writeHead(200, { 'cache-control': 'max-age=60' });
       res.end('slow');
     });
@@ -215,10 +215,10 @@ describe('limits and the store', () => {
     origin.route('/hang', () => undefined);
     origin.route('/huge', fixed(Buffer.alloc(200_000, 'y')));
     origin.route('/wait', async (_req, res) => {
-      await new Promise((r) => setTimeout(r, 300));
+      await new Promise((r) => setTimeout(r, 1000));
       res.end('ok');
     });
-    await startNode({ originTimeoutMs: 1500, maxBodyBytes: 100_000, maxConcurrent: 2 });
+    await startNode({ originTimeoutMs: 4000, maxBodyBytes: 100_000, maxConcurrent: 2 });
     expect((await get('/hang')).status).toBe(504);
     expect((await get('/huge')).status).toBe(502);
     const three = await Promise.all([get('/wait?1'), get('/wait?2'), get('/wait?3')]);

@@ -53,7 +53,7 @@ async function nodeRow(id: string) {
 
 describe('verity node', () => {
   it('makes a key once, keeps its identity across restarts, serves, and drains on SIGTERM', async () => {
-    const { token } = await makeSiteWithToken(db.pool, { host: 'site-a.test', origin: origin.url });
+    const { token } = await makeSiteWithToken(db.pool, { host: 'site-a.test', origin: origin.url, uses: 3 });
     const dir = dataDir();
     const first = start(dir, token);
     const ready = await first.ready();
@@ -79,6 +79,9 @@ describe('verity node', () => {
     expect((await nodeRow(ready.nodeId))?.draining).toBe(false);
     const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM nodes');
     expect(rows[0]).toEqual({ n: 1 });
+    // The restart did not spend another use of the token.
+    const uses = await db.pool.query('SELECT uses_count FROM join_tokens');
+    expect(uses.rows).toEqual([{ uses_count: 1 }]);
     expect(await second.stop()).toBe(0);
   });
 
@@ -92,7 +95,8 @@ describe('verity node', () => {
     const p = start(dataDir(), token);
     const ready = await p.ready();
     const inFlight = rawRequest(ready.url + '/slow', { host: 'site-slow.test' });
-    await new Promise((r) => setTimeout(r, 300));
+    // Stop only once the request is really in flight (the origin has it).
+    while (origin.count('/slow') === 0) await new Promise((r) => setTimeout(r, 20));
     const exit = p.stop('SIGTERM');
     const res = await inFlight;
     expect(res.status).toBe(200);

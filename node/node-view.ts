@@ -1,0 +1,53 @@
+import { hostname, loadavg } from 'node:os';
+import type { HeartbeatStats, NodeStanding } from '../common/protocol/node-api.js';
+import type { DiskStore } from './cache/disk-store.js';
+import type { HttpCache } from './cache/http-cache.js';
+import type { NodeIdentity } from './identity.js';
+import type { StatusView } from './status-page.js';
+import type { TrafficStats } from './traffic.js';
+
+// What the node knows about itself at any moment, for heartbeats and the status page.
+
+export interface NodeState {
+  standing: NodeStanding | null;
+  lastHeartbeatAt: string | null;
+  lastError: string | null;
+  draining: boolean;
+  publicUrl: string;
+  startedAt: string;
+}
+
+export interface NodeParts {
+  identity: NodeIdentity;
+  store: DiskStore;
+  cache: HttpCache;
+  traffic: TrafficStats;
+  state: NodeState;
+  config: { name?: string | undefined; balancer: string };
+}
+
+export function nodeName(config: { name?: string | undefined }): string {
+  return config.name ?? hostname().slice(0, 64);
+}
+
+export function heartbeatStats(p: NodeParts): HeartbeatStats {
+  const t = p.traffic.snapshot();
+  const c = p.cache.counters();
+  const s = p.store.stats();
+  return {
+    inFlight: t.inFlight, requestsTotal: t.requestsTotal, errorsTotal: t.errorsTotal, cacheHits: c.hits + c.revalidated,
+    cacheMisses: c.misses, cacheBytes: s.bytes, cacheEntries: s.entries, loadAvg1m: Math.max(0, loadavg()[0] ?? 0),
+  };
+}
+
+export function statusView(p: NodeParts): StatusView {
+  const c = p.cache.counters();
+  const s = p.store.stats();
+  const lookups = c.hits + c.revalidated + c.misses;
+  return {
+    nodeId: p.identity.nodeId, name: nodeName(p.config), publicUrl: p.state.publicUrl, balancer: p.config.balancer,
+    startedAt: p.state.startedAt, standing: p.state.standing, lastHeartbeatAt: p.state.lastHeartbeatAt, lastError: p.state.lastError,
+    traffic: p.traffic.snapshot(),
+    cache: { ...c, hitRate: lookups === 0 ? null : (c.hits + c.revalidated) / lookups, bytes: s.bytes, entries: s.entries, capBytes: s.capBytes },
+  };
+}
