@@ -151,3 +151,10 @@ export async function listUrlSamples(db: Queryable, siteId: string, limit = 200)
   const { rows } = await db.query<{ path: string; hits: number }>('SELECT path, hits FROM url_samples WHERE site_id = $1 ORDER BY hits DESC LIMIT $2', [siteId, limit]);
   return rows;
 }
+
+/** How long the oldest due audit has been waiting (0 when the queue keeps up). */
+export async function auditQueueLagMs(db: Queryable, now = new Date()): Promise<number> {
+  const { rows } = await db.query<{ oldest: Date | null }>("SELECT min(run_after) AS oldest FROM audits WHERE status = 'queued' AND run_after <= $1", [now]);
+  const oldest = rows[0]?.oldest;
+  return oldest ? Math.max(0, now.getTime() - oldest.getTime()) : 0;
+}
