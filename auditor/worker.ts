@@ -52,7 +52,8 @@ export async function auditOne(deps: WorkerDeps, job: ClaimedAudit): Promise<Aud
     ? createBalancerFetcher(deps.client, { balancerUrl: deps.balancer.url, siteHost: job.siteHost, nodeId: job.nodeId, auditSecret: deps.balancer.auditSecret, secure: deps.balancer.url.startsWith('https:') }, profile, deps.limits)
     : createDirectNodeFetcher(deps.client, job.nodeUrl, job.siteHost, profile, deps.limits);
   const origin = createOriginFetcher(deps.client, job.originUrl, profile, deps.limits);
-  const target = { siteHost: job.siteHost, originUrl: job.originUrl, path, nodeId: deps.balancer ? job.nodeId : null };
+  const scheme = deps.balancer?.url.startsWith('https:') ? ('https' as const) : ('http' as const);
+  const target = { siteHost: job.siteHost, originUrl: job.originUrl, path, nodeId: deps.balancer ? job.nodeId : null, scheme };
   let run: AuditRun;
   try {
     run = await withDeadline(runAudit(target, node, origin, profile, deps.render, deps.renderSettings), deps.auditTimeoutMs, 'AUD_ERR_RENDER_TIMEOUT', 'the audit');

@@ -15,6 +15,12 @@ export interface AuditTarget {
   path: string;
   /** When set, the answer must say it came from this node (X-Verity-Node), else the audit proves nothing. */
   nodeId?: string | null;
+  /** How visitors reach the site (shapes Referer and the page URL the browser sees); default http. */
+  scheme?: 'http' | 'https';
+}
+
+export function pageUrlOf(t: AuditTarget): string {
+  return `${t.scheme ?? 'http'}://${t.siteHost}${t.path}`;
 }
 
 export interface StaticOutcome {
@@ -41,7 +47,7 @@ async function fetchOrigin(origin: PageFetcher, path: string, n: number): Promis
 }
 
 function documentContext(t: AuditTarget): DocumentContext {
-  return { pageUrl: `http://${t.siteHost}${t.path}`, siteHosts: [t.siteHost.toLowerCase(), new URL(t.originUrl).host.toLowerCase()] };
+  return { pageUrl: pageUrlOf(t), siteHosts: [t.siteHost.toLowerCase(), new URL(t.originUrl).host.toLowerCase()] };
 }
 
 function documentFindings(samples: FetchedResource[], node: FetchedResource, ctx: DocumentContext): { findings: Finding[]; originFeatures: Feature[]; learned: Learned } {
