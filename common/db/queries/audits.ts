@@ -136,7 +136,7 @@ export async function listAuditPlan(db: Queryable): Promise<AuditPlanRow[]> {
   }>(
     `SELECT ns.node_id, ns.site_id, s.host, s.origin, n.status, n.integrity, n.clean_audit_streak,
             (SELECT max(a.finished_at) FROM audits a WHERE a.node_id = ns.node_id AND a.site_id = ns.site_id AND a.status = 'done') AS last_at,
-            EXISTS (SELECT 1 FROM audits a WHERE a.node_id = ns.node_id AND a.site_id = ns.site_id AND a.status <> 'done' AND a.reason IN ('scheduled', 'probation', 'rescan')) AS pending
+            EXISTS (SELECT 1 FROM audits a WHERE a.node_id = ns.node_id AND a.site_id = ns.site_id AND a.status <> 'done' AND a.reason IN ('scheduled', 'probation')) AS pending
        FROM node_sites ns JOIN nodes n ON n.id = ns.node_id JOIN sites s ON s.id = ns.site_id
       WHERE n.status NOT IN ('banned', 'offline')`,
   );
