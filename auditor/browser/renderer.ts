@@ -74,7 +74,8 @@ export function createRenderer(opts: RendererOptions): Renderer {
     const dir = mkdtempSync(join(tmpdir(), 'verity-auditor-chrome-'));
     try {
       const browser = await withDeadline(
-        puppeteer.launch({ executablePath: opts.executablePath, headless: true, args: [...chromiumArgs, ...extraArgs], userDataDir: dir, protocolTimeout: opts.launchTimeoutMs * 2 }),
+        // Signals are the program's to handle (finish audits, then close); the browser still dies with the process.
+        puppeteer.launch({ executablePath: opts.executablePath, headless: true, args: [...chromiumArgs, ...extraArgs], userDataDir: dir, protocolTimeout: opts.launchTimeoutMs * 2, handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false }),
         opts.launchTimeoutMs, 'AUD_ERR_BROWSER_CRASHED', 'launching the browser',
       );
       stats.launches++;
