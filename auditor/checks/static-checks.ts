@@ -32,8 +32,6 @@ export interface StaticOutcome {
   node: FetchedResource | null;
   isHtml: boolean;
   subresourcesChecked: number;
-  /** What the origin's document keeps stable (for the rendered comparison). */
-  learned: Learned | null;
   documentContext: DocumentContext;
 }
 
@@ -59,7 +57,7 @@ function documentFindings(samples: FetchedResource[], node: FetchedResource, ctx
 
 export async function runStaticChecks(t: AuditTarget, node: PageFetcher, origin: PageFetcher, opts: { extraOriginFetches?: number } = {}): Promise<StaticOutcome> {
   const ctx = documentContext(t);
-  const empty = { findings: [], headersDiff: [], node: null, isHtml: false, subresourcesChecked: 0, learned: null, documentContext: ctx };
+  const empty = { findings: [], headersDiff: [], node: null, isHtml: false, subresourcesChecked: 0, documentContext: ctx };
   let samples: FetchedResource[];
   try {
     samples = await fetchOrigin(origin, t.path, 2);
@@ -85,7 +83,6 @@ export async function runStaticChecks(t: AuditTarget, node: PageFetcher, origin:
   const html = samples.every(isHtmlResponse) && isHtmlResponse(answer);
   let findings = [...http.findings];
   let subresourcesChecked = 0;
-  let learned: Learned | null = null;
   if (html) {
     let doc = documentFindings(samples, answer, ctx);
     if (doc.findings.length > 0) {
@@ -94,10 +91,9 @@ export async function runStaticChecks(t: AuditTarget, node: PageFetcher, origin:
       doc = documentFindings(samples, answer, ctx);
     }
     findings = [...findings, ...doc.findings];
-    learned = doc.learned;
     const sub = await checkSubresources(subresourcePaths(doc.originFeatures), node, origin, ctx.pageUrl);
     findings = [...findings, ...sub.findings];
     subresourcesChecked = sub.checked;
   }
-  return { state: 'compared', reason: '', findings, headersDiff: http.headersDiff, originSamples: samples, node: answer, isHtml: html, subresourcesChecked, learned, documentContext: ctx };
+  return { state: 'compared', reason: '', findings, headersDiff: http.headersDiff, originSamples: samples, node: answer, isHtml: html, subresourcesChecked, documentContext: ctx };
 }
