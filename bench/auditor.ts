@@ -19,8 +19,7 @@ const recycleEvery = arg('recycle-every', 50);
 const mb = (bytes: number) => Math.round(bytes / 1048576);
 
 /** RSS of a process and all its descendants (Chromium is a tree of processes), from /proc. */
-function treeRss(root: number | null): number {
-  if (!root) return 0;
+function treeRss(root: number, selfOnly = false): number {
   const parent = new Map<number, number>();
   const rss = new Map<number, number>();
   for (const d of readdirSync('/proc')) {
@@ -33,7 +32,7 @@ function treeRss(root: number | null): number {
       // gone meanwhile
     }
   }
-  const inTree = (pid: number): boolean => pid === root || (pid > 1 && parent.has(pid) && inTree(parent.get(pid) ?? 0));
+  const inTree = (pid: number): boolean => pid === root || (!selfOnly && pid > 1 && parent.has(pid) && inTree(parent.get(pid) ?? 0));
   let total = 0;
   for (const [pid, bytes] of rss) if (inTree(pid)) total += bytes;
   return total;
@@ -61,7 +60,8 @@ try {
     if (i === 51 || i === renderedAudits - 1 || i % 100 === 51) {
       global.gc?.();
       const own = process.memoryUsage().rss;
-      const chrome = treeRss(rendered.renderer?.stats().pid ?? null);
+      // Every process below this one is a Chromium process (current or leaked): count them all.
+      const chrome = treeRss(process.pid) - treeRss(process.pid, true);
       samples.push(`| after ${i} rendered audits | auditor ${mb(own)} MB + Chromium ${mb(chrome)} MB = ${mb(own + chrome)} MB | launches ${rendered.renderer?.stats().launches ?? 0} |`);
       process.stderr.write(`${samples[samples.length - 1] ?? ''}\n`);
     }
