@@ -89,8 +89,12 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       proxy.closeAllConnections();
       proxy.close(r);
     }));
-    // Everything at once: the nodes retry their enrollment until the balancer answers.
-    await startAll([...balancers.map((b) => () => b.start()), ...nodes.map((n) => () => n.start())]);
+    // The nodes start as soon as their balancer answers (earlier, they would back off for seconds);
+    // the other balancers start meanwhile.
+    await startAll([...balancers.filter((b) => b !== home).map((b) => () => b.start()), async () => {
+      await home.start();
+      await startAll(nodes.map((n) => () => n.start()));
+    }]);
     // An admin vouches for the new nodes so they carry real traffic (probation caps it at a few percent).
     for (const n of nodes) await applyNodeAction(pool, n.nodeId, 'reinstate', 'soak: vouched for by the operator', 'soak');
     return { pg, pool, origin, balancers, nodes, turncoat: { node: nodes[nodeCount - 1] as NodeHandle, rogue }, close };
