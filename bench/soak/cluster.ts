@@ -22,6 +22,8 @@ export interface ClusterOptions {
   log: Logger;
   balancers: number;
   honestNodes: number;
+  /** Add a node behind the doctoring proxy (honest until its options say otherwise); default true. */
+  turncoat?: boolean;
   /** Extra balancer flags (e.g. shorter health interval or deadline). */
   balancerArgs: string[];
   startTimeoutMs: number;
@@ -35,7 +37,7 @@ export interface Cluster {
   balancers: BalancerHandle[];
   nodes: NodeHandle[];
   /** The node that turns rogue: its proxy's options may be changed while running. */
-  turncoat: { node: NodeHandle; rogue: RogueOptions };
+  turncoat: { node: NodeHandle; rogue: RogueOptions } | null;
   close(): Promise<void>;
 }
 
@@ -46,7 +48,8 @@ async function startAll(tasks: (() => Promise<unknown>)[]): Promise<void> {
 }
 
 export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
-  const nodeCount = opts.honestNodes + 1;
+  const withTurncoat = opts.turncoat ?? true;
+  const nodeCount = opts.honestNodes + (withTurncoat ? 1 : 0);
   const ports = await allocatePorts(2 + 2 * opts.balancers + 3 * nodeCount);
   const take = (): number => ports.shift() ?? 0;
   const pgPort = take();
@@ -75,7 +78,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     const rogue: RogueOptions = { listenPort: take(), nodePort: 0, tamperRate: 0, staticTamperRate: 0 };
     const nodes = Array.from({ length: nodeCount }, (_, i) => {
       const [listenPort, statusPort] = [take(), take()];
-      const turncoat = i === nodeCount - 1;
+      const turncoat = withTurncoat && i === nodeCount - 1;
       if (turncoat) rogue.nodePort = listenPort;
       return nodeHandle({
         name: turncoat ? 'node-turncoat' : `node-${i + 1}`, balancerControlUrl: home.controlUrl, token, listenPort, statusPort,
@@ -84,11 +87,13 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       });
     });
     closers.push(() => Promise.all(nodes.map((n) => n.kill('SIGTERM'))));
-    const proxy: Server = await startRogueProxy(rogue);
-    closers.push(() => new Promise((r) => {
-      proxy.closeAllConnections();
-      proxy.close(r);
-    }));
+    if (withTurncoat) {
+      const proxy: Server = await startRogueProxy(rogue);
+      closers.push(() => new Promise((r) => {
+        proxy.closeAllConnections();
+        proxy.close(r);
+      }));
+    }
     // The nodes start as soon as their balancer answers (earlier, they would back off for seconds);
     // the other balancers start meanwhile.
     await startAll([...balancers.filter((b) => b !== home).map((b) => () => b.start()), async () => {
@@ -97,7 +102,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     }]);
     // An admin vouches for the new nodes so they carry real traffic (probation caps it at a few percent).
     for (const n of nodes) await applyNodeAction(pool, n.nodeId, 'reinstate', 'soak: vouched for by the operator', 'soak');
-    return { pg, pool, origin, balancers, nodes, turncoat: { node: nodes[nodeCount - 1] as NodeHandle, rogue }, close };
+    return { pg, pool, origin, balancers, nodes, turncoat: withTurncoat ? { node: nodes[nodeCount - 1] as NodeHandle, rogue } : null, close };
   } catch (err) {
     await close();
     throw err;

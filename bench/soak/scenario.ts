@@ -70,10 +70,13 @@ async function runFaults(c: Cluster, o: SoakOptions, t0: number, events: FaultEv
     await at(0.1, `SIGKILL ${victim.name}`, () => victim.kill('SIGKILL'));
     await at(0.2, `restart ${victim.name}`, async () => void (await victim.start()));
   }
-  await at(0.28, `${c.turncoat.node.name} turns rogue (alters every JS/CSS file, half the pages)`, async () => {
-    c.turncoat.rogue.staticTamperRate = 1;
-    c.turncoat.rogue.tamperRate = 0.5;
-  });
+  const turncoat = c.turncoat;
+  if (turncoat) {
+    await at(0.28, `${turncoat.node.name} turns rogue (alters every JS/CSS file, half the pages)`, async () => {
+      turncoat.rogue.staticTamperRate = 1;
+      turncoat.rogue.tamperRate = 0.5;
+    });
+  }
   await at(0.4, 'stop PostgreSQL', async () => {
     const from = Date.now() - t0;
     await c.pg.stop();
@@ -113,7 +116,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     const counts = await load.done;
     await samplers.stop();
     const inPg = (f: { startedAt: number; endedAt: number }): boolean => faults.pgWindow !== null && f.endedAt - t0 >= faults.pgWindow.fromMs && f.startedAt - t0 <= faults.pgWindow.toMs;
-    const { rows } = await cluster.pool.query<{ status: string }>('SELECT status FROM nodes WHERE id = $1', [cluster.turncoat.node.nodeId]);
+    const { rows } = await cluster.pool.query<{ status: string }>('SELECT status FROM nodes WHERE id = $1', [cluster.turncoat?.node.nodeId ?? '']);
     return {
       durationMs: Date.now() - t0, startupMs, counts, events, pgWindow: faults.pgWindow,
       fiveXxOutsidePg: counts.fiveXx.filter((f) => !inPg(f)).length, fiveXxInPg: counts.fiveXx.filter(inPg).length,
