@@ -1,8 +1,8 @@
-// `npm run soak -- [--duration 3m] [--runs 1] [--rate 60] [--concurrency 8] [--write] [--keep]`:
+// `npm run soak -- [--duration 3m] [--runs 1] [--rate 60] [--concurrency 8] [--write] [--json FILE] [--keep]`:
 // the resilience soak with real processes (PostgreSQL, two balancers, four nodes, one of which
 // turns rogue, the sample origin). Bounded: at most 30 minutes per run and 5 runs.
 // --write puts the figures (medians over the runs) into docs/benchmarks.md ("Resilience soak").
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDurationMs } from '../common/config/shared.js';
@@ -49,6 +49,9 @@ for (let i = 0; i < runs; i++) {
     if (!keep) rmSync(dir, { recursive: true, force: true });
   }
 }
+const jsonFile = flag('json', '');
+// The raw reports (every 5xx with its times, every RSS sample), for a closer look.
+if (jsonFile) writeFileSync(jsonFile, JSON.stringify(reports.map((r) => ({ ...r, counts: { ...r.counts, latenciesMs: undefined } })), null, 1));
 if (write) {
   const command = `npm run soak -- --duration ${flag('duration', '3m')} --runs ${runs} --rate ${ratePerSecond} --concurrency ${concurrency} --write`;
   writeDocsSection('resilience-soak', soakMarkdown(reports, command));

@@ -13,6 +13,28 @@ export function machineLine(): string {
 
 const pct = (x: number): string => `${(100 * x).toFixed(3)}%`;
 
+/** What the figures mean where a reader could misread them, and what limited any missed target. */
+function limits(figs: SoakFigures[]): string[] {
+  const lines = [
+    'Reading the figures:',
+    '- *Altered static bytes*: every JS/CSS/PNG answer the visitor received is hashed; the balancers check node bytes against the origin\'s',
+    '  hash before a byte leaves, serve the origin\'s copy on a mismatch and strike the node. One caught mismatch already quarantined the',
+    '  turncoat in these runs, so it got few chances to try again.',
+    '- *Altered pages*: HTML is not verified inline by design (it differs per request: tokens, nonces); shadow sampling and the auditor catch',
+    '  it, and no auditor runs in the soak. Pages the turncoat altered before its quarantine did reach visitors and are counted here.',
+    '- *Lost / hung*: a request the visitor sent and got no complete answer for. A keep-alive connection the server closed just as the',
+    '  request went out is retried by the visitor, as browsers do; those are counted under failovers, not hidden.',
+    '- *Memory*: resident set of the balancer that ran the whole soak (the other one was restarted), from /proc once a second; the',
+    '  median over 10–30 % of the run is compared with the median over its last 20 %.',
+  ];
+  const missed: string[] = [];
+  if (figs.some((f) => f.fiveXxOutsidePgShare >= 0.001)) missed.push('5xx outside the PostgreSQL window reached 0.1 %');
+  if (figs.some((f) => f.lost > 0 || f.hung > 0 || f.unanswered > 0)) missed.push('some requests were lost, hung or unanswered (see each run)');
+  if (figs.some((f) => f.alteredStatic > 0)) missed.push('altered static bytes reached a visitor');
+  lines.push('', missed.length === 0 ? 'Every target was met in every run.' : `Missed: ${missed.join('; ')}.`);
+  return lines;
+}
+
 export function soakMarkdown(reports: SoakReport[], command: string): string {
   const figs = reports.map(soakFigures);
   const med = (k: Numeric): number => median(figs.map((f) => f[k]));
@@ -51,6 +73,8 @@ export function soakMarkdown(reports: SoakReport[], command: string): string {
     '| figure (median of runs) | value | target | |',
     '| --- | --- | --- | --- |',
     ...rows.map((r) => `| ${r.join(' | ')} |`),
+    '',
+    ...limits(figs),
     '',
     'Each run:',
     '',
