@@ -4,7 +4,8 @@ import { startLoad, type LoadCounts } from './load.js';
 import { startSamplers, type CounterName, type RssSample } from './samplers.js';
 
 // The resilience soak: sustained visitor load while, in turn, a node is killed and comes back,
-// another turns rogue, PostgreSQL stops and starts, and a balancer gets SIGTERM and comes back.
+// another turns rogue, PostgreSQL stops and starts, a balancer gets SIGTERM and comes back, and
+// a node drains (SIGTERM) and comes back.
 
 export interface SoakOptions {
   dir: string;
@@ -89,6 +90,13 @@ async function runFaults(c: Cluster, o: SoakOptions, t0: number, events: FaultEv
       await scrapeNow();
       out.sigtermExitCode = await restarted.terminate();
       await restarted.start();
+    });
+  }
+  const drained = c.nodes[1];
+  if (drained && drained !== c.turncoat?.node) {
+    await at(0.85, `SIGTERM ${drained.name} (drain), then start it again`, async () => {
+      await drained.kill('SIGTERM');
+      await drained.start();
     });
   }
   return out;

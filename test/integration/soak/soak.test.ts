@@ -26,7 +26,7 @@ describe('resilience soak (short)', () => {
       balancerArgs: ['--health-interval', '2s', '--deadline', '15s'],
     });
     const c = report.counts;
-    expect(report.events.map((e) => e.name.split(' ')[0])).toEqual(['SIGKILL', 'restart', 'node-turncoat', 'stop', 'SIGTERM']);
+    expect(report.events.map((e) => e.name.split(' ')[0])).toEqual(['SIGKILL', 'restart', 'node-turncoat', 'stop', 'SIGTERM', 'SIGTERM']);
     expect(c.sent, describeRun(report)).toBeGreaterThan(100);
     expect({ lost: c.lost, hung: c.hung, unanswered: c.unanswered }, describeRun(report)).toEqual({ lost: 0, hung: 0, unanswered: 0 });
     expect(report.sigtermExitCode).toBe(0);
