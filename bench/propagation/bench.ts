@@ -55,26 +55,40 @@ export async function benchPropagation(o: PropagationOptions): Promise<Propagati
 
 const ms = (x: number): string => `${x.toFixed(0)} ms`;
 
-export function renderPropagation(r: PropagationResult, command = 'npm run bench -- propagation'): string {
-  const row = (action: 'quarantine' | 'reinstate', what: string): string => {
-    const s = r.samples.filter((x) => x.action === action);
-    const all = s.map((x) => x.allMs);
-    const write = s.map((x) => x.writeMs);
-    const per = [0, 1].map((i) => median(s.map((x) => x.perBalancerMs[i] ?? NaN)));
-    return `| ${what} | ${s.length} | ${ms(median(all))} | ${ms(quantile(all, 0.95))} | ${ms(Math.max(...all))} | ${per.map(ms).join(' / ')} | ${ms(median(write))} |`;
+type Action = 'quarantine' | 'reinstate';
+
+function allMs(r: PropagationResult, action: Action): number[] {
+  return r.samples.filter((x) => x.action === action).map((x) => x.allMs);
+}
+
+/** Medians over the runs of each run's own median / p95 / max. */
+export function renderPropagation(runs: PropagationResult[], command = 'npm run bench -- propagation'): string {
+  const row = (action: Action, what: string): string => {
+    const of = (f: (xs: number[]) => number): number => median(runs.map((r) => f(allMs(r, action))));
+    const per = [0, 1].map((i) => median(runs.map((r) => median(r.samples.filter((x) => x.action === action).map((x) => x.perBalancerMs[i] ?? NaN)))));
+    const write = median(runs.map((r) => median(r.samples.filter((x) => x.action === action).map((x) => x.writeMs))));
+    const samples = runs.reduce((n, r) => n + allMs(r, action).length, 0);
+    return `| ${what} | ${samples} | ${ms(of(median))} | ${ms(of((xs) => quantile(xs, 0.95)))} | ${ms(of((xs) => Math.max(...xs)))} | ${per.map(ms).join(' / ')} | ${ms(write)} |`;
   };
+  const eachRun = runs.map((r, i) => `- run ${i + 1}: quarantine median ${ms(median(allMs(r, 'quarantine')))}, p95 ${ms(quantile(allMs(r, 'quarantine'), 0.95))}; `
+    + `reinstate median ${ms(median(allMs(r, 'reinstate')))}, p95 ${ms(quantile(allMs(r, 'reinstate'), 0.95))}`);
   return [
     '## Trust propagation',
     '',
-    `\`${command}\` — machine: ${r.machine}.`,
+    `\`${command}\` — ${runs.length} run(s) of ${runs[0]?.repeats ?? 0} quarantine/reinstate pairs; machine: ${runs[0]?.machine ?? ''}.`,
     '',
     'Two `verity balancer` processes on one PostgreSQL and one `verity node`. An admin action (`applyNodeAction`: a trust event, whose',
     'commit sends `pg_notify`) quarantines the node, then reinstates it; each balancer is asked for a page back to back and the time',
-    'is taken when the first answer routed by the change arrives (an upper bound: it includes that request\'s own round trip).',
+    'is taken, from the start of the admin action, when the first answer routed by the change arrives (an upper bound: it includes',
+    'that request\'s own round trip and the admin action\'s own write, whose time is given too).',
     '',
-    '| change | samples | median (both balancers) | p95 | max | median per balancer | median of the admin action call itself |',
+    '| change | samples | median (both balancers) | p95 | max | median per balancer | admin action call itself (median) |',
     '| --- | --- | --- | --- | --- | --- | --- |',
     row('quarantine', 'quarantine → no balancer routes to the node'),
     row('reinstate', 'reinstate → both route to it again'),
+    '',
+    'Figures are medians over the runs of each run\'s median, p95 and max. Each run:',
+    '',
+    ...eachRun,
   ].join('\n');
 }
