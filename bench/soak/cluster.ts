@@ -47,6 +47,33 @@ async function startAll(tasks: (() => Promise<unknown>)[]): Promise<void> {
   if (failed) throw failed.reason;
 }
 
+interface NodesSpec {
+  count: number;
+  withTurncoat: boolean;
+  /** The turncoat's proxy: its nodePort is filled in here. */
+  rogue: RogueOptions;
+  take: () => number;
+  controlUrl: string;
+  token: string;
+  dir: string;
+  logDir: string;
+  startTimeoutMs: number;
+}
+
+/** The nodes' handles; the last one is the turncoat (reached through the proxy) when there is one. */
+function defineNodes(o: NodesSpec): NodeHandle[] {
+  return Array.from({ length: o.count }, (_, i) => {
+    const [listenPort, statusPort] = [o.take(), o.take()];
+    const turncoat = o.withTurncoat && i === o.count - 1;
+    if (turncoat) o.rogue.nodePort = listenPort;
+    return nodeHandle({
+      name: turncoat ? 'node-turncoat' : `node-${i + 1}`, balancerControlUrl: o.controlUrl, token: o.token, listenPort, statusPort,
+      publicUrl: `http://127.0.0.1:${turncoat ? o.rogue.listenPort : listenPort}`, location: `${50 + i},${8 + i}`,
+      dataRoot: join(o.dir, 'nodes'), logDir: o.logDir, startTimeoutMs: o.startTimeoutMs,
+    });
+  });
+}
+
 export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const withTurncoat = opts.turncoat ?? true;
   const nodeCount = opts.honestNodes + (withTurncoat ? 1 : 0);
@@ -76,16 +103,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     // Nodes enroll at the last balancer: the first is the one the soak restarts.
     const home = balancers[balancers.length - 1] as BalancerHandle;
     const rogue: RogueOptions = { listenPort: take(), nodePort: 0, tamperRate: 0, staticTamperRate: 0 };
-    const nodes = Array.from({ length: nodeCount }, (_, i) => {
-      const [listenPort, statusPort] = [take(), take()];
-      const turncoat = withTurncoat && i === nodeCount - 1;
-      if (turncoat) rogue.nodePort = listenPort;
-      return nodeHandle({
-        name: turncoat ? 'node-turncoat' : `node-${i + 1}`, balancerControlUrl: home.controlUrl, token, listenPort, statusPort,
-        publicUrl: `http://127.0.0.1:${turncoat ? rogue.listenPort : listenPort}`, location: `${50 + i},${8 + i}`,
-        dataRoot: join(opts.dir, 'nodes'), logDir, startTimeoutMs: opts.startTimeoutMs,
-      });
-    });
+    const nodes = defineNodes({ count: nodeCount, withTurncoat, rogue, take, controlUrl: home.controlUrl, token, dir: opts.dir, logDir, startTimeoutMs: opts.startTimeoutMs });
     closers.push(() => Promise.all(nodes.map((n) => n.kill('SIGTERM'))));
     if (withTurncoat) {
       const proxy: Server = await startRogueProxy(rogue);
