@@ -10,6 +10,7 @@ import { nodeRoutes } from './routes/node.js';
 import { nodesRoutes } from './routes/nodes.js';
 import { overviewRoutes } from './routes/overview.js';
 import { siteRoutes } from './routes/sites.js';
+import { startRequestSampler, type RequestSampler } from './traffic-sampler.js';
 
 // The admin dashboard, served by the control plane. Evidence on these pages is attacker-chosen
 // content, so the CSP allows nothing but our own files: no inline script, no inline style.
@@ -29,10 +30,10 @@ async function securityHeaders(_req: FastifyRequest, reply: FastifyReply, payloa
   return payload;
 }
 
-function authedRoutes(deps: ControlDeps) {
+function authedRoutes(deps: ControlDeps, sampler: RequestSampler) {
   return async (authed: FastifyInstance): Promise<void> => {
     authed.addHook('onRequest', requireAdmin(deps, denyPage));
-    overviewRoutes(authed, deps);
+    overviewRoutes(authed, deps, sampler);
     nodesRoutes(authed, deps);
     nodeRoutes(authed, deps);
     auditRoutes(authed, deps);
@@ -60,6 +61,8 @@ export const dashboardPlugin: ControlPlugin = async (app, deps) => {
     });
     assetRoutes(scope);
     loginRoutes(scope, deps);
-    await scope.register(authedRoutes(deps));
+    const sampler = startRequestSampler(deps.metrics, deps.now);
+    scope.addHook('onClose', async () => sampler.stop());
+    await scope.register(authedRoutes(deps, sampler));
   });
 };

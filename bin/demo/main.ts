@@ -69,10 +69,10 @@ export function run(argv: string[], io: ProgramIO): Promise<number> {
     const logDir = join(root, 'logs');
     rmSync(root, { recursive: true, force: true });
     const running: Running = { processes: [], servers: [], closers: [] };
-    const stopSignal = new Promise<string>((r) => {
-      process.once('SIGINT', () => r('SIGINT'));
-      process.once('SIGTERM', () => r('SIGTERM'));
-    });
+    let onSignal: (sig: NodeJS.Signals) => void = () => undefined;
+    const stopSignal = new Promise<string>((r) => (onSignal = (sig) => r(sig)));
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
     try {
       const [publicPort, controlPort, originPort, ...nodePorts] = (await allocatePorts(3 + 3 * config.nodes, config.basePort)) as number[];
       const adminToken = io.env.VERITY_ADMIN_TOKEN ?? randomBytes(24).toString('base64url');
@@ -142,6 +142,9 @@ export function run(argv: string[], io: ProgramIO): Promise<number> {
     } catch (err) {
       await shutdown(running);
       throw err;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
     }
   });
 }

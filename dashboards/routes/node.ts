@@ -53,9 +53,10 @@ export function nodeRoutes(app: FastifyInstance, deps: ControlDeps): void {
       summarizeNodeTraffic(deps.pool, new Date(deps.now() - 3600_000)),
     ]);
     const mine = summary.get(node.id);
+    const total = [...summary.values()].reduce((a, t) => a + t.requests, 0);
     const data = {
       node, events, audits, strikes, traffic, latency, trust: trustChart(node, events, deps.now()),
-      hourRequests: mine?.requests ?? 0, p50Ms: mine?.p50Ms ?? null, p99Ms: mine?.p99Ms ?? null,
+      hourRequests: mine?.requests ?? 0, trafficShare: total > 0 ? (mine?.requests ?? 0) / total : null, p50Ms: mine?.p50Ms ?? null, p99Ms: mine?.p99Ms ?? null,
     };
     return sendHtml(reply, nodePage(data, csrfOf(req), flashes[req.query.done ?? ''] ?? null));
   });

@@ -3,6 +3,7 @@ import type { ControlDeps } from '../../balancer/control/types.js';
 import { latestTamperFindings, overviewStats } from '../../common/db/queries/dashboard.js';
 import { trafficSeries } from '../../common/db/queries/node-traffic.js';
 import type { ChartSpec } from '../views/charts.js';
+import type { RequestSampler } from '../traffic-sampler.js';
 import { overviewLive, overviewPage, type OverviewData } from '../views/overview.js';
 import { csrfOf, sendHtml } from './respond.js';
 
@@ -35,8 +36,22 @@ async function overviewData(deps: ControlDeps): Promise<OverviewData> {
   return { stats, findings, requestsPerSecond: last ? last.requests / 60 : null, nodeCount };
 }
 
-export function overviewRoutes(app: FastifyInstance, deps: ControlDeps): void {
-  app.get('/', async (req, reply) => sendHtml(reply, overviewPage(await overviewData(deps), await trafficChart(deps), csrfOf(req))));
-  app.get('/fragments/overview', async (_req, reply) => sendHtml(reply, overviewLive(await overviewData(deps))));
-  app.get('/fragments/traffic.json', async (_req, reply) => reply.header('cache-control', 'no-store').send(await trafficChart(deps)));
+/** node_traffic when a balancer writes it; else this process's own request counter. */
+async function overviewTraffic(deps: ControlDeps, sampler: RequestSampler): Promise<ChartSpec> {
+  const fromDb = await trafficChart(deps);
+  if (fromDb.x.length > 0) return fromDb;
+  const own = sampler.series();
+  return { kind: 'traffic', x: own.x, series: [{ label: 'requests/s', values: own.rps, unit: 'req/s' }] };
+}
+
+export function overviewRoutes(app: FastifyInstance, deps: ControlDeps, sampler: RequestSampler): void {
+  const data = async (): Promise<OverviewData> => {
+    const d = await overviewData(deps);
+    if (d.requestsPerSecond !== null) return d;
+    const own = sampler.series().rps;
+    return { ...d, requestsPerSecond: own.length ? (own[own.length - 1] ?? null) : null };
+  };
+  app.get('/', async (req, reply) => sendHtml(reply, overviewPage(await data(), await overviewTraffic(deps, sampler), csrfOf(req))));
+  app.get('/fragments/overview', async (_req, reply) => sendHtml(reply, overviewLive(await data())));
+  app.get('/fragments/traffic.json', async (_req, reply) => reply.header('cache-control', 'no-store').send(await overviewTraffic(deps, sampler)));
 }

@@ -2,7 +2,7 @@ import type { AuditListItem, NodeStrike } from '../../common/db/queries/dashboar
 import type { NodeRecord } from '../../common/db/queries/nodes.js';
 import type { TrustEventRecord } from '../../common/db/queries/trust.js';
 import { chart, type ChartSpec } from './charts.js';
-import { emptyState, location, ms, scoreCell, shortId, statusBadge, time, verdictBadge } from './format.js';
+import { emptyState, location, ms, pct, scoreCell, shortId, statusBadge, time, verdictBadge } from './format.js';
 import { html, seg, type SafeHtml } from './html.js';
 import { page } from './layout.js';
 
@@ -15,6 +15,7 @@ export interface NodePageData {
   traffic: ChartSpec;
   latency: ChartSpec;
   hourRequests: number;
+  trafficShare: number | null;
   p50Ms: number | null;
   p99Ms: number | null;
 }
@@ -40,7 +41,7 @@ function facts(n: NodeRecord, d: NodePageData): SafeHtml {
 <dt>Subnet</dt><dd class="mono">${n.subnet ?? '–'}</dd>
 <dt>Last seen</dt><dd>${time(n.lastSeenAt)}</dd>
 <dt>Joined</dt><dd>${time(n.createdAt)}</dd>
-<dt>Last hour</dt><dd>${d.hourRequests} requests · p50 ${ms(d.p50Ms)} · p99 ${ms(d.p99Ms)}</dd>
+<dt>Last hour</dt><dd>${d.hourRequests} requests (${pct(d.trafficShare, 1)} of all) · p50 ${ms(d.p50Ms)} · p99 ${ms(d.p99Ms)}</dd>
 <dt>Node counters</dt><dd>${num('requestsTotal')} requests, ${num('errorsTotal')} errors, ${num('inFlight')} in flight, cache ${num('cacheHits')} hits / ${num('cacheMisses')} misses</dd>
 </dl>`;
 }

@@ -16,8 +16,8 @@ function findingsTable(findings: TamperFinding[]): SafeHtml {
   const rows = findings.map((f) => html`<tr>
 <td>${time(f.at)}</td><td>${severityBadge(f.severity)}</td>
 <td><a href="/nodes/${seg(f.nodeId)}">${f.nodeName}</a></td>
-<td class="wrap"><a href="/audits/${seg(f.auditId)}">${f.summary}</a><div class="muted small">${f.siteHost} · ${f.url}</div></td></tr>`);
-  return html`<div class="table-wrap"><table><thead><tr><th>When</th><th>Severity</th><th>Node</th><th>Finding</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+<td class="wrap"><a href="/audits/${seg(f.auditId)}">${f.summary}</a>${f.findingCount > 1 ? html` <span class="muted small">and ${f.findingCount - 1} more</span>` : ''}<div class="muted small">${f.siteHost} · ${f.url}</div></td></tr>`);
+  return html`<div class="table-wrap"><table><thead><tr><th>When</th><th>Severity</th><th>Node</th><th>Worst finding</th></tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
 /** The part htmx refreshes every few seconds. */
@@ -41,9 +41,8 @@ export function overviewPage(d: OverviewData, traffic: ChartSpec, csrfToken: str
   const body = html`<h1>Overview</h1>
 <section class="card"><h2>Traffic per second <span class="live-dot" title="live">live</span></h2>
 ${traffic.x.length === 0
-    ? emptyState('No traffic recorded yet.', 'Point a site\'s DNS at the balancer; requests served by nodes show up here within a minute.')
-    : ''}
-${chart(traffic, { id: 'traffic-chart', refresh: '/fragments/traffic.json', label: 'requests per second, last hour' })}
+    ? emptyState('No traffic recorded yet.', 'Point a site\'s DNS at the balancer; visitor requests show up here within a minute.')
+    : chart(traffic, { id: 'traffic-chart', refresh: '/fragments/traffic.json', label: 'requests per second, last hour' })}
 </section>
 <div id="live" hx-get="/fragments/overview" hx-trigger="every 5s" hx-swap="innerHTML">${overviewLive(d)}</div>`;
   return page({ title: 'Overview', nav: 'overview', csrfToken, body });

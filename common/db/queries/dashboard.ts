@@ -202,19 +202,27 @@ export interface TamperFinding extends FindingSummary {
   siteHost: string;
   url: string;
   at: Date;
+  /** How many findings the audit had in all (this one is the worst). */
+  findingCount: number;
 }
 
+/** The latest tampered audits, one row each, carrying their worst finding. */
 export async function latestTamperFindings(db: Queryable, limit: number): Promise<TamperFinding[]> {
   const { rows } = await db.query<{
-    audit_id: string; node_id: string; node_name: string; site_host: string; url: string; at: Date; kind: string; severity: FindingSummary['severity']; summary: string;
+    audit_id: string; node_id: string; node_name: string; site_host: string; url: string; at: Date; kind: string | null;
+    severity: FindingSummary['severity'] | null; summary: string | null; finding_count: number;
   }>(
-    `SELECT f.audit_id, a.node_id, n.name AS node_name, s.host AS site_host, a.url, COALESCE(a.finished_at, a.created_at) AS at,
-            f.kind, f.severity, f.summary
-       FROM findings f JOIN audits a ON a.id = f.audit_id JOIN nodes n ON n.id = a.node_id JOIN sites s ON s.id = a.site_id
-      WHERE a.verdict = 'tampered' ORDER BY a.created_at DESC, f.id LIMIT $1`,
+    `SELECT a.id AS audit_id, a.node_id, n.name AS node_name, s.host AS site_host, a.url, COALESCE(a.finished_at, a.created_at) AS at,
+            w.kind, w.severity, w.summary, (SELECT count(*)::int FROM findings f WHERE f.audit_id = a.id) AS finding_count
+       FROM audits a JOIN nodes n ON n.id = a.node_id JOIN sites s ON s.id = a.site_id
+       LEFT JOIN LATERAL (
+         SELECT f.kind, f.severity, f.summary FROM findings f WHERE f.audit_id = a.id
+          ORDER BY array_position(ARRAY['critical','high','medium','low'], f.severity), f.id LIMIT 1) w ON true
+      WHERE a.verdict = 'tampered' ORDER BY a.created_at DESC, a.id LIMIT $1`,
     [limit],
   );
   return rows.map((r) => ({
-    auditId: r.audit_id, nodeId: r.node_id, nodeName: r.node_name, siteHost: r.site_host, url: r.url, at: r.at, kind: r.kind, severity: r.severity, summary: r.summary,
+    auditId: r.audit_id, nodeId: r.node_id, nodeName: r.node_name, siteHost: r.site_host, url: r.url, at: r.at,
+    kind: r.kind ?? 'tampered', severity: r.severity ?? 'high', summary: r.summary ?? 'tampered (no finding recorded)', findingCount: r.finding_count,
   }));
 }
