@@ -50,6 +50,15 @@ describe('failures', () => {
     expect((await visit(bal.publicUrl, '/page', { host: HOST, headers: { cookie: 'a=b' } })).status).toBe(200);
   });
 
+  it('an https origin is reached over TLS (keep-alive https agent); unreachable → 502, no crash', async () => {
+    await insertTestSite(db.pool, { host: HOST, origin: `https://127.0.0.1:${await freePort()}` });
+    const bal = await startBalancer({ pool: db.pool });
+    opened.push(bal);
+    const r = await visit(bal.publicUrl, '/account', { host: HOST, headers: { cookie: 'a=b' } });
+    expect(r.status).toBe(502);
+    expect((await visit(bal.controlUrl, '/healthz', { host: 'localhost' })).status).toBe(200);
+  });
+
   it('16: 1000 visitors abort mid-stream → node sockets back to baseline within seconds', async () => {
     const { bal, nodes, ids } = await withNodes(['slow-body']);
     const node = nodes[0] as HostileNode;
