@@ -73,6 +73,29 @@ describe('routing policy', () => {
     expect(t.headers['x-verity-node']).toBe('origin');
   });
 
+  it('an expired hash with an ETag is revalidated in the background while nodes keep serving', async () => {
+    const siteId = await insertTestSite(db.pool, { host: HOST, origin: origin.url });
+    const nodeId = await insertTestNode(db.pool, { url: await node(), siteIds: [siteId] });
+    const bal = await balancer({ deps: { hashTtlMs: 300 } });
+    await visit(bal.publicUrl, '/style.css', { host: HOST });
+    expect((await visit(bal.publicUrl, '/style.css', { host: HOST })).headers['x-verity-node']).toBe(nodeId);
+    await new Promise((r) => setTimeout(r, 400));
+    const stale = await visit(bal.publicUrl, '/style.css', { host: HOST });
+    expect(stale.headers['x-verity-node']).toBe(nodeId);
+    await waitFor(() => origin.requests.some((q) => q.url === '/style.css' && q.headers['if-none-match'] !== undefined));
+    // The owner changes the file: the revalidation learns its new hash, nodes serve it verified.
+    origin.set('/style.css', { body: 'body { color: #456; }\n', type: 'text/css' });
+    await new Promise((r) => setTimeout(r, 400));
+    await visit(bal.publicUrl, '/style.css', { host: HOST });
+    const fresh = await waitFor(async () => {
+      const r = await visit(bal.publicUrl, '/style.css', { host: HOST });
+      return r.headers['x-verity-node'] === nodeId && r.text.includes('#456') && r;
+    });
+    expect(fresh.text).toBe('body { color: #456; }\n');
+    await bal.balancer.runtime.strikes.flush();
+    expect((await db.pool.query("SELECT 1 FROM trust_events WHERE kind = 'integrity_mismatch'")).rowCount).toBe(0);
+  });
+
   it('an audit pin’s visitor address is the one used for geo', async () => {
     const siteId = await insertTestSite(db.pool, { host: HOST, origin: origin.url });
     const nodeId = await insertTestNode(db.pool, { url: await node(), siteIds: [siteId] });
