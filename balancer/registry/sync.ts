@@ -74,11 +74,26 @@ export function createRegistrySync(opts: SyncOptions): RegistrySync {
       });
   }
 
+  // Our listeners on the LISTEN client, so they can be taken off again: a client released to
+  // the pool is handed to someone else (or to our next connect()) with whatever it carries.
+  const attached = new Map<PoolClient, { error: (err: Error) => void; end: () => void }>();
+
+  function detach(c: PoolClient): void {
+    const own = attached.get(c);
+    attached.delete(c);
+    c.off('notification', onNotification);
+    if (!own) return;
+    c.off('error', own.error);
+    c.off('end', own.end);
+  }
+
   function lost(): void {
     if (client) {
       const c = client;
       client = null;
-      c.removeAllListeners('notification');
+      detach(c);
+      // Destroyed, not pooled; a late socket error must still find a listener.
+      c.on('error', () => undefined);
       c.release(true);
     }
     if (closed || timer) return;
@@ -91,13 +106,18 @@ export function createRegistrySync(opts: SyncOptions): RegistrySync {
 
   async function connect(): Promise<void> {
     const c = await opts.pool.connect();
-    c.on('error', (err) => {
-      opts.log.warn({ err: err.message }, 'routing table listener lost its database connection');
-      if (client === c) lost();
-    });
-    c.on('end', () => {
-      if (client === c) lost();
-    });
+    const own = {
+      error: (err: Error): void => {
+        opts.log.warn({ err: err.message }, 'routing table listener lost its database connection');
+        if (client === c) lost();
+      },
+      end: (): void => {
+        if (client === c) lost();
+      },
+    };
+    attached.set(c, own);
+    c.on('error', own.error);
+    c.on('end', own.end);
     c.on('notification', onNotification);
     client = c;
     try {
@@ -122,6 +142,7 @@ export function createRegistrySync(opts: SyncOptions): RegistrySync {
         const c = client;
         client = null;
         await c.query(`UNLISTEN *`).catch(() => undefined);
+        detach(c);
         c.release();
       }
     },
