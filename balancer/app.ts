@@ -24,6 +24,7 @@ import { compileTrustedProxies } from './routes/client-address.js';
 import { NonceCache } from './routes/nonce-cache.js';
 import { buildPublicApp, defaultServerLimits, type PublicServerLimits, type PublicState } from './routes/public.js';
 import type { Runtime } from './routes/runtime.js';
+import { drainConnections } from './routes/shutdown.js';
 import { defaultOutlierOptions, OutlierDetector, type OutlierOptions } from './selection/outlier.js';
 import { ProbationMeter } from './selection/probation-meter.js';
 import { RetryBudget } from './selection/retry-budget.js';
@@ -49,6 +50,8 @@ export interface BalancerDeps {
   background?: { health?: boolean; siteRefresh?: boolean };
   /** How long a learned static-file hash is trusted before revalidation (default 5 min). */
   hashTtlMs?: number;
+  /** Shutdown: once in-flight requests finished, 503s go on until no visitor arrived for this long (default 500 ms, bounded by the deadline). */
+  drainQuietMs?: number;
   /** Called after each shadow comparison (tests, logs). */
   onShadowResult?: (r: { nodeId: string; url: string; mismatched: string[] }) => void;
 }
@@ -102,7 +105,7 @@ export async function buildBalancer(config: BalancerConfig, deps: BalancerDeps):
   const sync = createRegistrySync({ pool: deps.pool, table, log: deps.log });
   await sync.start();
   registerStateGauges(rt.metrics, table, deps.pool);
-  const state: PublicState = { closing: false, inFlight: 0 };
+  const state: PublicState = { closing: false, inFlight: 0, connections: null };
   const app = buildPublicApp(rt, { ...defaultServerLimits, ...deps.serverLimits }, state);
   const control = await buildControlApp({
     pool: deps.pool, log: deps.log, metrics: rt.metrics.registry, adminToken: deps.adminToken, adminTokenSha256: deps.adminTokenSha256,
@@ -125,10 +128,11 @@ export async function buildBalancer(config: BalancerConfig, deps: BalancerDeps):
     },
     async close() {
       // Keep listening while requests in flight finish, so new visitors get a clean 503 with
-      // Connection: close rather than a refused connection; then stop.
+      // Connection: close rather than a refused connection; then stop (balancer/routes/shutdown.ts).
       state.closing = true;
-      const until = Date.now() + config.deadline + 1_000;
-      while (state.inFlight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      if (state.connections && app.server.listening) {
+        await drainConnections(app.server, state.connections, () => state.inFlight, { deadlineMs: config.deadline, quietMs: deps.drainQuietMs ?? 500 });
+      }
       await app.close();
       await control.close();
       await Promise.all([health.stop(), refresher.stop(), sync.close()]);

@@ -4,6 +4,7 @@ import type { RouteSite } from '../registry/types.js';
 import { NODE_HEADER } from './exchange.js';
 import type { Runtime } from './runtime.js';
 import { serveRequest } from './serve.js';
+import { trackConnections, type ConnectionTracker } from './shutdown.js';
 
 export interface PublicServerLimits {
   /** Whole request (headers and body) must arrive within this. */
@@ -49,6 +50,8 @@ export interface PublicState {
   closing: boolean;
   /** Visitor requests being served right now. */
   inFlight: number;
+  /** The server's connections (set when the app is built), for the shutdown drain. */
+  connections: ConnectionTracker | null;
 }
 
 export function buildPublicApp(rt: Runtime, limits: PublicServerLimits, state: PublicState): FastifyInstance {
@@ -64,6 +67,7 @@ export function buildPublicApp(rt: Runtime, limits: PublicServerLimits, state: P
         keepAliveTimeout: limits.keepAliveTimeoutMs, connectionsCheckingInterval: 500, requireHostHeader: true, insecureHTTPParser: false,
       }, handler);
       server.setTimeout(limits.connectionTimeoutMs);
+      state.connections = trackConnections(server);
       return server;
     },
   });
