@@ -11,6 +11,7 @@ import { SiteRefresher } from './background/site-refresh.js';
 import { StrikeQueue } from './background/strikes.js';
 import { UrlSampler } from './background/url-samples.js';
 import type { balancerProgram } from './config.js';
+import { startOfflineSweeper, type OfflineSweeperOptions } from './control/offline-sweeper.js';
 import { buildControlApp } from './control/server.js';
 import type { ControlPlugin } from './control/types.js';
 import { createGeoipResolver, type GeoResolver } from './geo/resolver.js';
@@ -46,8 +47,10 @@ export interface BalancerDeps {
   metrics?: Registry;
   serverLimits?: Partial<PublicServerLimits>;
   outlier?: Partial<OutlierOptions>;
-  /** Background loops (health probes, origin policy/manifest refresh); default on. */
-  background?: { health?: boolean; siteRefresh?: boolean };
+  /** Background loops (health probes, origin policy/manifest refresh, offline sweep); default on. */
+  background?: { health?: boolean; siteRefresh?: boolean; offlineSweep?: boolean };
+  /** Marks nodes offline whose heartbeats stopped (default every 5 s, silent for 30 s). */
+  offlineSweep?: Partial<OfflineSweeperOptions>;
   /** How long a learned static-file hash is trusted before revalidation (default 5 min). */
   hashTtlMs?: number;
   /** Shutdown: once in-flight requests finished, 503s go on until no visitor arrived for this long (default 500 ms, bounded by the deadline). */
@@ -110,10 +113,15 @@ export async function buildBalancer(config: BalancerConfig, deps: BalancerDeps):
   const control = await buildControlApp({
     pool: deps.pool, log: deps.log, metrics: rt.metrics.registry, adminToken: deps.adminToken, adminTokenSha256: deps.adminTokenSha256,
     auditSecret: deps.auditSecret, allowPrivateNodeUrls: config.allowPrivateNodeUrls, now: rt.now,
+    // A node registering through our TLS proxy is recorded with its own address and subnet.
+    trustedProxies: config.trustedProxies.length > 0 ? rt.trustedProxies : undefined,
   }, deps.plugins ?? []);
   const health = new HealthProber({ pool: deps.pool, log: deps.log, table, outlier: rt.outlier, unhealthy: rt.unhealthy, intervalMs: config.healthInterval, now: rt.now });
   const refresher = new SiteRefresher({ table, hashes: rt.hashes, policies: rt.policies, log: deps.log, now: rt.now });
   if (deps.background?.health !== false) health.start();
+  // Advisory-locked: with several balancers on one database, one sweeps at a time.
+  const stopSweeper = deps.background?.offlineSweep === false ? () => undefined
+    : startOfflineSweeper({ pool: deps.pool, log: deps.log, now: rt.now }, { intervalMs: 5_000, staleAfterMs: 30_000, ...deps.offlineSweep });
   if (deps.background?.siteRefresh !== false) {
     refresher.start();
     // A site added or changed while we run gets its policy and manifest at once.
@@ -133,6 +141,7 @@ export async function buildBalancer(config: BalancerConfig, deps: BalancerDeps):
       if (state.connections && app.server.listening) {
         await drainConnections(app.server, state.connections, () => state.inFlight, { deadlineMs: config.deadline, quietMs: deps.drainQuietMs ?? 500 });
       }
+      stopSweeper();
       await app.close();
       await control.close();
       await Promise.all([health.stop(), refresher.stop(), sync.close()]);

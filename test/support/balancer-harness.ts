@@ -50,7 +50,9 @@ export async function startBalancer(opts: StartBalancerOptions = {}): Promise<St
   const adminToken = opts.adminToken ?? testAdminToken;
   const balancer = await buildBalancer(config, {
     pool, log: opts.log ?? silentLogger(), adminToken, auditSecret, plugins: opts.plugins ?? [],
-    background: { health: false, siteRefresh: true }, ...opts.deps,
+    ...opts.deps,
+    // Inserted test nodes never heartbeat: no offline sweep unless a test asks for it.
+    background: { health: false, siteRefresh: true, offlineSweep: false, ...opts.deps?.background },
   });
   const urls = await balancer.listen(config.listen, config.controlListen);
   let closing: Promise<void> | null = null;
