@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
 import type { ConfigOf } from '../common/config/options.js';
 import type { ListenAddress } from '../common/config/shared.js';
+import { startNodeTrafficRecorder, type NodeTrafficRecorder } from '../common/db/node-traffic-recorder.js';
 import type { Pool } from '../common/db/pool.js';
 import type { Logger } from '../common/log.js';
 import { HealthProber } from './background/health.js';
@@ -55,6 +56,8 @@ export interface BalancerDeps {
   hashTtlMs?: number;
   /** Shutdown: once in-flight requests finished, 503s go on until no visitor arrived for this long (default 500 ms, bounded by the deadline). */
   drainQuietMs?: number;
+  /** How often finished minutes of per-node traffic are written (default 15 s; all is written on close). */
+  trafficFlushMs?: number;
   /** Called after each shadow comparison (tests, logs). */
   onShadowResult?: (r: { nodeId: string; url: string; mismatched: string[] }) => void;
 }
@@ -72,7 +75,7 @@ export interface Balancer {
   close(): Promise<void>;
 }
 
-function buildRuntime(config: BalancerConfig, deps: BalancerDeps, table: RoutingTable): Runtime {
+function buildRuntime(config: BalancerConfig, deps: BalancerDeps, table: RoutingTable, traffic: NodeTrafficRecorder): Runtime {
   const now = deps.now ?? Date.now;
   const random = deps.random ?? Math.random;
   const metrics = createMetrics(deps.metrics ?? new Registry());
@@ -87,7 +90,7 @@ function buildRuntime(config: BalancerConfig, deps: BalancerDeps, table: Routing
     hashes, policies: new PolicyStore(), strikes,
     samples: new UrlSampler({ pool: deps.pool, log: deps.log, random }),
     shadow: new ShadowSampler({ pool: deps.pool, log: deps.log, table, strikes, onResult: deps.onShadowResult }),
-    metrics,
+    metrics, traffic,
     limits: {
       attemptTimeoutMs: config.attemptTimeout, deadlineMs: config.deadline, bodyLimit: config.bodyLimit, bufferLimit: config.bufferLimit,
       maxResponseSize: config.maxResponseSize, shadowShare: config.shadowShare, maxAttempts: 3,
@@ -104,7 +107,8 @@ function urlOf(address: string | null | { address: string; port: number } | unde
 /** Builds both apps with the routing table loaded; nothing listens until listen(). */
 export async function buildBalancer(config: BalancerConfig, deps: BalancerDeps): Promise<Balancer> {
   const table = new RoutingTable();
-  const rt = buildRuntime(config, deps, table);
+  const traffic = startNodeTrafficRecorder({ db: deps.pool, log: deps.log, now: deps.now ?? Date.now, intervalMs: deps.trafficFlushMs });
+  const rt = buildRuntime(config, deps, table, traffic);
   const sync = createRegistrySync({ pool: deps.pool, table, log: deps.log });
   await sync.start();
   registerStateGauges(rt.metrics, table, deps.pool);
@@ -146,7 +150,7 @@ export async function buildBalancer(config: BalancerConfig, deps: BalancerDeps):
       await control.close();
       await Promise.all([health.stop(), refresher.stop(), sync.close()]);
       await (rt.shadow as ShadowSampler).close();
-      await Promise.all([rt.strikes.close(), rt.samples.close()]);
+      await Promise.all([rt.strikes.close(), rt.samples.close(), traffic.stop()]);
       rt.forwarder.close();
     },
   };

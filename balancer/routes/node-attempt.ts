@@ -45,7 +45,24 @@ async function awaitHeaders(ex: Exchange, node: RouteNode, verify: boolean): Pro
   }
 }
 
+/** One try, counted in the node's traffic (dashboard) once its response is complete or failed. */
 export async function tryNode(ex: Exchange, node: RouteNode, verify: boolean): Promise<AttemptResult> {
+  const started = ex.rt.now();
+  const result = await attempt(ex, node, verify);
+  countTraffic(ex, node, started, result);
+  return result;
+}
+
+function countTraffic(ex: Exchange, node: RouteNode, started: number, result: AttemptResult): void {
+  const { rt } = ex;
+  if (result.kind === 'gone') return;
+  if (result.kind !== 'stream') return rt.traffic.observe(node.id, rt.now() - started, result.kind === 'failed');
+  const body = result.body;
+  // Cut by us (visitor left, deadline) is not the node's doing.
+  body.once('close', () => rt.traffic.observe(node.id, rt.now() - started, !body.complete && !ex.clientGone && !ex.expired));
+}
+
+async function attempt(ex: Exchange, node: RouteNode, verify: boolean): Promise<AttemptResult> {
   const { rt } = ex;
   const up = await awaitHeaders(ex, node, verify);
   if (typeof up === 'string') return ex.done ? { kind: 'gone' } : { kind: 'failed', failure: up };

@@ -1,3 +1,4 @@
+import type { NodeTrafficRecorder } from '../../common/db/node-traffic-recorder.js';
 import type { Pool } from '../../common/db/pool.js';
 import type { Logger } from '../../common/log.js';
 import type { StrikeQueue } from '../background/strikes.js';
@@ -52,6 +53,8 @@ export interface Runtime {
   samples: UrlSampler;
   shadow: ShadowSink;
   metrics: BalancerMetrics;
+  /** Per-node traffic for the dashboard (node_traffic); observe() does no I/O. */
+  traffic: Pick<NodeTrafficRecorder, 'observe'>;
   limits: PathLimits;
   now: () => number;
   random: () => number;

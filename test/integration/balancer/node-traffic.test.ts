@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { visit } from '../../support/balancer-harness.js';
+import { SCENE_HOST, useBalancerScene } from '../../support/balancer-scene.js';
+import { useTestDatabase } from '../../support/db.js';
+
+// Per-node traffic for the dashboard: what the balancer proxied lands in node_traffic.
+
+const db = useTestDatabase();
+const scene = useBalancerScene(db);
+
+async function traffic(nodeId: string): Promise<{ requests: number; errors: number; p50: number | null }> {
+  const { rows } = await db.pool.query<{ requests: string | null; errors: string | null; p50: number | null }>(
+    'SELECT sum(requests)::text AS requests, sum(errors)::text AS errors, max(p50_ms) AS p50 FROM node_traffic WHERE node_id = $1', [nodeId]);
+  return { requests: Number(rows[0]?.requests ?? 0), errors: Number(rows[0]?.errors ?? 0), p50: rows[0]?.p50 ?? null };
+}
+
+describe('node traffic', () => {
+  it('responses a node served are counted for it, with latency', async () => {
+    const { bal, ids } = await scene.setup(['honest']);
+    for (let i = 0; i < 6; i++) {
+      const r = await visit(bal.publicUrl, i % 2 ? '/page' : '/big.bin', { host: SCENE_HOST });
+      expect(r.headers['x-verity-node']).toBe(ids[0]);
+    }
+    // Closing writes every minute still open.
+    await bal.close();
+    const t = await traffic(ids[0] ?? '');
+    expect(t).toMatchObject({ requests: 6, errors: 0 });
+    expect(t.p50).not.toBeNull();
+  }, 30_000);
+
+  it('a failing node is counted with errors', async () => {
+    const { bal, ids } = await scene.setup(['error500']);
+    const r = await visit(bal.publicUrl, '/page', { host: SCENE_HOST });
+    expect(r.status).toBeGreaterThanOrEqual(500);
+    await bal.close();
+    const t = await traffic(ids[0] ?? '');
+    expect(t.requests).toBeGreaterThanOrEqual(1);
+    expect(t.errors).toBe(t.requests);
+  }, 30_000);
+});
