@@ -20,6 +20,7 @@ import { HashStore } from './integrity/hash-store.js';
 import { PolicyStore } from './integrity/policy-store.js';
 import { createMetrics, registerStateGauges } from './metrics.js';
 import { createForwarder } from './proxy/forwarder.js';
+import { defaultResolveHost, nodeLookup, type ResolveHost } from './proxy/node-lookup.js';
 import { createRegistrySync, type RegistrySync } from './registry/sync.js';
 import { RoutingTable } from './registry/table.js';
 import { compileTrustedProxies } from './routes/client-address.js';
@@ -58,6 +59,8 @@ export interface BalancerDeps {
   drainQuietMs?: number;
   /** How often finished minutes of per-node traffic are written (default 15 s; all is written on close). */
   trafficFlushMs?: number;
+  /** Name → addresses for connections to nodes (default dns.lookup); checked again at connect time. */
+  resolveHost?: ResolveHost;
   /** Called after each shadow comparison (tests, logs). */
   onShadowResult?: (r: { nodeId: string; url: string; mismatched: string[] }) => void;
 }
@@ -83,7 +86,7 @@ function buildRuntime(config: BalancerConfig, deps: BalancerDeps, table: Routing
   const revalidate = createRevalidator({ table, hashes: () => hashes, log: deps.log, now, maxBytes: config.bufferLimit });
   const hashes = new HashStore({ ttlMs: deps.hashTtlMs ?? 300_000, maxEntries: 100_000 }, revalidate);
   return {
-    pool: deps.pool, log: deps.log, table, forwarder: createForwarder(), geo: deps.geo ?? createGeoipResolver(),
+    pool: deps.pool, log: deps.log, table, forwarder: createForwarder({ nodeLookup: nodeLookup({ resolve: deps.resolveHost ?? defaultResolveHost, allowPrivate: config.allowPrivateNodeUrls, log: deps.log }) }), geo: deps.geo ?? createGeoipResolver(),
     trustedProxies: compileTrustedProxies(config.trustedProxies), auditSecret: deps.auditSecret, pinNonces: new NonceCache(now),
     outstanding: new Map(), outlier: new OutlierDetector({ ...defaultOutlierOptions, ...deps.outlier }),
     probation: new ProbationMeter(config.probationShare), retryBudget: new RetryBudget(config.retryBudget), unhealthy: new Set(),

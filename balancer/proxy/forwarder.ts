@@ -1,4 +1,5 @@
 import { Agent, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import type { LookupFunction } from 'node:net';
 import { Readable } from 'node:stream';
 import { Agent as HttpsAgent } from 'node:https';
 import httpProxy from 'http-proxy';
@@ -23,6 +24,8 @@ export interface UpstreamRequest {
   headers: OutgoingHttpHeaders;
   /** Request body to stream upstream; omitted → empty body. */
   body?: Readable;
+  /** A volunteer node (not the origin): connected through the node agents and their lookup. */
+  toNode?: boolean;
 }
 
 export interface UpstreamResponse {
@@ -54,11 +57,16 @@ interface AttemptOptions {
   verityAttempt?: Pending;
 }
 
-export function createForwarder(opts: { maxFreeSockets?: number } = {}): Forwarder {
+export function createForwarder(opts: { maxFreeSockets?: number; nodeLookup?: LookupFunction } = {}): Forwarder {
   const agentOptions = { keepAlive: true, keepAliveMsecs: 1000, maxFreeSockets: opts.maxFreeSockets ?? 256, scheduling: 'lifo' as const };
   const agent = new Agent(agentOptions);
-  // Origins (and nodes) may be https: one keep-alive agent per scheme, certificates checked.
+  // Origins and nodes may be https: one keep-alive agent per scheme, certificates checked.
   const httpsAgent = new HttpsAgent(agentOptions);
+  // Nodes get their own agents: their names are resolved (and checked) by nodeLookup, and a
+  // pooled connection to a node is never reused for the origin.
+  const nodeOptions = { ...agentOptions, lookup: opts.nodeLookup };
+  const nodeAgent = new Agent(nodeOptions);
+  const nodeHttpsAgent = new HttpsAgent(nodeOptions);
   const proxy = httpProxy.createProxyServer({ agent, secure: true, selfHandleResponse: true, xfwd: false, changeOrigin: false, ignorePath: true, prependPath: true });
   const byProxyReq = new WeakMap<ClientRequest, Pending>();
   // Last resort: every call has its own error callback, but an 'error' with no listener at all
@@ -107,7 +115,7 @@ export function createForwarder(opts: { maxFreeSockets?: number } = {}): Forward
     };
     const callOptions = {
       target: request.target.href, buffer: request.body ?? emptyBody(), verityAttempt: state,
-      agent: request.target.protocol === 'https:' ? httpsAgent : agent,
+      agent: request.target.protocol === 'https:' ? (request.toNode ? nodeHttpsAgent : httpsAgent) : (request.toNode ? nodeAgent : agent),
     };
     try {
       withHeaders(request.req, request.headers, () => {
@@ -132,8 +140,7 @@ export function createForwarder(opts: { maxFreeSockets?: number } = {}): Forward
     forward,
     close() {
       proxy.close();
-      agent.destroy();
-      httpsAgent.destroy();
+      for (const a of [agent, httpsAgent, nodeAgent, nodeHttpsAgent]) a.destroy();
     },
   };
 }

@@ -29,7 +29,7 @@ async function awaitHeaders(ex: Exchange, node: RouteNode, verify: boolean): Pro
   const { rt } = ex;
   const call = rt.forwarder.forward({
     req: ex.req, res: ex.res, target: upstreamUrl(node.publicUrl, ex.url),
-    headers: headersToNode(ex.req.headers, { host: ex.site.host, forVerification: verify }),
+    headers: headersToNode(ex.req.headers, { host: ex.site.host, forVerification: verify }), toNode: true,
   });
   ex.current = call;
   const timer = setTimeout(() => call.abort(upstreamError('timeout', 'node sent no response headers in time')), rt.limits.attemptTimeoutMs);
