@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { LookupFunction } from 'node:net';
 import { Registry } from 'prom-client';
 import type { ConfigOf } from '../common/config/options.js';
 import type { ListenAddress } from '../common/config/shared.js';
@@ -78,7 +79,7 @@ export interface Balancer {
   close(): Promise<void>;
 }
 
-function buildRuntime(config: BalancerConfig, deps: BalancerDeps, table: RoutingTable, traffic: NodeTrafficRecorder): Runtime {
+function buildRuntime(config: BalancerConfig, deps: BalancerDeps, table: RoutingTable, traffic: NodeTrafficRecorder, lookup: LookupFunction): Runtime {
   const now = deps.now ?? Date.now;
   const random = deps.random ?? Math.random;
   const metrics = createMetrics(deps.metrics ?? new Registry());
@@ -86,7 +87,7 @@ function buildRuntime(config: BalancerConfig, deps: BalancerDeps, table: Routing
   const revalidate = createRevalidator({ table, hashes: () => hashes, log: deps.log, now, maxBytes: config.bufferLimit });
   const hashes = new HashStore({ ttlMs: deps.hashTtlMs ?? 300_000, maxEntries: 100_000 }, revalidate);
   return {
-    pool: deps.pool, log: deps.log, table, forwarder: createForwarder({ nodeLookup: nodeLookup({ resolve: deps.resolveHost ?? defaultResolveHost, allowPrivate: config.allowPrivateNodeUrls, log: deps.log }) }), geo: deps.geo ?? createGeoipResolver(),
+    pool: deps.pool, log: deps.log, table, forwarder: createForwarder({ nodeLookup: lookup }), geo: deps.geo ?? createGeoipResolver(),
     trustedProxies: compileTrustedProxies(config.trustedProxies), auditSecret: deps.auditSecret, pinNonces: new NonceCache(now),
     outstanding: new Map(), outlier: new OutlierDetector({ ...defaultOutlierOptions, ...deps.outlier }),
     probation: new ProbationMeter(config.probationShare), retryBudget: new RetryBudget(config.retryBudget), unhealthy: new Set(),
@@ -111,7 +112,9 @@ function urlOf(address: string | null | { address: string; port: number } | unde
 export async function buildBalancer(config: BalancerConfig, deps: BalancerDeps): Promise<Balancer> {
   const table = new RoutingTable();
   const traffic = startNodeTrafficRecorder({ db: deps.pool, log: deps.log, now: deps.now ?? Date.now, intervalMs: deps.trafficFlushMs });
-  const rt = buildRuntime(config, deps, table, traffic);
+  // Node names are resolved and checked again at every connection (DNS rebinding).
+  const lookup = nodeLookup({ resolve: deps.resolveHost ?? defaultResolveHost, allowPrivate: config.allowPrivateNodeUrls, log: deps.log });
+  const rt = buildRuntime(config, deps, table, traffic, lookup);
   const sync = createRegistrySync({ pool: deps.pool, table, log: deps.log });
   await sync.start();
   registerStateGauges(rt.metrics, table, deps.pool);
@@ -123,7 +126,7 @@ export async function buildBalancer(config: BalancerConfig, deps: BalancerDeps):
     // A node registering through our TLS proxy is recorded with its own address and subnet.
     trustedProxies: config.trustedProxies.length > 0 ? rt.trustedProxies : undefined,
   }, deps.plugins ?? []);
-  const health = new HealthProber({ pool: deps.pool, log: deps.log, table, outlier: rt.outlier, unhealthy: rt.unhealthy, intervalMs: config.healthInterval, now: rt.now });
+  const health = new HealthProber({ pool: deps.pool, log: deps.log, table, outlier: rt.outlier, unhealthy: rt.unhealthy, intervalMs: config.healthInterval, now: rt.now, lookup });
   const refresher = new SiteRefresher({ table, hashes: rt.hashes, policies: rt.policies, log: deps.log, now: rt.now });
   if (deps.background?.health !== false) health.start();
   // Advisory-locked: with several balancers on one database, one sweeps at a time.

@@ -1,3 +1,4 @@
+import type { LookupFunction } from 'node:net';
 import type { Pool } from '../../common/db/pool.js';
 import { recordTrustEvent } from '../../common/db/queries/trust.js';
 import { isRoutable } from '../../common/domain/trust.js';
@@ -23,6 +24,8 @@ export interface HealthOptions {
   timeoutMs?: number;
   concurrency?: number;
   now: () => number;
+  /** Resolves (and checks) node names, as for visitor traffic (balancer/proxy/node-lookup.ts). */
+  lookup?: LookupFunction;
 }
 
 export class HealthProber {
@@ -60,7 +63,7 @@ export class HealthProber {
     const url = new URL(node.publicUrl.href.replace(/\/$/, '') + HEALTH_PATH);
     let ok = false;
     try {
-      const res = await fetchCopy(url, { timeoutMs: this.opts.timeoutMs ?? 2_000, maxBytes: 64 * 1024 });
+      const res = await fetchCopy(url, { timeoutMs: this.opts.timeoutMs ?? 2_000, maxBytes: 64 * 1024, lookup: this.opts.lookup });
       ok = res.status >= 200 && res.status < 300;
     } catch {
       ok = false;

@@ -1,5 +1,6 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import type { LookupFunction } from 'node:net';
 
 // Background fetches (shadow copies, manifests, security-header policy, node health): plain
 // node:http with a deadline and a size cap. Never used on a visitor's request path.
@@ -10,11 +11,11 @@ export interface FetchedCopy {
   body: Buffer;
 }
 
-export function fetchCopy(url: URL, opts: { host?: string; timeoutMs: number; maxBytes: number; headers?: Record<string, string> }): Promise<FetchedCopy> {
+export function fetchCopy(url: URL, opts: { host?: string; timeoutMs: number; maxBytes: number; headers?: Record<string, string>; lookup?: LookupFunction }): Promise<FetchedCopy> {
   return new Promise((resolve, reject) => {
     const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const req = request(url, {
-      method: 'GET', agent: false,
+      method: 'GET', agent: false, ...(opts.lookup ? { lookup: opts.lookup } : {}),
       headers: { 'accept-encoding': 'identity', 'user-agent': 'verity-balancer', ...(opts.host ? { host: opts.host } : {}), ...opts.headers },
     });
     const timer = setTimeout(() => req.destroy(new Error(`no answer from ${url.host} within ${opts.timeoutMs} ms`)), opts.timeoutMs);

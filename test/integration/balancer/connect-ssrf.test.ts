@@ -27,14 +27,16 @@ function capturingLogger(): { log: Logger; lines: string[] } {
   return { log: pino(loggerOptions({ level: 'warn', name: 'balancer', pretty: false }), sink), lines };
 }
 
-async function sceneWithReboundNode(allowPrivateNodeUrls: boolean, log: Logger) {
+async function sceneWithReboundNode(allowPrivateNodeUrls: boolean, log: Logger, health = false) {
   const resolved: string[] = [];
   // Injected resolver: the name now points at loopback (no /etc/hosts, no DNS).
   const resolveHost = (host: string): Promise<string[]> => {
     resolved.push(host);
     return Promise.resolve(host === REBOUND ? ['127.0.0.1'] : []);
   };
-  const { bal, siteId } = await scene.setup([], { log, config: { allowPrivateNodeUrls }, deps: { resolveHost } });
+  const { bal, siteId } = await scene.setup([], {
+    log, config: { allowPrivateNodeUrls, healthInterval: 200 }, deps: { resolveHost, background: { health, siteRefresh: true } },
+  });
   const node = scene.track(await startHostileNode({ origin: scene.origin.url }));
   const url = new URL(node.url);
   url.hostname = REBOUND;
@@ -70,5 +72,15 @@ describe('connect-time address check', () => {
     for (let i = 0; i < 30 && !servedBy.has(id); i++) servedBy.add(String((await visit(bal.publicUrl, '/page', { host: SCENE_HOST })).headers['x-verity-node']));
     expect(servedBy).toContain(id);
     expect(node.requests.length).toBeGreaterThan(0);
+  }, 30_000);
+
+  it('health probes go through the same check: the rebound node is probed never, and found unhealthy', async () => {
+    const { log } = capturingLogger();
+    const { bal, node, id, otherId, resolved } = await sceneWithReboundNode(false, log, true);
+    const rt = bal.balancer.runtime;
+    await waitFor(() => rt.unhealthy.has(id), 15_000, 100);
+    expect(resolved).toContain(REBOUND);
+    expect(rt.unhealthy.has(otherId)).toBe(false);
+    expect(node.openSockets()).toBe(0);
   }, 30_000);
 });
