@@ -34,7 +34,7 @@ export interface PagePool {
   sitemap: readonly string[];
 }
 
-/** Mostly what visitors request (weighted by √hits), sometimes the root, sometimes the sitemap. */
+/** Mostly what visitors request (weighted by √hits), sometimes the root, sometimes the sitemap (fresh pages). */
 export function choosePage(pool: PagePool, random: () => number): { path: string; fresh: boolean } {
   const r = random();
   if (r < 0.6 && pool.samples.length) {
@@ -76,7 +76,7 @@ export async function planDueAudits(db: Queryable, deps: PlanDeps): Promise<numb
     const sitemap = await deps.sitemapFor(row).catch(() => []);
     const page = choosePage({ samples: samples.get(row.siteId) ?? [], sitemap }, deps.random);
     const audit = planAudit(row, page, deps.auditEveryMs, deps.now(), deps.random);
-    if (await enqueueAudit(db, page.fresh && audit.reason === 'scheduled' ? { ...audit, reason: 'rescan' } : audit)) queued++;
+    if (await enqueueAudit(db, audit)) queued++;
   }
   return queued;
 }

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { claimAudits, finishAudit, requeueStaleAudits, type ClaimedAudit } from '../common/db/queries/audits.js';
+import { auditQueueLagMs, claimAudits, finishAudit, requeueStaleAudits, type ClaimedAudit } from '../common/db/queries/audits.js';
 import { recordTrustEvent } from '../common/db/queries/trust.js';
 import type { Pool } from '../common/db/pool.js';
 import type { TrustEventKind } from '../common/domain/trust.js';
@@ -52,7 +52,8 @@ export async function auditOne(deps: WorkerDeps, job: ClaimedAudit): Promise<Aud
     ? createBalancerFetcher(deps.client, { balancerUrl: deps.balancer.url, siteHost: job.siteHost, nodeId: job.nodeId, auditSecret: deps.balancer.auditSecret, secure: deps.balancer.url.startsWith('https:') }, profile, deps.limits)
     : createDirectNodeFetcher(deps.client, job.nodeUrl, job.siteHost, profile, deps.limits);
   const origin = createOriginFetcher(deps.client, job.originUrl, profile, deps.limits);
-  const target = { siteHost: job.siteHost, originUrl: job.originUrl, path, nodeId: deps.balancer ? job.nodeId : null };
+  const scheme = deps.balancer?.url.startsWith('https:') ? ('https' as const) : ('http' as const);
+  const target = { siteHost: job.siteHost, originUrl: job.originUrl, path, nodeId: deps.balancer ? job.nodeId : null, scheme };
   let run: AuditRun;
   try {
     run = await withDeadline(runAudit(target, node, origin, profile, deps.render, deps.renderSettings), deps.auditTimeoutMs, 'AUD_ERR_RENDER_TIMEOUT', 'the audit');
@@ -88,6 +89,9 @@ export function startAuditWorker(deps: WorkerDeps): AuditWorker {
     if (t - lastRequeue > 30_000) {
       lastRequeue = t;
       await requeueStaleAudits(deps.pool, Math.max(deps.auditTimeoutMs * 3, 60_000), 3, deps.now());
+      // The --audit-every promise only holds if the fleet of auditors keeps up: say so when not.
+      const lagMs = await auditQueueLagMs(deps.pool, deps.now());
+      if (lagMs > deps.auditEveryMs / 2) deps.log.warn({ lagSeconds: Math.round(lagMs / 1000) }, 'audit queue is behind: add auditor processes or raise --concurrency');
     }
     if (t - lastPlan > Math.min(5_000, deps.auditEveryMs / 4)) {
       lastPlan = t;

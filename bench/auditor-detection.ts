@@ -18,6 +18,7 @@ const origin = await startSampleOrigin();
 const rogue = await startRogueNode({ originUrl: origin.url, random: seededRandom(11) });
 const auditor = await startDirectAuditor({ browser, random: seededRandom(5) });
 const rows: string[] = [];
+const md = (s: string) => s.replace(/</g, '&lt;').replace(/\|/g, '\\|');
 let missed = 0;
 let falseAccusations = 0;
 const started = Date.now();
@@ -33,7 +34,7 @@ try {
     const caught = run.verdict === 'tampered';
     if (!caught) missed++;
     const kinds = [...new Set(run.findings.filter((f) => f.severity !== 'low').map((f) => f.kind))].slice(0, 4).join(', ');
-    rows.push(`| tamper | ${kind.name} | ${kind.description} | ${caught ? `**detected** (audit ${audits})` : `missed after ${audits}`} | ${kinds} |`);
+    rows.push(`| tamper | ${kind.name} | ${md(kind.description)} | ${caught ? `**detected** (audit ${audits})` : `missed after ${audits}`} | ${kinds} |`);
     process.stderr.write(`${kind.name}: ${run.verdict} after ${audits}\n`);
   }
   for (const kind of benignKinds) {
@@ -43,7 +44,7 @@ try {
     const accused = verdicts.filter((v) => v === 'tampered').length;
     falseAccusations += accused;
     const ok = verdicts.every((v) => v === 'pass');
-    rows.push(`| benign | ${kind.name} | ${kind.description} | ${ok ? `**passed** (${benignAudits}/${benignAudits})` : verdicts.join(', ')} | |`);
+    rows.push(`| benign | ${kind.name} | ${md(kind.description)} | ${ok ? `**passed** (${benignAudits}/${benignAudits})` : verdicts.join(', ')} | |`);
     process.stderr.write(`${kind.name}: ${verdicts.join(',')}\n`);
   }
 } finally {
@@ -52,7 +53,7 @@ try {
   await origin.close();
 }
 const seconds = Math.round((Date.now() - started) / 1000);
-const md = `## Auditor detection
+const section = `## Auditor detection
 
 \`npx tsx bench/auditor-detection.ts --write\` (the same corpus as \`test/integration/auditor/static-corpus.test.ts\`, which asserts it on every run).
 Each tamper kind is audited on its sample page until detected (at most ${maxAuditsPerTamper} audits; only the intermittent kind needs more than one);
@@ -64,5 +65,5 @@ Result: **${tamperKinds.length - missed}/${tamperKinds.length} tamper kinds dete
 | --- | --- | --- | --- | --- |
 ${rows.join('\n')}
 `;
-process.stdout.write(md);
-if (write) writeDocsSection('auditor-detection', md);
+process.stdout.write(section);
+if (write) writeDocsSection('auditor-detection', section);

@@ -2,6 +2,7 @@
 // (common/domain/trust.ts) and the real audit cadence (auditor/scheduler.ts). Pure and seeded:
 // the same numbers every run.
 import { nextAuditDelayMs } from '../auditor/scheduler.js';
+import { writeDocsSection } from './docs-section.js';
 import { applyTrustEvent, defaultTrustPolicy, initialTrust, score, type TrustState } from '../common/domain/trust.js';
 
 const auditEveryMs = 300_000; // the CONTRACT.md default
@@ -70,7 +71,7 @@ const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length
 const runs = 400;
 
 function tamperTable(cleanDays: number, label: string): string[] {
-  const lines = [`${label}`, '| tamper rate | audits to quarantine (median / p95) | visitor responses (median / p95) | tampered responses delivered (median / p95) | quarantined within 30 days |', '| --- | --- | --- | --- | --- |'];
+  const lines = [`### ${label}`, '', '| tamper rate | audits to quarantine (median / p95) | visitor responses (median / p95) | tampered responses delivered (median / p95) | quarantined within 30 days |', '| --- | --- | --- | --- | --- |'];
   for (const rate of [1, 0.3, 0.05]) {
     const random = seeded(1000 + rate * 100 + cleanDays);
     const out = Array.from({ length: runs }, () => tamperRun(rate, cleanDays, random));
@@ -81,7 +82,7 @@ function tamperTable(cleanDays: number, label: string): string[] {
 }
 
 function honestTable(): string[] {
-  const lines = ['Honest nodes over a simulated month (30 days, audits at the real cadence)', '| unreachable audits | auditor false accusations | nodes | false quarantines | audits per node | availability score (median) |', '| --- | --- | --- | --- | --- | --- |'];
+  const lines = ['### Honest nodes over a simulated month (30 days, audits at the real cadence)', '', '| unreachable audits | auditor false accusations | nodes | false quarantines | audits per node | availability score (median) |', '| --- | --- | --- | --- | --- | --- |'];
   for (const [unreachable, fp] of [[0.2, 0], [0.2, 0.0001], [0.2, 0.001]] as const) {
     const random = seeded(77 + fp * 1e6);
     const nodes = 100;
@@ -103,3 +104,4 @@ const out = [
   ...honestTable(),
 ];
 process.stdout.write(`${out.join('\n')}\n`);
+if (process.argv.includes('--write')) writeDocsSection('trust-simulation', `## Trust simulation\n\n\`npm run simulate:trust -- --write\`\n\n${out.join('\n')}\n`);

@@ -102,7 +102,7 @@ async function preparePage(page: Page, job: RenderJob, rec: Recorder): Promise<v
     const text = m.text();
     if (/Not allowed to load local resource/i.test(text)) rec.blocked.push({ url: text.replace(/^.*resource:\s*/i, '').slice(0, 300), type: 'navigation', reason: 'local-file' });
     // The page's own CSP refused a load: the page still tried to reach that host.
-    const refused = /Refused to (?:load|connect to|frame|execute)[^']*'([^']+)'/.exec(text);
+    const refused = /Content Security Policy/i.test(text) ? /'(https?:\/\/[^']+|wss?:\/\/[^']+)'/.exec(text) : null;
     if (refused?.[1]) {
       try {
         const u = new URL(refused[1]);

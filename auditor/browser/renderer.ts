@@ -66,7 +66,8 @@ export function createRenderer(opts: RendererOptions): Renderer {
     if (slot.disposed) return;
     slot.disposed = true;
     if (kill) slot.browser.process()?.kill('SIGKILL');
-    const done = kill ? Promise.resolve() : slot.browser.close();
+    // A wedged browser may never answer close(): give it a few seconds, then SIGKILL.
+    const done = kill ? Promise.resolve() : withDeadline(slot.browser.close(), 5_000, 'AUD_ERR_BROWSER_CRASHED', 'closing the browser');
     void done.catch(() => slot.browser.process()?.kill('SIGKILL')).finally(() => removeDir(slot.dir));
   };
 
@@ -74,7 +75,8 @@ export function createRenderer(opts: RendererOptions): Renderer {
     const dir = mkdtempSync(join(tmpdir(), 'verity-auditor-chrome-'));
     try {
       const browser = await withDeadline(
-        puppeteer.launch({ executablePath: opts.executablePath, headless: true, args: [...chromiumArgs, ...extraArgs], userDataDir: dir, protocolTimeout: opts.launchTimeoutMs * 2 }),
+        // Signals are the program's to handle (finish audits, then close); the browser still dies with the process.
+        puppeteer.launch({ executablePath: opts.executablePath, headless: true, args: [...chromiumArgs, ...extraArgs], userDataDir: dir, protocolTimeout: opts.launchTimeoutMs * 2, handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false }),
         opts.launchTimeoutMs, 'AUD_ERR_BROWSER_CRASHED', 'launching the browser',
       );
       stats.launches++;
@@ -138,7 +140,7 @@ export function createRenderer(opts: RendererOptions): Renderer {
         return { ok: false, error: timeout ? 'timeout' : crashed ? 'crashed' : 'failed', message: describeError(err) };
       } finally {
         slot.inFlight--;
-        if (slot.retired && slot.inFlight === 0 && slot.browser.connected) dispose(slot, false);
+        if (slot.retired && slot.inFlight === 0) dispose(slot, !slot.browser.connected);
       }
     },
     stats: () => ({ ...stats }),

@@ -6,7 +6,7 @@ import type { Finding, Verdict } from '../compare/types.js';
 import { decideVerdict } from '../compare/verdict.js';
 import { memoize, type PageFetcher } from '../fetch/fetchers.js';
 import type { VisitorProfile } from '../fetch/visitor-profile.js';
-import { runStaticChecks, type AuditTarget, type StaticOutcome } from './static-checks.js';
+import { pageUrlOf, runStaticChecks, type AuditTarget, type StaticOutcome } from './static-checks.js';
 
 // One audit, cheap to deep: HTTP and document checks, subresource hashes, then (when a browser
 // is available) both renders compared. The rendered step never turns a failure into a pass.
@@ -51,7 +51,7 @@ function originSiteFetch(origin: PageFetcher, s: StaticOutcome, path: string): S
 }
 
 async function renderBoth(t: AuditTarget, s: StaticOutcome, node: PageFetcher, origin: PageFetcher, profile: VisitorProfile, render: RenderFn, settings: RenderSettings) {
-  const pageUrl = `http://${t.siteHost}${t.path}`;
+  const pageUrl = pageUrlOf(t);
   const base = { pageUrl, profile, ...settings };
   // Node first: its copy is what a visitor would have seen at this moment.
   const n = await render({ ...base, fetchSite: siteFetch(node) });

@@ -15,6 +15,12 @@ export interface AuditTarget {
   path: string;
   /** When set, the answer must say it came from this node (X-Verity-Node), else the audit proves nothing. */
   nodeId?: string | null;
+  /** How visitors reach the site (shapes Referer and the page URL the browser sees); default http. */
+  scheme?: 'http' | 'https';
+}
+
+export function pageUrlOf(t: AuditTarget): string {
+  return `${t.scheme ?? 'http'}://${t.siteHost}${t.path}`;
 }
 
 export interface StaticOutcome {
@@ -26,8 +32,6 @@ export interface StaticOutcome {
   node: FetchedResource | null;
   isHtml: boolean;
   subresourcesChecked: number;
-  /** What the origin's document keeps stable (for the rendered comparison). */
-  learned: Learned | null;
   documentContext: DocumentContext;
 }
 
@@ -41,7 +45,7 @@ async function fetchOrigin(origin: PageFetcher, path: string, n: number): Promis
 }
 
 function documentContext(t: AuditTarget): DocumentContext {
-  return { pageUrl: `http://${t.siteHost}${t.path}`, siteHosts: [t.siteHost.toLowerCase(), new URL(t.originUrl).host.toLowerCase()] };
+  return { pageUrl: pageUrlOf(t), siteHosts: [t.siteHost.toLowerCase(), new URL(t.originUrl).host.toLowerCase()] };
 }
 
 function documentFindings(samples: FetchedResource[], node: FetchedResource, ctx: DocumentContext): { findings: Finding[]; originFeatures: Feature[]; learned: Learned } {
@@ -53,7 +57,7 @@ function documentFindings(samples: FetchedResource[], node: FetchedResource, ctx
 
 export async function runStaticChecks(t: AuditTarget, node: PageFetcher, origin: PageFetcher, opts: { extraOriginFetches?: number } = {}): Promise<StaticOutcome> {
   const ctx = documentContext(t);
-  const empty = { findings: [], headersDiff: [], node: null, isHtml: false, subresourcesChecked: 0, learned: null, documentContext: ctx };
+  const empty = { findings: [], headersDiff: [], node: null, isHtml: false, subresourcesChecked: 0, documentContext: ctx };
   let samples: FetchedResource[];
   try {
     samples = await fetchOrigin(origin, t.path, 2);
@@ -79,7 +83,6 @@ export async function runStaticChecks(t: AuditTarget, node: PageFetcher, origin:
   const html = samples.every(isHtmlResponse) && isHtmlResponse(answer);
   let findings = [...http.findings];
   let subresourcesChecked = 0;
-  let learned: Learned | null = null;
   if (html) {
     let doc = documentFindings(samples, answer, ctx);
     if (doc.findings.length > 0) {
@@ -88,10 +91,9 @@ export async function runStaticChecks(t: AuditTarget, node: PageFetcher, origin:
       doc = documentFindings(samples, answer, ctx);
     }
     findings = [...findings, ...doc.findings];
-    learned = doc.learned;
     const sub = await checkSubresources(subresourcePaths(doc.originFeatures), node, origin, ctx.pageUrl);
     findings = [...findings, ...sub.findings];
     subresourcesChecked = sub.checked;
   }
-  return { state: 'compared', reason: '', findings, headersDiff: http.headersDiff, originSamples: samples, node: answer, isHtml: html, subresourcesChecked, learned, documentContext: ctx };
+  return { state: 'compared', reason: '', findings, headersDiff: http.headersDiff, originSamples: samples, node: answer, isHtml: html, subresourcesChecked, documentContext: ctx };
 }

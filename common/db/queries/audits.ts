@@ -136,7 +136,7 @@ export async function listAuditPlan(db: Queryable): Promise<AuditPlanRow[]> {
   }>(
     `SELECT ns.node_id, ns.site_id, s.host, s.origin, n.status, n.integrity, n.clean_audit_streak,
             (SELECT max(a.finished_at) FROM audits a WHERE a.node_id = ns.node_id AND a.site_id = ns.site_id AND a.status = 'done') AS last_at,
-            EXISTS (SELECT 1 FROM audits a WHERE a.node_id = ns.node_id AND a.site_id = ns.site_id AND a.status <> 'done' AND a.reason IN ('scheduled', 'probation', 'rescan')) AS pending
+            EXISTS (SELECT 1 FROM audits a WHERE a.node_id = ns.node_id AND a.site_id = ns.site_id AND a.status <> 'done' AND a.reason IN ('scheduled', 'probation')) AS pending
        FROM node_sites ns JOIN nodes n ON n.id = ns.node_id JOIN sites s ON s.id = ns.site_id
       WHERE n.status NOT IN ('banned', 'offline')`,
   );
@@ -150,4 +150,11 @@ export async function listAuditPlan(db: Queryable): Promise<AuditPlanRow[]> {
 export async function listUrlSamples(db: Queryable, siteId: string, limit = 200): Promise<Array<{ path: string; hits: number }>> {
   const { rows } = await db.query<{ path: string; hits: number }>('SELECT path, hits FROM url_samples WHERE site_id = $1 ORDER BY hits DESC LIMIT $2', [siteId, limit]);
   return rows;
+}
+
+/** How long the oldest due audit has been waiting (0 when the queue keeps up). */
+export async function auditQueueLagMs(db: Queryable, now = new Date()): Promise<number> {
+  const { rows } = await db.query<{ oldest: Date | null }>("SELECT min(run_after) AS oldest FROM audits WHERE status = 'queued' AND run_after <= $1", [now]);
+  const oldest = rows[0]?.oldest;
+  return oldest ? Math.max(0, now.getTime() - oldest.getTime()) : 0;
 }

@@ -123,6 +123,8 @@ describe('verity node', () => {
     expect(html).toContain('header_strike');
     expect(html).toContain('sent &lt;script&gt;Set-Cookie&lt;/script&gt; to visitors');
     expect(html).not.toContain('<script>');
+    // The volunteer's terminal says so too.
+    await p.waitFor(/penalty: header_strike at \S+: sent <script>Set-Cookie<\/script> to visitors/);
     const json = JSON.parse((await rawRequest(ready.statusUrl + 'status.json')).body.toString()) as { cache: { hitRate: number }; traffic: { requestsTotal: number } };
     expect(json.traffic.requestsTotal).toBe(2);
     expect(json.cache.hitRate).toBe(0.5);

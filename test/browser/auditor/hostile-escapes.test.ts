@@ -5,10 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDirectAuditor, type DirectAuditor } from '../../support/auditor/harness.js';
 import { startHostileSite, type HostileSite } from '../../support/auditor/hostile-site.js';
 import { seededRandom } from '../../support/auditor/seeded.js';
-import { waitFor } from '../../support/auditor/fixtures.js';
 
-// SECURITY-TESTS.md 18–20, 22 and 31: the auditor's browser renders pages from untrusted
-// machines. One browser for the file; a handful of pages.
+// SECURITY-TESTS.md 18, 19 and 22: pages from untrusted machines try to reach out of the
+// auditor's browser or to recognise it. One browser for the file; a handful of pages.
 
 const host = 'hostile.test';
 let site: HostileSite;
@@ -16,7 +15,7 @@ let auditor: DirectAuditor;
 
 beforeAll(async () => {
   site = await startHostileSite();
-  auditor = await startDirectAuditor({ browser: true, random: seededRandom(8), settings: { loadTimeoutMs: 3000, settleMs: 300, stepTimeoutMs: 3000 } });
+  auditor = await startDirectAuditor({ browser: true, random: seededRandom(8), settings: { loadTimeoutMs: 6000, settleMs: 300, stepTimeoutMs: 6000 } });
 });
 
 afterAll(async () => {
@@ -31,7 +30,7 @@ function downloads(): string[] {
   return dirs.filter(existsSync).flatMap((d) => readdirSync(d).filter((f) => /invoice|\.crdownload$|x\.bin/.test(f)).map((f) => join(d, f)));
 }
 
-describe('hostile pages in the auditor browser', () => {
+describe('hostile pages: escapes and tells', () => {
   it('18: blocks and records metadata, database, dashboard, file://, WebSocket and worker escapes', async () => {
     const run = await audit('/escape');
     expect(run.rendered).toBe('done');
@@ -48,7 +47,6 @@ describe('hostile pages in the auditor browser', () => {
     expect(dash.blocked.some((b) => b.url.startsWith(site.dashboardUrl))).toBe(true);
     expect(site.escapes).toEqual({ dashboard: 0, database: 0 });
   });
-
   it('19: a triggered download writes no file', async () => {
     const before = downloads();
     const run = await audit('/download');
@@ -56,23 +54,6 @@ describe('hostile pages in the auditor browser', () => {
     expect(run.blocked.some((b) => b.reason === 'download' || b.reason === 'navigation')).toBe(true);
     expect(downloads()).toEqual(before);
   });
-
-  it('20: endless loops are stopped at the deadline, the browser replaced, and the next audit runs', async () => {
-    const killsBefore = auditor.renderer?.stats().kills ?? 0;
-    const hung = await audit('/hang');
-    expect(hung.verdict).toBe('inconclusive');
-    expect(hung.rendered).toBe('failed');
-    expect(auditor.renderer?.stats().kills).toBeGreaterThan(killsBefore);
-    for (const path of ['/promises', '/alerts', '/popups']) {
-      const run = await audit(path);
-      expect(run.rendered, `${path}: ${run.renderError ?? ''}`).toBe('done');
-      expect(run.verdict).toBe('pass');
-    }
-    expect(site.escapes.dashboard).toBe(0);
-    const after = await audit('/');
-    expect(after.verdict).toBe('pass');
-  });
-
   it('22: page scripts see an ordinary browser: no webdriver, no HeadlessChrome', async () => {
     site.beacons.length = 0;
     const run = await audit('/beacon-page');
@@ -84,18 +65,5 @@ describe('hostile pages in the auditor browser', () => {
       expect(p.get('headless')).toBe('false');
       expect(p.get('ua')).toMatch(/^Mozilla\/5\.0/);
     }
-  });
-
-  it('31: Chromium killed mid-audit → inconclusive, and the next audit renders', async () => {
-    const seen = site.slowSeen.count;
-    const pending = audit('/slow');
-    await waitFor('the browser to be rendering', async () => site.slowSeen.count > seen, 20_000, 50);
-    auditor.renderer?.kill();
-    const run = await pending;
-    expect(run.verdict).toBe('inconclusive');
-    expect(run.rendered).toBe('failed');
-    const next = await audit('/');
-    expect(next.rendered).toBe('done');
-    expect(next.verdict).toBe('pass');
   });
 });
