@@ -98,7 +98,7 @@ export function describeRun(r: SoakReport): string {
   const served = Object.entries(r.counts.servedBy).map(([k, v]) => `${r.nodeNames[k] ?? k}=${v}`).join(' ');
   return [
     `sent ${f.sent}, 2xx ${f.ok2xx}, 5xx ${f.fiveXx} (outside PG window ${f.fiveXxOutsidePg}, inside ${f.fiveXxInPg}), shed ${f.shed}, failovers ${f.failovers} (stale keep-alive ${f.staleConnections})`,
-    `balancer retries ${f.balancerRetries}, integrity mismatches caught ${f.integrityMismatches}; lost ${f.lost} ${JSON.stringify(r.counts.lostReasons)}, hung ${f.hung}, unanswered ${f.unanswered}`,
+    `balancer retries ${f.balancerRetries}, integrity mismatches caught ${f.integrityMismatches}; lost ${f.lost} (${r.lostToDrainReset} to the known drain reset) ${JSON.stringify(r.counts.lostReasons)}, hung ${f.hung}, unanswered ${f.unanswered}`,
     `static checked ${f.staticChecked}, altered static delivered ${f.alteredStatic}, altered pages delivered ${f.alteredHtml}; turncoat ends ${r.turncoatFinalStatus}; SIGTERM exit ${r.sigtermExitCode}`,
     `served by: ${served} (nodes ${(100 * f.servedByNodesShare).toFixed(1)}%); latency p50 ${f.p50Ms} ms p99 ${f.p99Ms} ms`,
     f.memory ? `memory (${f.memory.balancer}): early ${f.memory.earlyMb.toFixed(1)} MB, late ${f.memory.lateMb.toFixed(1)} MB, max ${f.memory.maxMb.toFixed(1)} MB` : 'memory: too few samples',
