@@ -47,6 +47,8 @@ export interface SoakReport {
   rss: RssSample[];
   nodeNames: Record<string, string>;
   turncoatFinalStatus: string;
+  /** Every trust event of the run (ms into the run, node name, kind, status after, reason): why routing changed. */
+  trustEvents: string[];
 }
 
 /** Runs `action` at `fraction` of the run; the events run one after another, never overlapping. */
@@ -139,6 +141,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     await samplers.stop();
     const inPg = (f: { startedAt: number; endedAt: number }): boolean => faults.pgWindow !== null && f.endedAt - t0 >= faults.pgWindow.fromMs && f.startedAt - t0 <= faults.pgWindow.toMs;
     const { rows } = await cluster.pool.query<{ status: string }>('SELECT status FROM nodes WHERE id = $1', [cluster.turncoat?.node.nodeId ?? '']);
+    const events2 = await cluster.pool.query<{ ms: number; name: string; kind: string; status_after: string; reason: string }>(
+      `SELECT (extract(epoch FROM e.at) * 1000 - $1)::float8 AS ms, n.name, e.kind, e.status_after, e.reason
+         FROM trust_events e JOIN nodes n ON n.id = e.node_id ORDER BY e.id LIMIT 500`, [t0]);
+    const trustEvents = events2.rows.map((e) => `${(e.ms / 1000).toFixed(1)}s ${e.name} ${e.kind} → ${e.status_after} (${e.reason.slice(0, 80)})`);
     return {
       durationMs: Date.now() - t0, startupMs, counts, events, pgWindow: faults.pgWindow,
       fiveXxOutsidePg: counts.fiveXx.filter((f) => !inPg(f)).length, fiveXxInPg: counts.fiveXx.filter(inPg).length,
@@ -148,7 +154,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
         verity_balancer_ejections_total: samplers.counter('verity_balancer_ejections_total'),
       },
       sigtermExitCode: faults.sigtermExitCode, lostToDrainReset: lostToDrainReset(counts, faults.sigtermWindow), rss: samplers.rss,
-      nodeNames: Object.fromEntries(cluster.nodes.map((n) => [n.nodeId, n.name])), turncoatFinalStatus: rows[0]?.status ?? 'unknown',
+      nodeNames: Object.fromEntries(cluster.nodes.map((n) => [n.nodeId, n.name])), turncoatFinalStatus: rows[0]?.status ?? 'unknown', trustEvents,
     };
   } finally {
     await cluster.close();

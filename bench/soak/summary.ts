@@ -103,6 +103,7 @@ export function describeRun(r: SoakReport): string {
     `served by: ${served} (nodes ${(100 * f.servedByNodesShare).toFixed(1)}%); latency p50 ${f.p50Ms} ms p99 ${f.p99Ms} ms`,
     f.memory ? `memory (${f.memory.balancer}): early ${f.memory.earlyMb.toFixed(1)} MB, late ${f.memory.lateMb.toFixed(1)} MB, max ${f.memory.maxMb.toFixed(1)} MB` : 'memory: too few samples',
     `origin answered most visitors during: ${originStretches(r).join(', ') || 'never'}; failures: ${r.counts.failures.map((f) => `${(f.atMs / 1000).toFixed(1)}s ${f.kind}`).join('; ') || 'none'}`,
+    `trust events: ${r.trustEvents.join('; ')}`,
     `events: ${r.events.map((e) => `${(e.atMs / 1000).toFixed(1)}s ${e.name} (${e.tookMs} ms)`).join('; ')}`,
   ].join('\n');
 }
