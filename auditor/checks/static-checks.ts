@@ -87,7 +87,7 @@ export async function runStaticChecks(t: AuditTarget, node: PageFetcher, origin:
     let doc = documentFindings(samples, answer, ctx);
     if (doc.findings.length > 0) {
       // Suspicious: learn harder what the origin changes on its own before accusing anyone.
-      samples = [...samples, ...(await fetchOrigin(origin, t.path, opts.extraOriginFetches ?? 3).catch(() => []))];
+      samples = [...samples, ...(await fetchOrigin(origin, t.path, opts.extraOriginFetches ?? 5).catch(() => []))];
       doc = documentFindings(samples, answer, ctx);
     }
     findings = [...findings, ...doc.findings];
