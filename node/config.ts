@@ -32,6 +32,7 @@ export const nodeProgram = defineProgram({
     maxConcurrency: option({ flag: 'max-concurrency', env: 'VERITY_MAX_CONCURRENCY', valueName: 'N', description: 'requests served at once; more get 503', default: 64, schema: positiveInt }),
     originTimeout: option({ flag: 'origin-timeout', env: 'VERITY_ORIGIN_TIMEOUT', valueName: 'DURATION', description: 'overall deadline of one origin request (e.g. 15s)', default: '15s', schema: durationMs }),
     maxBodyBytes: option({ flag: 'max-body-bytes', env: 'VERITY_MAX_BODY_BYTES', valueName: 'BYTES', description: 'largest origin response body the node relays', default: 32 * 1024 * 1024, schema: positiveInt }),
+    maxBufferBytes: option({ flag: 'max-buffer-bytes', env: 'VERITY_MAX_BUFFER_BYTES', valueName: 'BYTES', description: 'memory for origin responses being read at once; past it requests get 502', default: 256 * 1024 * 1024, schema: positiveInt }),
     drainTimeout: option({ flag: 'drain-timeout', env: 'VERITY_DRAIN_TIMEOUT', valueName: 'DURATION', description: 'on SIGTERM, how long in-flight requests may take to finish', default: '30s', schema: durationMs }),
     ...logOptions,
   },

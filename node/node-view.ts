@@ -51,3 +51,16 @@ export function statusView(p: NodeParts): StatusView {
     cache: { ...c, hitRate: lookups === 0 ? null : (c.hits + c.revalidated) / lookups, bytes: s.bytes, entries: s.entries, capBytes: s.capBytes },
   };
 }
+
+/** Lines for the volunteer's terminal when the balancer's view of this node changes. */
+export function standingChanges(before: NodeStanding | null, after: NodeStanding): string[] {
+  const lines: string[] = [];
+  if (before && before.status !== after.status) lines.push(`status: ${before.status} → ${after.status}`);
+  const seen = new Set((before?.penalties ?? []).map((p) => `${p.at}|${p.kind}|${p.reason}`));
+  const fresh = before ? after.penalties.filter((p) => !seen.has(`${p.at}|${p.kind}|${p.reason}`)) : [];
+  for (const p of [...fresh].reverse()) lines.push(`penalty: ${p.kind} at ${p.at}: ${p.reason}`);
+  const sitesBefore = (before?.sites ?? []).map((x) => x.host).join(', ');
+  const sitesAfter = after.sites.map((x) => x.host).join(', ');
+  if (before && sitesBefore !== sitesAfter) lines.push(`sites: ${sitesAfter || 'none'}`);
+  return lines;
+}

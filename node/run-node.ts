@@ -5,7 +5,7 @@ import type { ConfigOf } from '../common/config/options.js';
 import { describeError, isVerityError, type VerityError } from '../common/errors.js';
 import { createLogger, type Logger } from '../common/log.js';
 import type { ProgramIO } from '../common/program.js';
-import type { NodeStanding } from '../common/protocol/node-api.js';
+import { DEFAULT_HEARTBEAT_INTERVAL_MS, type NodeStanding } from '../common/protocol/node-api.js';
 import { createBalancerClient, type BalancerClient } from './balancer-client.js';
 import { openDiskStore } from './cache/disk-store.js';
 import { createHttpCache } from './cache/http-cache.js';
@@ -13,9 +13,10 @@ import type { nodeProgram } from './config.js';
 import { enroll } from './enroll.js';
 import { createCounter, startHeartbeats, type Counter } from './heartbeat.js';
 import { loadOrCreateIdentity, type NodeIdentity } from './identity.js';
+import { lockDataDir } from './instance-lock.js';
 import { closeGracefully, defaultPublicUrl, listen, urlOf } from './listen.js';
 import { checkCacheDir, createChecklist, type Checklist } from './preflight.js';
-import { heartbeatStats, nodeName, statusView, type NodeParts, type NodeState } from './node-view.js';
+import { heartbeatStats, nodeName, standingChanges, statusView, type NodeParts, type NodeState } from './node-view.js';
 import { createNodeServer } from './server.js';
 import { createStatusServer } from './status-page.js';
 import { createOriginFetcher, type OriginFetcher } from './origin-fetch.js';
@@ -33,12 +34,21 @@ interface Running extends NodeParts {
   client: BalancerClient;
   counter: Counter;
   now: () => number;
+  /** Releases the data dir's one-node lock. */
+  unlock: () => Promise<void>;
 }
 
 async function prepareLocal(config: NodeConfig, checklist: Checklist) {
   let identity: NodeIdentity;
   try {
     identity = await loadOrCreateIdentity(config.dataDir);
+  } catch (err) {
+    checklist.fail('identity', describeError(err));
+    throw err;
+  }
+  let unlock: () => Promise<void>;
+  try {
+    unlock = await lockDataDir(config.dataDir);
   } catch (err) {
     checklist.fail('identity', describeError(err));
     throw err;
@@ -50,12 +60,16 @@ async function prepareLocal(config: NodeConfig, checklist: Checklist) {
     await checkCacheDir(cacheDir);
   } catch (err) {
     checklist.fail('cache dir writable', describeError(err));
+    await unlock();
     throw err;
   }
-  const store = await openDiskStore(cacheDir, config.cacheSize);
+  const store = await openDiskStore(cacheDir, config.cacheSize).catch(async (err: unknown) => {
+    await unlock();
+    throw err;
+  });
   const s = store.stats();
   checklist.pass('cache dir writable', `${cacheDir} (${s.entries} entries, ${s.bytes} of ${config.cacheSize} bytes)`);
-  return { identity, store };
+  return { identity, store, unlock };
 }
 
 function reportStanding(checklist: Checklist, s: NodeStanding): void {
@@ -116,8 +130,8 @@ export async function runNode(config: NodeConfig, deps: RunNodeDeps): Promise<nu
   const log = createLogger({ level: config.logLevel, name: 'verity-node' });
   const checklist = createChecklist(deps.io.stdout);
   checklist.info('verity node preflight');
-  const { identity, store } = await prepareLocal(config, checklist);
-  const fetcher = createOriginFetcher({ maxSockets: config.maxConcurrency, now });
+  const { identity, store, unlock } = await prepareLocal(config, checklist);
+  const fetcher = createOriginFetcher({ maxSockets: config.maxConcurrency, maxBufferedBytes: config.maxBufferBytes, now });
   const cache = createHttpCache({ store, fetchOrigin: fetcher.fetch, now, originTimeoutMs: config.originTimeout, maxBodyBytes: config.maxBodyBytes });
   const state: NodeState = { standing: null, lastHeartbeatAt: null, lastError: null, draining: false, publicUrl: '', startedAt: new Date(now()).toISOString() };
   const parts: NodeParts = { identity, store, cache, traffic: createTrafficStats(), state, config };
@@ -128,11 +142,12 @@ export async function runNode(config: NodeConfig, deps: RunNodeDeps): Promise<nu
     checklist.fail('listen', describeError(err));
     fetcher.close();
     await store.close();
+    await unlock();
     throw err;
   }
   state.publicUrl = config.publicUrl ?? defaultPublicUrl(listeners.bound);
   const client = createBalancerClient({ baseUrl: config.balancer, identity, now });
-  const r: Running = { ...parts, config, log, checklist, fetcher, client, counter: createCounter(), now, publicServer: listeners.publicServer, statusServer: listeners.statusServer };
+  const r: Running = { ...parts, config, log, checklist, fetcher, client, counter: createCounter(), now, unlock, publicServer: listeners.publicServer, statusServer: listeners.statusServer };
   checklist.pass('listening', `${urlOf(listeners.bound.address, listeners.bound.port)} (public URL ${state.publicUrl})`);
   try {
     adopt(r, await connect(r, deps.signal));
@@ -162,8 +177,9 @@ async function serveUntilStopped(r: Running, signal: AbortSignal): Promise<numbe
   const fatalP = new Promise<VerityError>((resolve) => (fatal = resolve));
   const reRegister = async () => adopt(r, await registerAgain(r));
   const heartbeats = startHeartbeats({
-    client: r.client, counter: r.counter, stats: () => heartbeatStats(r), intervalMs: () => r.state.standing?.heartbeatIntervalMs ?? 5000,
+    client: r.client, counter: r.counter, stats: () => heartbeatStats(r), intervalMs: () => r.state.standing?.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
     onStanding: (s) => {
+      for (const line of standingChanges(r.state.standing, s)) r.checklist.info(line);
       r.state.standing = s;
       r.state.lastHeartbeatAt = new Date(r.now()).toISOString();
       r.state.lastError = null;
@@ -197,5 +213,6 @@ async function shutdown(r: Running, tellBalancer: boolean): Promise<void> {
   await closeGracefully(r.statusServer, 1000);
   r.fetcher.close();
   await r.store.close();
+  await r.unlock();
   if (tellBalancer) r.checklist.info('verity node stopped');
 }

@@ -35,7 +35,9 @@ export function hostOf(req: IncomingMessage): string | null {
 function responseHeaders(pairs: HeaderPairs, extra: HeaderPairs, bodyLength: number | null): string[] {
   const out = withoutHopByHop(pairs).filter(([n]) => {
     const lower = n.toLowerCase();
-    return lower !== 'age' && lower !== CACHE_STATUS_HEADER && (bodyLength === null || lower !== 'content-length');
+    // Our own Age (for stored responses) replaces the origin's; on a miss the origin's stands.
+    const replaced = extra.some(([e]) => e.toLowerCase() === lower);
+    return !replaced && lower !== CACHE_STATUS_HEADER && (bodyLength === null || lower !== 'content-length');
   });
   if (bodyLength !== null) out.push(['Content-Length', String(bodyLength)]);
   return [...out, ...extra].flat();
@@ -55,9 +57,11 @@ async function serveSite(req: IncomingMessage, res: ServerResponse, host: string
     res.end();
     return;
   }
-  const noBody = method === 'HEAD' || reply.status === 204 || reply.status === 304 || (reply.status >= 100 && reply.status < 200);
-  res.writeHead(reply.status, responseHeaders(reply.headers, extra, noBody ? null : reply.body.length));
-  res.end(noBody ? undefined : reply.body);
+  const bodiless = reply.status === 204 || reply.status === 304 || (reply.status >= 100 && reply.status < 200);
+  // HEAD answered from a stored GET: the length of that body; a HEAD passed to the origin: its headers.
+  const length = bodiless || (method === 'HEAD' && reply.cacheStatus === 'BYPASS') ? null : reply.body.length;
+  res.writeHead(reply.status, responseHeaders(reply.headers, extra, length));
+  res.end(method === 'HEAD' || bodiless ? undefined : reply.body);
 }
 
 function failure(res: ServerResponse, err: unknown): void {

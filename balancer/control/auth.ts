@@ -31,6 +31,17 @@ export function secretsEqual(given: string, expected: string): boolean {
   return timingSafeEqual(a, b);
 }
 
+/**
+ * Is `given` the admin token? The token itself when this process knows it (VERITY_ADMIN_TOKEN,
+ * or generated at this start); otherwise its sha256 stored at the first start.
+ */
+export function adminTokenMatches(given: string, deps: Pick<ControlDeps, 'adminToken' | 'adminTokenSha256'>): boolean {
+  if (given === '') return false;
+  if (deps.adminToken !== '' && secretsEqual(given, deps.adminToken)) return true;
+  if (!deps.adminTokenSha256) return false;
+  return secretsEqual(createHash('sha256').update(given, 'utf8').digest('hex'), deps.adminTokenSha256);
+}
+
 export function randomToken(): string {
   return randomBytes(24).toString('base64url');
 }
@@ -58,7 +69,7 @@ export function bearerToken(req: FastifyRequest): string | null {
 export async function authenticate(req: FastifyRequest, deps: ControlDeps): Promise<AdminAuth | null> {
   const bearer = bearerToken(req);
   if (bearer !== null) {
-    return secretsEqual(bearer, deps.adminToken) ? { actor: 'admin-api', via: 'bearer', csrfToken: null, sessionCookie: null } : null;
+    return adminTokenMatches(bearer, deps) ? { actor: 'admin-api', via: 'bearer', csrfToken: null, sessionCookie: null } : null;
   }
   const cookie = parseCookies(req.headers.cookie).get(SESSION_COOKIE);
   if (!cookie || !/^[A-Za-z0-9_-]{20,100}$/.test(cookie)) return null;

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { findNodeAuth, type NodeAuth } from '../../common/db/queries/node-registry.js';
+import { findNodeAuth, registrationCredential } from '../../common/db/queries/node-registry.js';
 import {
   MAX_CLOCK_SKEW_MS, SIGNATURE_HEADER, nodeApiErrors, nodeIdFor, registerRequest, signedEnvelope, signingBytes, verifyBytes,
   type NodeApiErrorCode, type RegisterRequest, type SignedEnvelope, type SignedKind,
@@ -57,17 +57,47 @@ function verifySigned(kind: SignedKind, publicKey: string, raw: Buffer, signatur
   if (!verifyBytes(publicKey, signingBytes(kind, raw), signature)) throw new ApiError('NODE_ERR_BAD_SIGNATURE', `the ${kind} signature does not verify with this node's key`);
 }
 
-/** Parses and authenticates a heartbeat or drain: known node, valid signature, sane clock, not banned. */
-export async function authenticateEnvelope(deps: ControlDeps, kind: SignedKind, request: FastifyRequest): Promise<{ env: SignedEnvelope; node: NodeAuth }> {
+/**
+ * Public keys by node id. A node's key never changes (its id is derived from it), so the cache
+ * is always right; a deleted node is caught by the UPDATE that follows, which finds no row.
+ */
+export interface KeyCache {
+  get(nodeId: string): Promise<string | null>;
+}
+
+export function createKeyCache(deps: Pick<ControlDeps, 'pool'>, maxEntries = 100_000): KeyCache {
+  const keys = new Map<string, string>();
+  return {
+    async get(nodeId) {
+      const cached = keys.get(nodeId);
+      if (cached) return cached;
+      const node = await findNodeAuth(deps.pool, nodeId);
+      if (!node) return null;
+      if (keys.size >= maxEntries) keys.clear();
+      keys.set(nodeId, node.publicKey);
+      return node.publicKey;
+    },
+  };
+}
+
+/** Parses and authenticates a heartbeat or drain: known node, valid signature, sane clock. */
+export async function authenticateEnvelope(deps: ControlDeps, keys: KeyCache, kind: SignedKind, request: FastifyRequest): Promise<SignedEnvelope> {
   const body = bodyOf(request);
   const signature = signatureOf(request);
   const env = parseWith(signedEnvelope, body.json);
-  const node = await findNodeAuth(deps.pool, env.nodeId);
-  if (!node) throw new ApiError('NODE_ERR_UNKNOWN', `no node has id ${env.nodeId}; register first`);
-  verifySigned(kind, node.publicKey, body.raw, signature);
+  const publicKey = await keys.get(env.nodeId);
+  if (!publicKey) throw new ApiError('NODE_ERR_UNKNOWN', `no node has id ${env.nodeId}; register first`);
+  verifySigned(kind, publicKey, body.raw, signature);
   checkSkew(env.timestamp, deps.now());
-  if (node.status === 'banned') throw new ApiError('NODE_ERR_REVOKED', 'this node has been banned by the balancer admins');
-  return { env, node };
+  return env;
+}
+
+/** Why an authenticated heartbeat or drain was not applied: banned, gone, or an old counter. */
+export async function refusal(deps: Pick<ControlDeps, 'pool'>, kind: SignedKind, env: SignedEnvelope): Promise<ApiError> {
+  const node = await findNodeAuth(deps.pool, env.nodeId);
+  if (!node) return new ApiError('NODE_ERR_UNKNOWN', `no node has id ${env.nodeId}; register first`);
+  if (node.status === 'banned') return new ApiError('NODE_ERR_REVOKED', 'this node has been banned by the balancer admins');
+  return new ApiError('NODE_ERR_REPLAY', `${kind} counter ${env.counter} is not above the last one accepted (${node.heartbeatCounter})`);
 }
 
 export async function verifyRegistration(request: FastifyRequest, deps: ControlDeps, nonces: NonceIssuer, resolve?: (host: string) => Promise<string[]>): Promise<RegisterRequest> {
@@ -80,6 +110,12 @@ export async function verifyRegistration(request: FastifyRequest, deps: ControlD
   if (nonceProblem) throw new ApiError('NODE_ERR_BAD_NONCE', nonceProblem);
   verifySigned('register', reg.publicKey, body.raw, signature);
   checkSkew(reg.timestamp, deps.now());
+  // Name resolution only for someone holding a credential: no free DNS lookups for strangers.
+  const credential = await registrationCredential(deps.pool, reg.nodeId, reg.token, new Date(deps.now()));
+  if (credential === 'banned') throw new ApiError('NODE_ERR_REVOKED', 'this node has been banned by the balancer admins');
+  if (credential === 'none') {
+    throw new ApiError('NODE_ERR_TOKEN_REJECTED', reg.token === undefined ? 'this node is not enrolled here yet: a join token is needed' : 'the join token is unknown, already used, revoked or expired');
+  }
   const url = await checkNodeUrl(reg.publicUrl, { allowPrivate: deps.allowPrivateNodeUrls, ...(resolve ? { resolve } : {}) });
   if (!url.ok) throw new ApiError('NODE_ERR_URL_REFUSED', `public URL refused: ${url.reason}`);
   return reg;

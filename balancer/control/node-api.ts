@@ -3,9 +3,10 @@ import { Counter, type Registry } from 'prom-client';
 import { acceptHeartbeat, markDraining, registerNode } from '../../common/db/queries/node-registry.js';
 import { recordTrustEvent } from '../../common/db/queries/trust.js';
 import { DEFAULT_HEARTBEAT_INTERVAL_MS, NONCE_TTL_MS, paths, type NodeStanding } from '../../common/protocol/node-api.js';
-import { ApiError, authenticateEnvelope, send, verifyRegistration, type RawJson } from './node-api-auth.js';
+import { ApiError, authenticateEnvelope, createKeyCache, refusal, send, verifyRegistration, type KeyCache, type RawJson } from './node-api-auth.js';
 import { createNonceIssuer, type NonceIssuer } from './node-nonce.js';
 import { loadNodeStanding } from './node-standing.js';
+import { clientAddress } from '../routes/client-address.js';
 import { canonicalAddress, subnetOf } from './subnet.js';
 import type { ControlDeps, ControlPlugin } from './types.js';
 
@@ -35,6 +36,7 @@ function requestCounter(registry: Registry): Counter<'endpoint' | 'outcome'> {
 
 interface Ctx {
   deps: ControlDeps;
+  keys: KeyCache;
   nonces: NonceIssuer;
   resolve: ((host: string) => Promise<string[]>) | undefined;
   standing: (nodeId: string) => Promise<NodeStanding>;
@@ -43,7 +45,8 @@ interface Ctx {
 async function register(ctx: Ctx, request: FastifyRequest): Promise<NodeStanding> {
   const { deps } = ctx;
   const reg = await verifyRegistration(request, deps, ctx.nonces, ctx.resolve);
-  const ip = canonicalAddress(request.socket.remoteAddress ?? '');
+  const peer = request.socket.remoteAddress ?? '';
+  const ip = canonicalAddress(deps.trustedProxies ? clientAddress(peer, request.headers['x-forwarded-for'], deps.trustedProxies) : peer);
   const outcome = await registerNode(deps.pool, {
     nodeId: reg.nodeId, publicKey: reg.publicKey, name: reg.name, publicUrl: reg.publicUrl, location: reg.location ?? null,
     token: reg.token, registeredIp: ip, subnet: ip ? subnetOf(ip) : null, now: new Date(deps.now()),
@@ -59,23 +62,23 @@ async function register(ctx: Ctx, request: FastifyRequest): Promise<NodeStanding
 }
 
 async function heartbeat(ctx: Ctx, request: FastifyRequest): Promise<NodeStanding> {
-  const { env, node } = await authenticateEnvelope(ctx.deps, 'heartbeat', request);
+  const env = await authenticateEnvelope(ctx.deps, ctx.keys, 'heartbeat', request);
   const now = new Date(ctx.deps.now());
   const figures = { ...env.stats, nodeTime: env.timestamp, receivedAt: now.toISOString() };
-  const accepted = await acceptHeartbeat(ctx.deps.pool, { nodeId: node.id, counter: env.counter, figures, now });
-  if (!accepted) throw new ApiError('NODE_ERR_REPLAY', `heartbeat counter ${env.counter} is not above the last one accepted`);
+  const accepted = await acceptHeartbeat(ctx.deps.pool, { nodeId: env.nodeId, counter: env.counter, figures, now });
+  if (!accepted) throw await refusal(ctx.deps, 'heartbeat', env);
   if (accepted.status === 'offline') {
-    await recordTrustEvent(ctx.deps.pool, node.id, { kind: 'heartbeat_resumed', reason: 'heartbeats resumed' }, now);
+    await recordTrustEvent(ctx.deps.pool, env.nodeId, { kind: 'heartbeat_resumed', reason: 'heartbeats resumed' }, now);
   }
-  return ctx.standing(node.id);
+  return ctx.standing(env.nodeId);
 }
 
 async function drain(ctx: Ctx, request: FastifyRequest): Promise<NodeStanding> {
-  const { env, node } = await authenticateEnvelope(ctx.deps, 'drain', request);
-  const ok = await markDraining(ctx.deps.pool, { nodeId: node.id, counter: env.counter, now: new Date(ctx.deps.now()) });
-  if (!ok) throw new ApiError('NODE_ERR_REPLAY', `drain counter ${env.counter} is not above the last one accepted`);
-  ctx.deps.log.info({ node: { id: node.id } }, 'node draining');
-  return ctx.standing(node.id);
+  const env = await authenticateEnvelope(ctx.deps, ctx.keys, 'drain', request);
+  const ok = await markDraining(ctx.deps.pool, { nodeId: env.nodeId, counter: env.counter, now: new Date(ctx.deps.now()) });
+  if (!ok) throw await refusal(ctx.deps, 'drain', env);
+  ctx.deps.log.info({ node: { id: env.nodeId } }, 'node draining');
+  return ctx.standing(env.nodeId);
 }
 
 /** Counts outcomes and turns refusals into their coded answers. */
@@ -113,7 +116,7 @@ export function createNodeApiPlugin(options: NodeApiOptions = {}): ControlPlugin
   return async (app, deps) => {
     const heartbeatIntervalMs = options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
     const ctx: Ctx = {
-      deps, resolve: options.resolve,
+      deps, resolve: options.resolve, keys: createKeyCache(deps),
       nonces: createNonceIssuer(deps.auditSecret, options.nonceTtlMs ?? NONCE_TTL_MS, options.random),
       standing: (nodeId) => loadNodeStanding(deps.pool, nodeId, deps.now(), heartbeatIntervalMs),
     };

@@ -1,12 +1,11 @@
 import type { Queryable } from '../../common/db/pool.js';
-import { listPenalties, loadStanding } from '../../common/db/queries/node-registry.js';
+import { loadStanding } from '../../common/db/queries/node-registry.js';
 import type { NodeStanding } from '../../common/protocol/node-api.js';
 
 /** What a node is told after every register, heartbeat and drain: where it stands and why. */
 export async function loadNodeStanding(db: Queryable, nodeId: string, nowMs: number, heartbeatIntervalMs: number): Promise<NodeStanding> {
   const row = await loadStanding(db, nodeId);
   if (!row) throw new Error(`node ${nodeId} vanished while answering it`);
-  const penalties = await listPenalties(db, nodeId);
   return {
     nodeId: row.nodeId,
     status: row.status,
@@ -14,7 +13,7 @@ export async function loadNodeStanding(db: Queryable, nodeId: string, nowMs: num
     integrity: row.integrity,
     availability: row.availability,
     sites: row.sites,
-    penalties: penalties.map((p) => ({
+    penalties: row.penalties.map((p) => ({
       at: p.at.toISOString(), kind: p.kind, reason: p.reason, statusAfter: p.statusAfter, integrityAfter: p.integrityAfter, availabilityAfter: p.availabilityAfter,
     })),
     heartbeatIntervalMs,

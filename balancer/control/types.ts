@@ -19,6 +19,11 @@ export interface ControlDeps {
   allowPrivateNodeUrls: boolean;
   /** Injected clock (ms since epoch) so tests are exact. */
   now: () => number;
+  /**
+   * VERITY_TRUSTED_PROXIES compiled: peers (e.g. a TLS proxy in front of the control plane) whose
+   * X-Forwarded-For is believed for a registering node's address. Unset: the socket peer only.
+   */
+  trustedProxies?: (ip: string) => boolean;
 }
 
 /** A part of the control plane: registers its routes on the control-plane fastify instance. */

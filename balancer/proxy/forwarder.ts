@@ -48,22 +48,31 @@ interface Pending {
   settle: (err: Error | null, res?: UpstreamResponse) => void;
 }
 
+/** Per-call options carry the attempt, so events of an abandoned attempt never reach a newer one. */
+interface AttemptOptions {
+  verityAttempt?: Pending;
+}
+
 export function createForwarder(opts: { maxFreeSockets?: number } = {}): Forwarder {
   const agent = new Agent({ keepAlive: true, keepAliveMsecs: 1000, maxFreeSockets: opts.maxFreeSockets ?? 256, scheduling: 'lifo' });
   const proxy = httpProxy.createProxyServer({ agent, selfHandleResponse: true, xfwd: false, changeOrigin: false, ignorePath: true, prependPath: true });
-  // One attempt at a time per visitor request, so the request is a safe key.
-  const pending = new WeakMap<IncomingMessage, Pending>();
-  proxy.on('error', (err, req) => pending.get(req as IncomingMessage)?.settle(err));
-  proxy.on('econnreset', (err, req) => pending.get(req as IncomingMessage)?.settle(err));
-  proxy.on('proxyReq', (proxyReq, req) => {
-    const p = pending.get(req);
+  const byProxyReq = new WeakMap<ClientRequest, Pending>();
+  // Last resort: every call has its own error callback, but an 'error' with no listener at all
+  // would be an uncaught exception (http-proxy as shipped dies on a refused connection).
+  proxy.on('error', () => undefined);
+  // The visitor's socket died: the exchange's 'close' handler aborts the attempt.
+  proxy.on('econnreset', () => undefined);
+  proxy.on('proxyReq', (proxyReq, _req, _res, options) => {
+    const p = (options as AttemptOptions).verityAttempt;
     if (!p) return;
     p.proxyReq = proxyReq;
+    byProxyReq.set(proxyReq, p);
     if (p.aborted) proxyReq.destroy(p.aborted);
   });
-  proxy.on('proxyRes', (proxyRes, req) => {
-    const p = pending.get(req);
-    if (!p) {
+  proxy.on('proxyRes', (proxyRes) => {
+    const proxyReq = (proxyRes as IncomingMessage & { req?: ClientRequest }).req;
+    const p = proxyReq ? byProxyReq.get(proxyReq) : undefined;
+    if (!p || p.aborted) {
       proxyRes.destroy();
       return;
     }
@@ -85,7 +94,6 @@ export function createForwarder(opts: { maxFreeSockets?: number } = {}): Forward
       settle: (err, res) => {
         if (settled) return;
         settled = true;
-        pending.delete(request.req);
         if (err || !res) rejectFn(err ?? new Error('upstream failed'));
         else {
           upstreamRes = res.body;
@@ -93,9 +101,9 @@ export function createForwarder(opts: { maxFreeSockets?: number } = {}): Forward
         }
       },
     };
-    pending.set(request.req, state);
+    const callOptions = { target: request.target.href, buffer: request.body ?? emptyBody(), verityAttempt: state };
     withHeaders(request.req, request.headers, () => {
-      proxy.web(request.req, request.res, { target: request.target.href, buffer: request.body ?? Readable.from([]) }, (err) => state.settle(err));
+      proxy.web(request.req, request.res, callOptions, (err) => state.settle(err));
     });
     return {
       response,
@@ -115,6 +123,15 @@ export function createForwarder(opts: { maxFreeSockets?: number } = {}): Forward
       agent.destroy();
     },
   };
+}
+
+/** No body for GET/HEAD (cheaper than Readable.from([]), which goes through an async iterator). */
+function emptyBody(): Readable {
+  return new Readable({
+    read() {
+      this.push(null);
+    },
+  });
 }
 
 /**

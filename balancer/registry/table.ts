@@ -12,6 +12,7 @@ export class RoutingTable {
   private nodes = new Map<string, RouteNode>();
   private indexes = new Map<string, GridIndex>();
   private listeners: Array<(nodeId: string) => void> = [];
+  private siteListeners: Array<(site: RouteSite) => void> = [];
 
   siteByHost(host: string): RouteSite | undefined {
     return this.sitesByHost.get(host);
@@ -46,6 +47,11 @@ export class RoutingTable {
     this.listeners.push(fn);
   }
 
+  /** Called with a site whenever it was added or changed. */
+  onSiteChanged(fn: (site: RouteSite) => void): void {
+    this.siteListeners.push(fn);
+  }
+
   replaceAll(sites: RouteSite[], nodes: RouteNode[]): void {
     this.sitesByHost = new Map(sites.map((s) => [s.host, s]));
     this.sitesById = new Map(sites.map((s) => [s.id, s]));
@@ -59,6 +65,7 @@ export class RoutingTable {
     if (site) {
       this.sitesById.set(id, site);
       this.sitesByHost.set(site.host, site);
+      for (const fn of this.siteListeners) fn(site);
     } else {
       this.sitesById.delete(id);
       this.indexes.delete(id);

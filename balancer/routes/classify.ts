@@ -11,7 +11,8 @@ export type PrivateMatcher = (path: string) => boolean;
 
 export function compilePrivateRoutes(globs: readonly string[]): PrivateMatcher {
   if (globs.length === 0) return () => false;
-  const matchers = globs.map((g) => picomatch(g, { dot: true }));
+  // Case-insensitive: some origins treat /Account and /account alike.
+  const matchers = globs.map((g) => picomatch(g, { dot: true, nocase: true }));
   // "/account/**" should also cover "/account" itself.
   return (path) => matchers.some((m) => m(path) || m(`${path.replace(/\/$/, '')}/`));
 }

@@ -68,10 +68,15 @@ export class Exchange {
     const body = `${JSON.stringify({ error: code })}\n`;
     this.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' }, servedBy);
     this.res.end(this.method === 'HEAD' ? undefined : body);
-    this.rt.metrics.requests.inc({ outcome: String(status) });
+    this.rt.metrics.countRequest(String(status));
   }
 
   finish(): void {
+    clearTimeout(this.deadline);
+  }
+
+  /** The origin answered: its body may stream as long as it takes (the deadline is for nodes). */
+  trustUpstream(): void {
     clearTimeout(this.deadline);
   }
 }

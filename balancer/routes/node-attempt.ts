@@ -36,7 +36,7 @@ async function awaitHeaders(ex: Exchange, node: RouteNode, verify: boolean): Pro
   const started = rt.now();
   try {
     const up = await call.response;
-    rt.metrics.upstreamSeconds.observe({ target: 'node' }, (rt.now() - started) / 1000);
+    rt.metrics.observeUpstream('node', (rt.now() - started) / 1000);
     return up;
   } catch (err) {
     return failureOf(err);

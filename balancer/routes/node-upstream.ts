@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import { isRoutable } from '../../common/domain/trust.js';
 import type { HashEntry } from '../integrity/hash-store.js';
 import { statusForFailure, type UpstreamFailure } from '../proxy/upstream-error.js';
@@ -75,13 +76,29 @@ export async function serveFromNodes(ex: Exchange, pinned: RouteNode | null, exp
   }
 }
 
+/** The body without its content-encoding (null: unknown encoding, corrupt, or too large decoded). */
+function decodeBody(body: Buffer, encoding: string | null, limit: number): Buffer | null {
+  const e = (encoding ?? 'identity').trim().toLowerCase();
+  if (e === 'identity' || e === '') return body;
+  try {
+    if (e === 'gzip' || e === 'x-gzip') return gunzipSync(body, { maxOutputLength: limit });
+    if (e === 'br') return brotliDecompressSync(body, { maxOutputLength: limit });
+    if (e === 'deflate') return inflateSync(body, { maxOutputLength: limit });
+  } catch {
+    return null;
+  }
+  return null;
+}
+
+type Buffered = Extract<AttemptResult, { kind: 'buffered' }>;
+
 function deliver(ex: Exchange, node: RouteNode, result: Exclude<AttemptResult, { kind: 'failed' | 'gone' }>, expected: Expected, pinned: boolean): Promise<void> | void {
   const { rt } = ex;
   const headers = result.verdict.headers;
   if (result.kind === 'empty') {
     ex.writeHead(result.status, headers, node.id);
     ex.res.end();
-    rt.metrics.requests.inc({ outcome: 'node' });
+    rt.metrics.countRequest('node');
     return;
   }
   if (result.kind === 'stream') {
@@ -94,23 +111,32 @@ function deliver(ex: Exchange, node: RouteNode, result: Exclude<AttemptResult, {
       ex.res.destroy();
     });
     result.body.pipe(ex.res);
-    rt.metrics.requests.inc({ outcome: 'node' });
+    rt.metrics.countRequest('node');
     return;
   }
-  if (expected) {
-    if (result.status !== 200) return serveFromOrigin(ex, { outcome: 'origin_unverifiable' });
-    const nodeSha = createHash('sha256').update(result.body).digest('hex');
-    if (nodeSha !== expected.sha256) return serveMismatchFromOrigin(ex, node, result.body, nodeSha, expected);
-  }
+  if (!expected) return send(ex, node, result, pinned, false);
+  if (result.status !== 200) return serveFromOrigin(ex, { outcome: 'origin_unverifiable' });
+  // We asked for identity; a node that compressed anyway is judged on the decoded bytes,
+  // which are then what the visitor gets.
+  const decoded = decodeBody(result.body, result.contentEncoding, rt.limits.bufferLimit);
+  if (decoded === null) return serveFromOrigin(ex, { outcome: 'origin_unverifiable' });
+  const nodeSha = createHash('sha256').update(decoded).digest('hex');
+  if (nodeSha !== expected.sha256) return serveMismatchFromOrigin(ex, node, decoded, nodeSha, expected);
+  if (decoded !== result.body) delete headers['content-encoding'];
+  return send(ex, node, { ...result, body: decoded, contentEncoding: decoded === result.body ? result.contentEncoding : null }, pinned, true);
+}
+
+function send(ex: Exchange, node: RouteNode, result: Buffered, pinned: boolean, verified: boolean): void {
+  const { rt } = ex;
+  const headers = result.verdict.headers;
   delete headers['transfer-encoding'];
   headers['content-length'] = result.body.length;
   ex.writeHead(result.status, headers, node.id);
   ex.res.end(result.body);
-  rt.metrics.requests.inc({ outcome: expected ? 'node_verified' : 'node' });
-  if (!pinned) {
-    rt.samples.record(ex.site.id, ex.url);
-    if (result.status === 200 && result.contentType.startsWith('text/html') && rt.random() < rt.limits.shadowShare) {
-      rt.shadow.offer({ siteId: ex.site.id, nodeId: node.id, url: ex.url, host: ex.site.host, contentType: result.contentType, contentEncoding: result.contentEncoding, body: result.body });
-    }
+  rt.metrics.countRequest(verified ? 'node_verified' : 'node');
+  if (pinned) return;
+  rt.samples.record(ex.site.id, ex.url);
+  if (result.status === 200 && result.contentType.startsWith('text/html') && rt.random() < rt.limits.shadowShare) {
+    rt.shadow.offer({ siteId: ex.site.id, nodeId: node.id, url: ex.url, host: ex.site.host, contentType: result.contentType, contentEncoding: result.contentEncoding, body: result.body });
   }
 }

@@ -69,7 +69,7 @@ export async function serveFromOrigin(ex: Exchange, opts: OriginOptions): Promis
     if (!ex.done) ex.sendError(statusForFailure(failureOf(err)), 'BAL_ERR_ORIGIN_FAILED');
     return;
   }
-  rt.metrics.upstreamSeconds.observe({ target: 'origin' }, (rt.now() - started) / 1000);
+  rt.metrics.observeUpstream('origin', (rt.now() - started) / 1000);
   if (ex.done) {
     up.body.destroy();
     return;
@@ -77,8 +77,9 @@ export async function serveFromOrigin(ex: Exchange, opts: OriginOptions): Promis
   if (up.status >= 200 && up.status < 400) {
     rt.policies.learn(site.id, extractPolicy(up.headers), rt.now(), String(up.headers['content-type'] ?? '').startsWith('text/html'));
   }
+  ex.trustUpstream();
   ex.writeHead(up.status, originResponseHeaders(up.headers), 'origin');
-  rt.metrics.requests.inc({ outcome: opts.outcome });
+  rt.metrics.countRequest(opts.outcome);
   pipeOriginBody(ex, up.body, up.status, up.headers.etag ?? null, opts);
 }
 

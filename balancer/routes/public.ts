@@ -26,7 +26,8 @@ function reject(reply: FastifyReply, status: number, error: string): void {
 }
 
 function hostOf(raw: string): string {
-  const host = raw.trim().toLowerCase();
+  // "site.test." (fully qualified) is the same site.
+  const host = raw.trim().toLowerCase().replace(/\.(?=:\d+$|$)/, '');
   if (host.startsWith('[')) return host.slice(0, host.indexOf(']') + 1);
   const colon = host.indexOf(':');
   return colon === -1 ? host : host.slice(0, colon);

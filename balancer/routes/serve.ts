@@ -40,7 +40,11 @@ export function serveRequest(rt: Runtime, req: IncomingMessage, res: ServerRespo
   const { path } = splitTarget(url);
   if (!isStaticPath(path) || ex.method !== 'GET') return serveFromNodes(ex, pin.node, null);
   const entry = rt.hashes.lookup(site.id, url, rt.now());
-  if (!entry) return serveAndLearn(ex);
-  if (entry.kind === 'too-large') return serveFromOrigin(ex, { outcome: 'origin_unverifiable' });
+  // An audit pin must reach its node even for a file whose hash we do not know yet: the
+  // auditor compares it with the origin itself. Visitors get such files from the origin.
+  if (!entry || entry.kind === 'too-large') {
+    if (pin.node) return serveFromNodes(ex, pin.node, null);
+    return entry ? serveFromOrigin(ex, { outcome: 'origin_unverifiable' }) : serveAndLearn(ex);
+  }
   return serveFromNodes(ex, pin.node, entry);
 }

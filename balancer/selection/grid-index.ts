@@ -37,6 +37,8 @@ export function buildGridIndex(nodes: readonly RouteNode[]): GridIndex {
 export interface ScanOptions {
   /** Stop once this many accepted nodes were found (and one more ring was looked at). */
   want: number;
+  /** Never gather more than this many (bounds the work in dense areas). */
+  cap?: number;
   /** Most nodes examined per cell (a random window), so one dense cell stays cheap. */
   perCell: number;
   maxRing: number;
@@ -48,7 +50,8 @@ function scanCell(cell: readonly RouteNode[], opts: ScanOptions, out: RouteNode[
   const n = cell.length;
   const count = Math.min(n, opts.perCell);
   const start = n > count ? Math.floor(opts.random() * n) : 0;
-  for (let i = 0; i < count; i++) {
+  const cap = opts.cap ?? Number.POSITIVE_INFINITY;
+  for (let i = 0; i < count && out.length < cap; i++) {
     const node = cell[(start + i) % n] as RouteNode;
     if (opts.accept(node)) out.push(node);
   }

@@ -41,7 +41,7 @@ function weightOf(n: RouteNode): number {
 }
 
 function candidates(input: PickInput, opts: PickOptions): RouteNode[] {
-  const scan = { want: opts.want, perCell: opts.perCell, maxRing: opts.maxRing, random: input.random, accept: input.eligible };
+  const scan = { want: opts.want, cap: opts.want * 3, perCell: opts.perCell, maxRing: opts.maxRing, random: input.random, accept: input.eligible };
   if (input.client) {
     const near = nearbyNodes(input.index, input.client, scan);
     if (near.length > 0) return withinBand(near, input.client, opts.bandKm);
@@ -49,8 +49,18 @@ function candidates(input: PickInput, opts: PickOptions): RouteNode[] {
   return sampleNodes(input.index.all, { ...scan, tries: opts.want * 4 });
 }
 
+/** Equirectangular approximation: plenty for ranking nodes a few cells apart, and no trig per node. */
+function approxKm(a: GeoPoint, b: GeoPoint, cosLat: number): number {
+  let dLon = Math.abs(b.lon - a.lon);
+  if (dLon > 180) dLon = 360 - dLon;
+  const x = dLon * cosLat;
+  const y = b.lat - a.lat;
+  return Math.sqrt(x * x + y * y) * 111.195;
+}
+
 function withinBand(nodes: RouteNode[], client: GeoPoint, bandKm: number): RouteNode[] {
-  const dist = nodes.map((n) => (n.location ? distanceKm(client, n.location) : Number.POSITIVE_INFINITY));
+  const cosLat = Math.cos(client.lat * rad);
+  const dist = nodes.map((n) => (n.location ? approxKm(client, n.location, cosLat) : Number.POSITIVE_INFINITY));
   const nearest = Math.min(...dist);
   const limit = nearest + bandKm;
   return nodes.filter((_, i) => (dist[i] ?? Number.POSITIVE_INFINITY) <= limit);

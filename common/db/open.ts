@@ -1,7 +1,18 @@
+import { VerityError, isVerityError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { startEmbeddedPostgres } from './embedded.js';
 import { migrate } from './migrate.js';
 import { createPool, type Pool } from './pool.js';
+
+/** host:port/database of a connection string, never its password. */
+export function describeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || 5432}${u.pathname}`;
+  } catch {
+    return '(unparseable DATABASE_URL)';
+  }
+}
 
 export interface DatabaseSettings {
   databaseUrl?: string | undefined;
@@ -23,11 +34,12 @@ export async function openDatabase(settings: DatabaseSettings, log: Logger, opts
   const url = settings.databaseUrl ?? embedded?.url ?? '';
   const pool = createPool({ url, log, max: opts.poolMax, applicationName: opts.applicationName });
   try {
+    await pool.query('SELECT 1');
     if (opts.migrate !== false) await migrate(pool, log);
   } catch (err) {
     await pool.end().catch(() => undefined);
     await embedded?.stop();
-    throw err;
+    throw isVerityError(err) ? err : new VerityError('DB_ERR_UNREACHABLE', `cannot use PostgreSQL at ${describeUrl(url)}: ${(err as Error).message}`, { cause: err });
   }
   return {
     pool,

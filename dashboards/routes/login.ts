@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { clearCookie, fromSameOrigin, LOGIN_CSRF_COOKIE, parseCookies, randomToken, secretsEqual, SESSION_COOKIE, SESSION_TTL_MS, setCookie } from '../../balancer/control/auth.js';
+import { adminTokenMatches, clearCookie, fromSameOrigin, LOGIN_CSRF_COOKIE, parseCookies, randomToken, secretsEqual, SESSION_COOKIE, SESSION_TTL_MS, setCookie } from '../../balancer/control/auth.js';
 import type { ControlDeps } from '../../balancer/control/types.js';
 import { logAdminAction } from '../../common/db/queries/admin-actions.js';
 import { createSession, deleteExpiredSessions, deleteSession } from '../../common/db/queries/sessions.js';
@@ -59,7 +59,7 @@ export function loginRoutes(app: FastifyInstance, deps: ControlDeps): void {
     }
     if (limiter.blocked(req.ip)) return renderLogin(req, reply, { next, error: 'Too many wrong tokens. Wait a few minutes.', status: 429 });
     const token = typeof body.token === 'string' ? body.token.trim() : '';
-    if (!secretsEqual(token, deps.adminToken)) {
+    if (!adminTokenMatches(token, deps)) {
       limiter.fail(req.ip);
       return renderLogin(req, reply, { next, error: 'That is not the admin token.', status: 401 });
     }

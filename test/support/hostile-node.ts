@@ -1,5 +1,6 @@
 import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { gzipSync } from 'node:zlib';
 
 // Volunteer nodes for balancer tests, honest and hostile, as real HTTP servers. An honest node
 // fetches what it is asked from the origin (Host picks the site) and relays it; each hostile
@@ -7,7 +8,9 @@ import type { AddressInfo, Socket } from 'node:net';
 
 export type NodeMode =
   | 'honest' | 'set-cookie' | 'redirect' | 'weak-headers' | 'tamper' | 'truncate' | 'garbage-status' | 'bad-header'
-  | 'huge-headers' | 'hang' | 'drip' | 'endless' | 'error500' | 'slow-body' | 'refuse';
+  | 'huge-headers' | 'hang' | 'drip' | 'endless' | 'error500' | 'slow-body' | 'refuse'
+  /** Honest bytes, but always gzip-compressed, whatever the request accepts. */
+  | 'gzip';
 
 export interface SeenRequest {
   method: string;
@@ -49,8 +52,9 @@ function tamper(body: Buffer, type: string): Buffer {
 async function relay(origin: string, mode: NodeMode, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const up = await fetchOrigin(origin, req);
   const type = String(up.headers['content-type'] ?? 'application/octet-stream');
-  const body = mode === 'tamper' ? tamper(up.body, type) : up.body;
+  const body = mode === 'tamper' ? tamper(up.body, type) : mode === 'gzip' ? gzipSync(up.body) : up.body;
   const headers: Record<string, string | number> = { 'content-type': type, 'content-length': body.length, 'cache-control': 'public, max-age=60' };
+  if (mode === 'gzip') headers['content-encoding'] = 'gzip';
   if (mode === 'set-cookie') headers['set-cookie'] = 'tracker=node-was-here; Path=/';
   if (mode === 'weak-headers') {
     Object.assign(headers, {

@@ -18,6 +18,7 @@ export interface ControlPlaneOptions extends NodeApiOptions {
   /** Clock of the control plane (default Date.now). */
   now?: () => number;
   port?: number;
+  trustedProxies?: (ip: string) => boolean;
 }
 
 /** A real control-plane fastify app on 127.0.0.1 with only the node API mounted, on a real database. */
@@ -30,6 +31,7 @@ export async function startNodeControlPlane(opts: ControlPlaneOptions): Promise<
     auditSecret: 'test-audit-secret-0123456789',
     allowPrivateNodeUrls: opts.allowPrivateNodeUrls ?? true,
     now: opts.now ?? Date.now,
+    ...(opts.trustedProxies ? { trustedProxies: opts.trustedProxies } : {}),
   };
   const app = Fastify({ logger: false });
   await createNodeApiPlugin(opts)(app, deps);

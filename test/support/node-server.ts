@@ -22,13 +22,14 @@ export interface TestNodeServerOptions {
   originTimeoutMs?: number;
   maxBodyBytes?: number;
   maxConcurrent?: number;
+  maxBufferedBytes?: number;
   now?: () => number;
 }
 
 /** The node's public listener on 127.0.0.1 with a real disk cache, as `verity node` wires it. */
 export async function startTestNodeServer(o: TestNodeServerOptions): Promise<TestNodeServer> {
   const store = await openDiskStore(o.cacheDir, o.capBytes ?? 10_000_000);
-  const fetcher = createOriginFetcher({ maxSockets: 16 });
+  const fetcher = createOriginFetcher({ maxSockets: 16, ...(o.maxBufferedBytes ? { maxBufferedBytes: o.maxBufferedBytes } : {}) });
   const cache = createHttpCache({ store, fetchOrigin: fetcher.fetch, now: o.now ?? Date.now, originTimeoutMs: o.originTimeoutMs ?? 5000, maxBodyBytes: o.maxBodyBytes ?? 5_000_000 });
   const traffic = createTrafficStats();
   const server = createNodeServer({ cache, traffic, originFor: (h) => o.sites[h] ?? null, maxConcurrent: o.maxConcurrent ?? 64, health: () => ({}), isDraining: () => false });

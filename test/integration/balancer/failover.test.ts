@@ -1,6 +1,6 @@
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../../common/db/embedded.js';
 import { insertTestNode, insertTestSite, startBalancer, visit, waitFor, type StartedBalancer } from '../../support/balancer-harness.js';
 import { startOrigin, type TestOrigin } from '../../support/balancer-origin.js';
 import { useTestDatabase } from '../../support/db.js';
@@ -23,13 +23,6 @@ afterEach(async () => {
   for (const o of opened.splice(0).reverse()) await o.close();
 });
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 async function withNodes(modes: NodeMode[], config: Parameters<typeof startBalancer>[0] = {}): Promise<{ bal: StartedBalancer; nodes: HostileNode[]; ids: string[] }> {
   const siteId = await insertTestSite(db.pool, { host: HOST, origin: origin.url });
@@ -111,7 +104,11 @@ describe('failures', () => {
     await waitFor(() => rt.unhealthy.has(ids[0] ?? ''), 15_000);
     nodes[0]?.setMode('honest');
     await waitFor(() => !rt.unhealthy.has(ids[0] ?? ''), 15_000);
-    const { rows } = await db.pool.query<{ kind: string }>('SELECT kind FROM trust_events WHERE node_id = $1 ORDER BY id', [ids[0]]);
-    expect(rows.map((r) => r.kind)).toEqual(['health_fail', 'health_ok']);
+    // Trust events are written off the probe's path: wait for both.
+    const kinds = await waitFor(async () => {
+      const { rows } = await db.pool.query<{ kind: string }>('SELECT kind FROM trust_events WHERE node_id = $1 ORDER BY id', [ids[0]]);
+      return rows.length >= 2 && rows.map((r) => r.kind);
+    });
+    expect(kinds).toEqual(['health_fail', 'health_ok']);
   });
 });

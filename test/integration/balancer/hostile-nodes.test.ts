@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { signAuditPin } from '../../../common/protocol/audit-pin.js';
 import { insertTestNode, insertTestSite, startBalancer, visit, waitFor, type StartedBalancer } from '../../support/balancer-harness.js';
 import { defaultAssets, originSecurityHeaders, startOrigin, type TestOrigin } from '../../support/balancer-origin.js';
 import { useTestDatabase } from '../../support/db.js';
@@ -92,12 +93,33 @@ describe('hostile nodes', () => {
     expect(rows[0]?.meta.diff.actual).toContain('evil.example');
   });
 
+  it('11: audit pins get the same integrity check: a pinned tamperer’s static bytes are replaced and struck', async () => {
+    const { bal, ids } = await setup(['tamper']);
+    const expected = defaultAssets().get('/style.css')?.body;
+    await visit(bal.publicUrl, '/style.css', { host: HOST });
+    const pin = signAuditPin(bal.auditSecret, { nodeId: ids[0] ?? '', host: HOST, path: '/style.css', clientIp: '81.2.69.142' });
+    const r = await visit(bal.publicUrl, '/style.css', { host: HOST, headers: { 'x-verity-audit-pin': pin } });
+    expect(r.text).toBe(expected);
+    await waitFor(() => strikes(ids[0] ?? '', 'integrity_mismatch').then((x) => x.length > 0));
+  });
+
   it('11: an honest node’s static bytes are verified and served by the node', async () => {
     const { bal, ids } = await setup(['honest']);
     await visit(bal.publicUrl, '/big.bin', { host: HOST });
     const r = await visit(bal.publicUrl, '/big.bin', { host: HOST });
     expect(r.headers['x-verity-node']).toBe(ids[0]);
     expect(r.body.equals(defaultAssets().get('/big.bin')?.body as Buffer)).toBe(true);
+  });
+
+  it('11: a node that compresses a static file anyway is judged on the decoded bytes: served, no strike', async () => {
+    const { bal, ids } = await setup(['gzip']);
+    await visit(bal.publicUrl, '/style.css', { host: HOST });
+    const r = await visit(bal.publicUrl, '/style.css', { host: HOST });
+    expect(r.headers['x-verity-node']).toBe(ids[0]);
+    expect(r.headers['content-encoding']).toBeUndefined();
+    expect(r.text).toBe(defaultAssets().get('/style.css')?.body);
+    await bal.balancer.runtime.strikes.flush();
+    expect(await strikes(ids[0] ?? '', 'integrity_mismatch')).toEqual([]);
   });
 
   it('12: a truncated body is never a silent 200; strike', async () => {

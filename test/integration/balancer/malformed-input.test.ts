@@ -63,6 +63,13 @@ describe('balancer input', () => {
     expect((await visit(bal.publicUrl, '/', { host: HOST })).status).toBe(200);
   });
 
+  it('a request body over the limit → 413, the origin gets nothing usable', async () => {
+    const big = 'x'.repeat(11 * 1024 * 1024);
+    const r = await visit(bal.publicUrl, '/echo', { host: HOST, method: 'POST', body: big, headers: { 'content-type': 'text/plain' } });
+    expect(r.status).toBe(413);
+    expect(origin.requests.some((q) => q.body.length > 10 * 1024 * 1024)).toBe(false);
+  });
+
   it('3: duplicate Host → 400; unknown Host → 421; nothing proxied', async () => {
     expect(status(await rawExchange(bal.publicUrl, `GET / HTTP/1.1\r\nConnection: close\r\nHost: ${HOST}\r\nHost: evil.test\r\n\r\n`))).toBe(400);
     expect(status(await rawExchange(bal.publicUrl, `GET / HTTP/1.1\r\nConnection: close\r\nHost: evil.test\r\n\r\n`))).toBe(421);

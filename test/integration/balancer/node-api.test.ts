@@ -29,10 +29,10 @@ function client(identity: NodeIdentity) {
   return createBalancerClient({ baseUrl: cp.url, identity, now: () => clock });
 }
 
-async function post(path: string, body: Buffer | string, signature?: string): Promise<{ status: number; json: { error?: { code: string; message: string } } & Partial<NodeStanding> }> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
+async function post(path: string, body: Buffer | string, signature?: string, extra: Record<string, string> = {}, base = cp.url): Promise<{ status: number; json: { error?: { code: string; message: string } } & Partial<NodeStanding> }> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...extra };
   if (signature) headers[SIGNATURE_HEADER] = signature;
-  const res = await fetch(cp.url + path, { method: 'POST', headers, body: typeof body === 'string' ? body : new Uint8Array(body) });
+  const res = await fetch(base + path, { method: 'POST', headers, body: typeof body === 'string' ? body : new Uint8Array(body) });
   return { status: res.status, json: (await res.json()) as { error?: { code: string; message: string } } };
 }
 
@@ -41,10 +41,10 @@ async function nonce(): Promise<string> {
   return ((await res.json()) as { nonce: string }).nonce;
 }
 
-async function registerRaw(identity: NodeIdentity, over: Record<string, unknown> = {}, signer = identity) {
+async function registerRaw(identity: NodeIdentity, over: Record<string, unknown> = {}, signer = identity, extra: Record<string, string> = {}) {
   const body = { nodeId: identity.nodeId, publicKey: identity.publicKey, nonce: await nonce(), name: 'n1', publicUrl: 'http://127.0.0.1:18090', location: { lat: 50.1, lon: 8.7 }, timestamp: clock, ...over };
   const { bytes, signature } = signRequest(signer.privateKey, 'register', body);
-  return post(paths.register, bytes, signature);
+  return post(paths.register, bytes, signature, extra);
 }
 
 async function nodeRow(id: string) {
@@ -111,6 +111,19 @@ describe('registration', () => {
     expect((await registerRaw(id, { token })).status).toBe(200);
   });
 
+  it('resolves no names for strangers: an unknown token is refused before the URL check', async () => {
+    const lookups: string[] = [];
+    const strict = await startNodeControlPlane({ pool: db.pool, allowPrivateNodeUrls: false, resolve: async (h) => (lookups.push(h), ['93.184.216.34']) });
+    try {
+      const err = await createBalancerClient({ baseUrl: strict.url, identity: makeIdentity(), now: Date.now })
+        .register({ token: 'vjt_unknown', name: 'x', publicUrl: 'http://attacker-controlled.example', location: null }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'NODE_ERR_TOKEN_REJECTED' });
+      expect(lookups).toEqual([]);
+    } finally {
+      await strict.close();
+    }
+  });
+
   it('refuses private public URLs unless allowed, naming the variable', async () => {
     const strict = await startNodeControlPlane({ pool: db.pool, allowPrivateNodeUrls: false, resolve: async (h) => (h === 'evil.test' ? ['10.0.0.7'] : ['93.184.216.34']) });
     try {
@@ -135,7 +148,28 @@ describe('registration', () => {
     await applyNodeAction(db.pool, id.nodeId, 'ban', 'test', 'admin');
     const r = await registerRaw(id, { token });
     expect(r).toMatchObject({ status: 403, json: { error: { code: 'NODE_ERR_REVOKED' } } });
+    expect(await registerRaw(id)).toMatchObject({ status: 403, json: { error: { code: 'NODE_ERR_REVOKED' } } });
     expect((await registerRaw(makeIdentity(), { token })).status).toBe(200);
+  });
+
+  it('believes X-Forwarded-For for the registration address only from trusted proxies', async () => {
+    const behindProxy = await startNodeControlPlane({ pool: db.pool, trustedProxies: (ip) => ip === '127.0.0.1' });
+    try {
+      const { token } = await makeSiteWithToken(db.pool, { uses: 2 });
+      const viaProxy = makeIdentity();
+      const n1 = await (await fetch(behindProxy.url + paths.challenge, { method: 'POST' })).json() as { nonce: string };
+      const body = { nodeId: viaProxy.nodeId, publicKey: viaProxy.publicKey, nonce: n1.nonce, token, name: 'p', publicUrl: 'http://127.0.0.1:1', timestamp: Date.now() };
+      const signed = signRequest(viaProxy.privateKey, 'register', body);
+      expect((await post(paths.register, signed.bytes, signed.signature, { 'x-forwarded-for': '10.9.9.9, 198.51.100.23' }, behindProxy.url)).status).toBe(200);
+      expect(await nodeRow(viaProxy.nodeId)).toMatchObject({ registered_ip: '198.51.100.23', subnet: '198.51.100.0/24' });
+      const direct = makeIdentity();
+      // The same header to a control plane that trusts no proxy is ignored.
+      const d = await registerRaw(direct, { token }, direct, { 'x-forwarded-for': '198.51.100.23' });
+      expect(d.status).toBe(200);
+      expect(await nodeRow(direct.nodeId)).toMatchObject({ registered_ip: '127.0.0.1' });
+    } finally {
+      await behindProxy.close();
+    }
   });
 
   it('records the subnet of many registrations from one /24 on each node row', async () => {
@@ -199,6 +233,13 @@ describe('heartbeat', () => {
     expect((await post(paths.heartbeat, 'not json', signature)).status).toBe(400);
   });
 
+  it('refuses oversized bodies and other content types before any work', async () => {
+    const huge = await post(paths.heartbeat, JSON.stringify({ pad: 'x'.repeat(70_000) }), 'A'.repeat(86)).catch(() => ({ status: 0 }));
+    expect(huge.status).toBe(413);
+    const form = await fetch(cp.url + paths.heartbeat, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=b' });
+    expect(form.status).toBe(415);
+  });
+
   it('lets exactly one of concurrent heartbeats with the same counter through', async () => {
     const id = await enrolled();
     const { bytes, signature } = signRequest(id.privateKey, 'heartbeat', { nodeId: id.nodeId, counter: 3, timestamp: clock, stats });
@@ -226,7 +267,9 @@ describe('heartbeat', () => {
     const id = await enrolled();
     await client(id).heartbeat(1, stats);
     clock += 60_000;
-    expect(await sweepOfflineNodes(cp.deps, 30_000)).toEqual([id.nodeId]);
+    // Two balancers sweeping at once: the node is marked offline exactly once.
+    const [a, b] = await Promise.all([sweepOfflineNodes(cp.deps, 30_000), sweepOfflineNodes(cp.deps, 30_000)]);
+    expect([...a, ...b]).toEqual([id.nodeId]);
     expect(await sweepOfflineNodes(cp.deps, 30_000)).toEqual([]);
     expect((await nodeRow(id.nodeId))?.status).toBe('offline');
     const s = await client(id).heartbeat(2, stats);

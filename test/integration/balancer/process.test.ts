@@ -58,6 +58,12 @@ describe('verity balancer (process)', () => {
     await waitFor(async () => (await db.pool.query("SELECT 1 FROM trust_events WHERE node_id = $1 AND kind = 'integrity_mismatch'", [rogueId])).rowCount);
     const second = await startBalancerProcess();
     expect(second.child.stdout()).not.toMatch(/admin token/);
+    // The token printed at the first start keeps working (only its hash is stored); nothing else does.
+    const token = /^admin token: (\S+)$/m.exec(child.stdout())?.[1] ?? '';
+    const auth = (t: string) => visit(second.control, '/api/v1/sites', { host: 'localhost', headers: { authorization: `Bearer ${t}` } });
+    expect((await auth(token)).status).toBe(200);
+    expect((await auth(`${token}x`)).status).toBe(401);
+    expect((await visit(second.control, '/api/v1/sites', { host: 'localhost', headers: { authorization: 'Bearer ' } })).status).toBe(401);
   });
 
   it('29: SIGTERM with a request in flight → new requests 503 Connection: close, the one in flight finishes, exit 0', async () => {

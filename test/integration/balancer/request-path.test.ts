@@ -42,6 +42,11 @@ describe('request path', () => {
     expect(proxiedToOrigin().length + node.requests.length).toBe(0);
   });
 
+  it('a fully qualified Host (trailing dot, port) is the same site', async () => {
+    const r = await visit(bal.publicUrl, '/page', { host: `${HOST}.:8080` });
+    expect(r.headers['x-verity-node']).toBe(nodeId);
+  });
+
   it('a public page is served by the node, which learns nothing about the visitor', async () => {
     const r = await visit(bal.publicUrl, '/page', {
       host: HOST,

@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -94,5 +95,21 @@ describe('verity migrate', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/applied migrations/);
+  });
+});
+
+describe('an unreachable database', () => {
+  it('is one clear line naming it (without its password), for servers and commands alike', async () => {
+    const srv = createServer();
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const port = (srv.address() as { port: number }).port;
+    await new Promise((r) => srv.close(r));
+    for (const argv of [['balancer', '--listen', '127.0.0.1:0', '--control-listen', '127.0.0.1:0'], ['migrate']]) {
+      const r = await runCli(argv, { DATABASE_URL: `postgres://verity:secret@127.0.0.1:${port}/verity` });
+      expect(r.code, argv[0]).toBe(1);
+      expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
+      expect(r.stderr).toContain(`DB_ERR_UNREACHABLE: cannot use PostgreSQL at 127.0.0.1:${port}/verity`);
+      expect(r.stderr).not.toContain('secret');
+    }
   });
 });

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { nodeIdFor } from '../../../common/protocol/node-api.js';
 import { KEY_FILE, loadOrCreateIdentity } from '../../../node/identity.js';
 import { findEnrollment, recordEnrollment, tokenFingerprint } from '../../../node/enrollment.js';
+import { LOCK_FILE, lockDataDir } from '../../../node/instance-lock.js';
 
 const dirs: string[] = [];
 const fresh = () => {
@@ -50,5 +51,18 @@ describe('node identity', () => {
     const e = await findEnrollment(dir, 'http://b.test:8081', 'n1');
     expect(e?.tokens.sort()).toEqual([tokenFingerprint('vjt_a'), tokenFingerprint('vjt_b')].sort());
     expect(await findEnrollment(dir, 'http://other.test', 'n1')).toBeNull();
+  });
+});
+
+describe('one node per data dir', () => {
+  it('refuses a second live holder, takes over a stale lock, and releases', async () => {
+    const dir = fresh();
+    const release = await lockDataDir(dir);
+    // The test runner's parent process is alive and is not us: it stands in for another node.
+    await expect(lockDataDir(dir, process.ppid)).rejects.toMatchObject({ code: 'NODE_ERR_IDENTITY' });
+    await release();
+    writeFileSync(join(dir, LOCK_FILE), '999999999\n');
+    const again = await lockDataDir(dir);
+    await again();
   });
 });

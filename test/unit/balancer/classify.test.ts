@@ -16,6 +16,7 @@ describe('classifyRequest', () => {
     ['GET', '/page', { 'service-worker': 'script' }, 'service-worker'],
     ['GET', '/account', {}, 'private-route'],
     ['GET', '/account/settings', {}, 'private-route'],
+    ['GET', '/ACCOUNT/settings', {}, 'private-route'],
     ['GET', '/%61ccount/settings', {}, 'private-route'],
     ['GET', '//account/settings', {}, 'private-route'],
     ['GET', '/login?next=/', {}, 'private-route'],
