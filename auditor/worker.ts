@@ -7,6 +7,7 @@ import { describeError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import { runAudit, type AuditRun, type RenderFn, type RenderSettings } from './checks/run-audit.js';
 import { worstSeverity } from './compare/types.js';
+import { VolatilityMemory } from './compare/volatility-memory.js';
 import { withDeadline } from './deadline.js';
 import { buildEvidence, buildFindings, buildSummary } from './evidence/build.js';
 import { createBalancerFetcher, createDirectNodeFetcher, createOriginFetcher, type FetchLimits } from './fetch/fetchers.js';
@@ -35,6 +36,8 @@ export interface WorkerDeps {
   random: () => number;
   now: () => Date;
   workerName?: string;
+  /** What each page's origin was seen to vary, across this process's audits. */
+  memory?: VolatilityMemory;
 }
 
 export interface AuditWorker {
@@ -56,7 +59,7 @@ export async function auditOne(deps: WorkerDeps, job: ClaimedAudit): Promise<Aud
   const target = { siteHost: job.siteHost, originUrl: job.originUrl, path, nodeId: deps.balancer ? job.nodeId : null, scheme };
   let run: AuditRun;
   try {
-    run = await withDeadline(runAudit(target, node, origin, profile, deps.render, deps.renderSettings), deps.auditTimeoutMs, 'AUD_ERR_RENDER_TIMEOUT', 'the audit');
+    run = await withDeadline(runAudit(target, node, origin, profile, deps.render, deps.renderSettings, deps.memory ?? null), deps.auditTimeoutMs, 'AUD_ERR_RENDER_TIMEOUT', 'the audit');
   } catch (err) {
     run = { verdict: 'inconclusive', reason: describeError(err), findings: [], headersDiff: [], blocked: [], rendered: 'failed', renderError: describeError(err), screenshots: null, diffRatio: null, subresourcesChecked: 0 };
   }
@@ -73,7 +76,8 @@ export async function auditOne(deps: WorkerDeps, job: ClaimedAudit): Promise<Aud
   return run;
 }
 
-export function startAuditWorker(deps: WorkerDeps): AuditWorker {
+export function startAuditWorker(input: WorkerDeps): AuditWorker {
+  const deps: WorkerDeps = { ...input, memory: input.memory ?? new VolatilityMemory() };
   const name = deps.workerName ?? `${hostname()}:${process.pid}`;
   const active = new Set<Promise<void>>();
   let stopped = false;

@@ -2,6 +2,7 @@ import { extractFeatures, subresourcePaths, type DocumentContext, type Feature }
 import { changeFindings, diffFeatures, learn, type Learned } from '../compare/features-diff.js';
 import { compareHttp, type HeaderDiff } from '../compare/http.js';
 import type { Finding } from '../compare/types.js';
+import type { VolatilityMemory } from '../compare/volatility-memory.js';
 import type { FetchedResource, PageFetcher } from '../fetch/fetchers.js';
 import { headerValue } from '../fetch/http-client.js';
 import { checkSubresources } from './subresources.js';
@@ -48,14 +49,26 @@ function documentContext(t: AuditTarget): DocumentContext {
   return { pageUrl: pageUrlOf(t), siteHosts: [t.siteHost.toLowerCase(), new URL(t.originUrl).host.toLowerCase()] };
 }
 
-function documentFindings(samples: FetchedResource[], node: FetchedResource, ctx: DocumentContext): { findings: Finding[]; originFeatures: Feature[]; learned: Learned } {
+function documentFindings(samples: FetchedResource[], node: FetchedResource, ctx: DocumentContext, memory: PageMemory | null): { findings: Finding[]; originFeatures: Feature[]; learned: Learned } {
   const features = samples.map((s) => extractFeatures(s.body.toString('utf8'), ctx));
   const nodeFeatures = extractFeatures(node.body.toString('utf8'), ctx);
   const learned = learn(features);
+  memory?.memory.remember(memory.page, learned);
+  memory?.memory.apply(memory.page, learned);
   return { findings: changeFindings(diffFeatures(learned, nodeFeatures)), originFeatures: features[0] ?? [], learned };
 }
 
-export async function runStaticChecks(t: AuditTarget, node: PageFetcher, origin: PageFetcher, opts: { extraOriginFetches?: number } = {}): Promise<StaticOutcome> {
+/** A page's entry in the process-wide volatility memory. */
+export interface PageMemory {
+  memory: VolatilityMemory;
+  page: string;
+}
+
+export function pageMemory(memory: VolatilityMemory | null | undefined, t: AuditTarget): PageMemory | null {
+  return memory ? { memory, page: `${t.siteHost}${t.path}` } : null;
+}
+
+export async function runStaticChecks(t: AuditTarget, node: PageFetcher, origin: PageFetcher, opts: { extraOriginFetches?: number; memory?: VolatilityMemory | null } = {}): Promise<StaticOutcome> {
   const ctx = documentContext(t);
   const empty = { findings: [], headersDiff: [], node: null, isHtml: false, subresourcesChecked: 0, documentContext: ctx };
   let samples: FetchedResource[];
@@ -84,11 +97,12 @@ export async function runStaticChecks(t: AuditTarget, node: PageFetcher, origin:
   let findings = [...http.findings];
   let subresourcesChecked = 0;
   if (html) {
-    let doc = documentFindings(samples, answer, ctx);
+    const memory = pageMemory(opts.memory, t);
+    let doc = documentFindings(samples, answer, ctx, memory);
     if (doc.findings.length > 0) {
       // Suspicious: learn harder what the origin changes on its own before accusing anyone.
       samples = [...samples, ...(await fetchOrigin(origin, t.path, opts.extraOriginFetches ?? 5).catch(() => []))];
-      doc = documentFindings(samples, answer, ctx);
+      doc = documentFindings(samples, answer, ctx, memory);
     }
     findings = [...findings, ...doc.findings];
     const sub = await checkSubresources(subresourcePaths(doc.originFeatures), node, origin, ctx.pageUrl);

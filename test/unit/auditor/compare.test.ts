@@ -83,3 +83,22 @@ describe('verdict', () => {
     expect(decideVerdict({ state: 'unreachable', findings: [] })).toBe('unreachable');
   });
 });
+
+describe('volatility memory', () => {
+  it('keeps a rotating part masked when this audit happened to fetch the same variant twice', async () => {
+    const { VolatilityMemory } = await import('../../../auditor/compare/volatility-memory.js');
+    const memory = new VolatilityMemory(10);
+    const q = (quote: string) => page(`<p class="q">${quote}</p><p>Stable text</p>`);
+    const features = (h: string) => extractFeatures(h, ctx);
+    const earlier = learn([features(q('Talk is cheap, show me the code')), features(q('Simplicity is a prerequisite'))]);
+    memory.remember('shop.example/', earlier);
+    const collided = learn([features(q('Talk is cheap, show me the code')), features(q('Talk is cheap, show me the code'))]);
+    const node = features(q('Make it work, make it right, make it fast'));
+    expect(diffFeatures(collided, node)).toHaveLength(1);
+    memory.apply('shop.example/', collided);
+    expect(diffFeatures(collided, node)).toEqual([]);
+    expect(diffFeatures(collided, features(page('<p class="q">x</p><p>Changed text</p>')))).toHaveLength(1);
+    for (let i = 0; i < 20; i++) memory.remember(`p${i}`, earlier);
+    expect(memory.size).toBeLessThanOrEqual(10);
+  });
+});
