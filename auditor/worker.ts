@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { auditQueueLagMs, claimAudits, finishAudit, requeueStaleAudits, type ClaimedAudit } from '../common/db/queries/audits.js';
 import { recordTrustEvent } from '../common/db/queries/trust.js';
 import type { Pool } from '../common/db/pool.js';
-import type { TrustEventKind } from '../common/domain/trust.js';
+import type { TrustEventKind, TrustPolicy } from '../common/domain/trust.js';
 import { describeError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import { runAudit, type AuditRun, type RenderFn, type RenderSettings } from './checks/run-audit.js';
@@ -38,6 +38,8 @@ export interface WorkerDeps {
   workerName?: string;
   /** What each page's origin was seen to vary, across this process's audits. */
   memory?: VolatilityMemory;
+  /** The trust policy in force (settings row `trust_policy` over the defaults), cached by the caller. */
+  trustPolicy: () => Promise<TrustPolicy>;
 }
 
 export interface AuditWorker {
@@ -71,7 +73,8 @@ export async function auditOne(deps: WorkerDeps, job: ClaimedAudit): Promise<Aud
   }, deps.now());
   const worst = worstSeverity(run.findings.filter((f) => f.severity !== 'low'));
   const reason = run.verdict === 'tampered' ? `audit of ${path}: ${run.findings.find((f) => f.severity === worst)?.summary ?? 'tampered'}` : `audit of ${path}: ${run.verdict}${run.reason ? ` (${run.reason})` : ''}`;
-  await recordTrustEvent(deps.pool, job.nodeId, { kind: trustKind[run.verdict], severity: worst ?? undefined, reason: reason.slice(0, 500), auditId: job.id, evidenceId: evidenceIds.fragments ?? null }, deps.now());
+  const policy = await deps.trustPolicy();
+  await recordTrustEvent(deps.pool, job.nodeId, { kind: trustKind[run.verdict], severity: worst ?? undefined, reason: reason.slice(0, 500), auditId: job.id, evidenceId: evidenceIds.fragments ?? null }, deps.now(), policy);
   deps.log.info({ auditId: job.id, nodeId: job.nodeId, path, verdict: run.verdict, findings: run.findings.length, rendered: run.rendered }, 'audit done');
   return run;
 }
