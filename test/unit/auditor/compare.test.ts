@@ -35,7 +35,10 @@ describe('document features', () => {
   it('lists same-site scripts, stylesheets and images to hash', () => {
     const f = extractFeatures(page('<img src="/a.png"><script src="/app.js"></script><script src="https://cdn.example/x.js"></script>', '<link rel="stylesheet" href="/s.css">'), ctx);
     expect(subresourcePaths(f)).toEqual(expect.arrayContaining([{ path: '/a.png', destination: 'image' }, { path: '/app.js', destination: 'script' }, { path: '/s.css', destination: 'style' }]));
-    expect(subresourcePaths(f)).toHaveLength(3);
+    expect(subresourcePaths(f)).toHaveLength(4);
+    expect(subresourcePaths(f)).toContainEqual({ path: '/favicon.ico', destination: 'image' });
+    const withIcon = extractFeatures(page('', '<link rel="icon" href="/i.png">'), ctx);
+    expect(subresourcePaths(withIcon)).toEqual([{ path: '/i.png', destination: 'image' }]);
   });
 
   it('ignores whitespace, entities, quoting and comments', () => {
