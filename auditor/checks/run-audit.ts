@@ -46,7 +46,7 @@ function originSiteFetch(origin: PageFetcher, s: StaticOutcome, path: string): S
   const memo = memoize(origin);
   const doc = s.originSamples[0];
   return async (p, destination, referer) => {
-    if (p === path && doc) return { status: doc.status, headers: doc.headers, body: doc.body };
+    if (p === path && doc) return { status: doc.status, headers: doc.headers, body: s.staleVersion ? Buffer.from(s.staleVersion) : doc.body };
     return siteFetch(memo)(p, destination, referer);
   };
 }
@@ -77,7 +77,8 @@ export async function runAudit(t: AuditTarget, nodeFetcher: PageFetcher, origin:
       run.rendered = 'failed';
       run.renderError = r.error ?? 'render failed';
     } else {
-      const cmp = compareRendered(r.origin, r.node, s.documentContext, s.originSamples.map((o) => o.body.toString('utf8')), s.findings, pageMemory(memory, t));
+      const originHtml = s.staleVersion ? [s.staleVersion] : s.originSamples.map((o) => o.body.toString('utf8'));
+      const cmp = compareRendered(r.origin, r.node, s.documentContext, originHtml, s.findings, pageMemory(memory, t));
       run.rendered = 'done';
       run.findings.push(...cmp.findings);
       run.screenshots = { origin: r.origin.screenshot, node: r.node.screenshot, diff: cmp.diffImage };
@@ -86,5 +87,5 @@ export async function runAudit(t: AuditTarget, nodeFetcher: PageFetcher, origin:
     }
   }
   const verdict = decideVerdict({ state: 'compared', findings: run.findings, renderFailed: run.rendered === 'failed' });
-  return { ...run, verdict, reason: run.renderError ?? (verdict === 'pass' ? 'no difference the origin does not make itself' : run.reason) };
+  return { ...run, verdict, reason: run.renderError ?? (verdict === 'pass' ? s.reason || 'no difference the origin does not make itself' : run.reason) };
 }

@@ -34,6 +34,8 @@ export interface StaticOutcome {
   isHtml: boolean;
   subresourcesChecked: number;
   documentContext: DocumentContext;
+  /** When the node serves an earlier origin version: that version (the rendered check compares with it). */
+  staleVersion?: string | null;
 }
 
 const isHtmlResponse = (r: FetchedResource) => (headerValue(r.headers, 'content-type') ?? '').includes('html');
@@ -58,6 +60,19 @@ function documentFindings(samples: FetchedResource[], node: FetchedResource, ctx
   return { findings: changeFindings(diffFeatures(learned, nodeFeatures)), originFeatures: features[0] ?? [], learned };
 }
 
+/** How long an earlier origin version excuses a node's copy (caches serve what they fetched). */
+export const staleWindowMs = 15 * 60_000;
+
+/** The node's document equals (modulo what is known to vary) a version the origin served recently. */
+function matchingRecentVersion(answer: FetchedResource, ctx: DocumentContext, memory: PageMemory, now: number): string | null {
+  const nodeFeatures = extractFeatures(answer.body.toString('utf8'), ctx);
+  return memory.memory.versionsSince(memory.page, now - staleWindowMs).find((html) => {
+    const learned = learn([extractFeatures(html, ctx)]);
+    memory.memory.apply(memory.page, learned);
+    return diffFeatures(learned, nodeFeatures).length === 0;
+  }) ?? null;
+}
+
 /** A page's entry in the process-wide volatility memory. */
 export interface PageMemory {
   memory: VolatilityMemory;
@@ -68,7 +83,7 @@ export function pageMemory(memory: VolatilityMemory | null | undefined, t: Audit
   return memory ? { memory, page: `${t.siteHost}${t.path}` } : null;
 }
 
-export async function runStaticChecks(t: AuditTarget, node: PageFetcher, origin: PageFetcher, opts: { extraOriginFetches?: number; memory?: VolatilityMemory | null } = {}): Promise<StaticOutcome> {
+export async function runStaticChecks(t: AuditTarget, node: PageFetcher, origin: PageFetcher, opts: { extraOriginFetches?: number; memory?: VolatilityMemory | null; now?: () => number } = {}): Promise<StaticOutcome> {
   const ctx = documentContext(t);
   const empty = { findings: [], headersDiff: [], node: null, isHtml: false, subresourcesChecked: 0, documentContext: ctx };
   let samples: FetchedResource[];
@@ -96,6 +111,8 @@ export async function runStaticChecks(t: AuditTarget, node: PageFetcher, origin:
   const html = samples.every(isHtmlResponse) && isHtmlResponse(answer);
   let findings = [...http.findings];
   let subresourcesChecked = 0;
+  let staleNote = '';
+  let staleVersion: string | null = null;
   if (html) {
     const memory = pageMemory(opts.memory, t);
     let doc = documentFindings(samples, answer, ctx, memory);
@@ -104,10 +121,16 @@ export async function runStaticChecks(t: AuditTarget, node: PageFetcher, origin:
       samples = [...samples, ...(await fetchOrigin(origin, t.path, opts.extraOriginFetches ?? 5).catch(() => []))];
       doc = documentFindings(samples, answer, ctx, memory);
     }
+    staleVersion = doc.findings.length > 0 && memory ? matchingRecentVersion(answer, ctx, memory, opts.now?.() ?? Date.now()) : null;
+    if (staleVersion !== null) {
+      doc = { ...doc, findings: [] };
+      staleNote = 'the node serves an earlier version the origin itself served recently (a stale cache)';
+    }
+    memory?.memory.rememberVersion(memory.page, samples[0]?.body.toString('utf8') ?? '', opts.now?.() ?? Date.now());
     findings = [...findings, ...doc.findings];
     const sub = await checkSubresources(subresourcePaths(doc.originFeatures), node, origin, ctx.pageUrl);
     findings = [...findings, ...sub.findings];
     subresourcesChecked = sub.checked;
   }
-  return { state: 'compared', reason: '', findings, headersDiff: http.headersDiff, originSamples: samples, node: answer, isHtml: html, subresourcesChecked, documentContext: ctx };
+  return { state: 'compared', reason: staleNote, findings, headersDiff: http.headersDiff, originSamples: samples, node: answer, isHtml: html, subresourcesChecked, documentContext: ctx, staleVersion };
 }

@@ -7,6 +7,8 @@ import type { Learned } from './features-diff.js';
 
 export class VolatilityMemory {
   private readonly pages = new Map<string, Set<string>>();
+  /** Recent versions of each page's origin document, so an honest stale copy is recognised. */
+  private readonly versions = new Map<string, Array<{ at: number; html: string }>>();
 
   constructor(private readonly maxPages = 2000) {}
 
@@ -31,6 +33,27 @@ export class VolatilityMemory {
       const l = learned.get(k);
       if (l) l.templates = null;
     }
+  }
+
+  /** Keeps one origin document per page per minute, the last four. */
+  rememberVersion(page: string, html: string, at: number): void {
+    const list = this.versions.get(page) ?? [];
+    const last = list[list.length - 1];
+    if (last && at - last.at < 60_000) return;
+    list.push({ at, html });
+    while (list.length > 4) list.shift();
+    this.versions.delete(page);
+    this.versions.set(page, list);
+    while (this.versions.size > this.maxPages) {
+      const oldest = this.versions.keys().next().value;
+      if (oldest === undefined) break;
+      this.versions.delete(oldest);
+    }
+  }
+
+  /** Origin documents of this page seen since `since` (ms epoch), newest first. */
+  versionsSince(page: string, since: number): string[] {
+    return (this.versions.get(page) ?? []).filter((v) => v.at >= since).reverse().map((v) => v.html);
   }
 
   get size(): number {
