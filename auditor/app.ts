@@ -13,6 +13,8 @@ import { startAuditWorker, type AuditWorker } from './worker.js';
 // it; it reads no environment of its own.
 
 export interface AuditorSettings {
+  /** Told of every finished audit (metrics). */
+  onAuditDone?: (verdict: string, durationMs: number, rendered: string) => void;
   concurrency: number;
   auditEverySeconds: number;
   /** null: audit nodes at their own address (local trials without a balancer). */
@@ -84,6 +86,7 @@ export async function startAuditor(s: AuditorSettings, deps: { pool: Pool; log: 
     random: deps.random ?? secureRandom,
     now: deps.now ?? (() => new Date()),
     workerName: s.workerName,
+    onAuditDone: s.onAuditDone,
   });
   return {
     worker,

@@ -40,6 +40,8 @@ export interface WorkerDeps {
   memory?: VolatilityMemory;
   /** The trust policy in force (settings row `trust_policy` over the defaults), cached by the caller. */
   trustPolicy: () => Promise<TrustPolicy>;
+  /** Told of every finished audit (metrics). */
+  onAuditDone?: (verdict: AuditRun['verdict'], durationMs: number, rendered: AuditRun['rendered']) => void;
 }
 
 export interface AuditWorker {
@@ -51,6 +53,7 @@ export interface AuditWorker {
 const trustKind: Record<AuditRun['verdict'], TrustEventKind> = { pass: 'audit_pass', tampered: 'audit_tampered', inconclusive: 'audit_inconclusive', unreachable: 'audit_unreachable' };
 
 export async function auditOne(deps: WorkerDeps, job: ClaimedAudit): Promise<AuditRun> {
+  const startedMs = Date.now();
   const profile = drawVisitor(deps.random);
   const path = auditPath(job.url);
   const node = deps.balancer
@@ -76,6 +79,7 @@ export async function auditOne(deps: WorkerDeps, job: ClaimedAudit): Promise<Aud
   const policy = await deps.trustPolicy();
   await recordTrustEvent(deps.pool, job.nodeId, { kind: trustKind[run.verdict], severity: worst ?? undefined, reason: reason.slice(0, 500), auditId: job.id, evidenceId: evidenceIds.fragments ?? null }, deps.now(), policy);
   deps.log.info({ auditId: job.id, nodeId: job.nodeId, path, verdict: run.verdict, findings: run.findings.length, rendered: run.rendered }, 'audit done');
+  deps.onAuditDone?.(run.verdict, Date.now() - startedMs, run.rendered);
   return run;
 }
 

@@ -125,7 +125,7 @@ export function run(argv: string[], io: ProgramIO): Promise<number> {
       });
 
       await progress.step('auditor', async () => {
-        const auditor = spawnVerity({ name: 'auditor', args: ['auditor', '--concurrency', '2', '--audit-every', String(config.auditEvery), '--balancer-url', publicUrl], env, logDir });
+        const auditor = spawnVerity({ name: 'auditor', args: ['auditor', '--concurrency', '2', '--audit-every', String(config.auditEvery), '--balancer-url', publicUrl, '--metrics-listen', '127.0.0.1:0'], env, logDir });
         running.processes.push(auditor);
         await new Promise((r) => setTimeout(r, 500));
         if (auditor.child.exitCode !== null) throw new VerityError('DEMO_ERR_START', `auditor exited at start (see ${auditor.logFile})`);
