@@ -17,6 +17,8 @@ const overridesSchema = z.object({
   tamperWeight: z.object({ low: positive, medium: positive, high: positive, critical: positive }).strict(),
   integrityMismatchWeight: positive,
   headerStrikeWeight: positive,
+  truncationIntegrityWeight: positive,
+  truncationAvailabilityWeight: positive,
   shadowMismatchWeight: positive,
   unreachableWeight: positive,
   healthOkWeight: positive,
