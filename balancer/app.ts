@@ -5,6 +5,7 @@ import type { ListenAddress } from '../common/config/shared.js';
 import type { Pool } from '../common/db/pool.js';
 import type { Logger } from '../common/log.js';
 import { HealthProber } from './background/health.js';
+import { createRevalidator } from './background/revalidate.js';
 import { ShadowSampler } from './background/shadow.js';
 import { SiteRefresher } from './background/site-refresh.js';
 import { StrikeQueue } from './background/strikes.js';
@@ -46,6 +47,8 @@ export interface BalancerDeps {
   outlier?: Partial<OutlierOptions>;
   /** Background loops (health probes, origin policy/manifest refresh); default on. */
   background?: { health?: boolean; siteRefresh?: boolean };
+  /** How long a learned static-file hash is trusted before revalidation (default 5 min). */
+  hashTtlMs?: number;
   /** Called after each shadow comparison (tests, logs). */
   onShadowResult?: (r: { nodeId: string; url: string; mismatched: string[] }) => void;
 }
@@ -68,12 +71,14 @@ function buildRuntime(config: BalancerConfig, deps: BalancerDeps, table: Routing
   const random = deps.random ?? Math.random;
   const metrics = createMetrics(deps.metrics ?? new Registry());
   const strikes = new StrikeQueue({ pool: deps.pool, log: deps.log, now });
+  const revalidate = createRevalidator({ table, hashes: () => hashes, log: deps.log, now, maxBytes: config.bufferLimit });
+  const hashes = new HashStore({ ttlMs: deps.hashTtlMs ?? 300_000, maxEntries: 100_000 }, revalidate);
   return {
     pool: deps.pool, log: deps.log, table, forwarder: createForwarder(), geo: deps.geo ?? createGeoipResolver(),
     trustedProxies: compileTrustedProxies(config.trustedProxies), auditSecret: deps.auditSecret, pinNonces: new NonceCache(now),
     outstanding: new Map(), outlier: new OutlierDetector({ ...defaultOutlierOptions, ...deps.outlier }),
     probation: new ProbationMeter(config.probationShare), retryBudget: new RetryBudget(config.retryBudget), unhealthy: new Set(),
-    hashes: new HashStore(), policies: new PolicyStore(), strikes,
+    hashes, policies: new PolicyStore(), strikes,
     samples: new UrlSampler({ pool: deps.pool, log: deps.log, random }),
     shadow: new ShadowSampler({ pool: deps.pool, log: deps.log, table, strikes, onResult: deps.onShadowResult }),
     metrics,

@@ -1,10 +1,12 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { benchPropagation, renderPropagation } from './propagation/bench.js';
 import { benchProxy, renderProxy } from './proxy.js';
 import { benchSelection, renderSelection } from './selection.js';
 
-// `npm run bench`: every benchmark part, one after another, printed as markdown ready for
-// docs/benchmarks.md. Other parts add themselves to `parts`. `npm run bench -- selection` runs one.
+// `npm run bench`: every benchmark part, one after another, printed as markdown. Other parts
+// add themselves to `parts`. `npm run bench -- selection` runs one; `--write` also replaces the
+// part's block (<!-- balancer-NAME:begin/end -->) in docs/benchmarks.md.
 
 interface Part {
   name: string;
@@ -19,10 +21,25 @@ const parts: Part[] = [
 ];
 
 const only = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const write = process.argv.includes('--write');
+const docs = new URL('../docs/benchmarks.md', import.meta.url);
+
+function writeBlock(name: string, text: string): void {
+  const doc = readFileSync(docs, 'utf8');
+  const begin = `<!-- balancer-${name}:begin -->`;
+  const end = `<!-- balancer-${name}:end -->`;
+  const from = doc.indexOf(begin);
+  const to = doc.indexOf(end);
+  if (from === -1 || to < from) return void process.stderr.write(`docs/benchmarks.md has no ${begin} block; not written\n`);
+  writeFileSync(docs, `${doc.slice(0, from + begin.length)}\n${text}\n${doc.slice(to)}`);
+}
 const cpu = cpus();
 const load = (): string => loadavg().map((l) => l.toFixed(1)).join(' ');
 process.stdout.write(`Machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString()}, load average ${load()}\n\n`);
 for (const part of parts) {
   if (only.length > 0 && !only.includes(part.name)) continue;
-  process.stdout.write(`## ${part.name}\n\n${await part.run()}\n\n(load average after: ${load()})\n\n`);
+  const text = await part.run();
+  const stamp = `(${cpu.length} × ${cpu[0]?.model ?? 'CPU'}, Node ${process.version}, ${new Date().toISOString().slice(0, 16)}Z, load average ${load()})`;
+  process.stdout.write(`## ${part.name}\n\n${text}\n\n${stamp}\n\n`);
+  if (write) writeBlock(part.name, `${text}\n\n${stamp}`);
 }

@@ -3,6 +3,7 @@ import type { RouteNode } from '../balancer/registry/types.js';
 import { buildGridIndex } from '../balancer/selection/grid-index.js';
 import { pickNode } from '../balancer/selection/pick.js';
 import { ProbationMeter, probationGroup } from '../balancer/selection/probation-meter.js';
+import { seededRandom as seeded } from '../balancer/selection/seeded-random.js';
 
 // µs per routing decision at 1k/10k/100k nodes of one site, with the request path's own
 // eligibility rules (status, draining, ejection set, probation cap). Bounded: ~1.5 s per size.
@@ -14,15 +15,6 @@ export interface SelectionResult {
   p99Us: number;
 }
 
-function seeded(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function fleet(n: number, random: () => number): RouteNode[] {
   return Array.from({ length: n }, (_, i) => ({

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { NodeStanding } from '../common/protocol/node-api.js';
+import { renderNodeMetrics } from './metrics.js';
 
 // The volunteer's own page (loopback only by default): who this node is, what it serves, how
 // the cache does, and — from the balancer — its trust, status and every penalty with its reason.
@@ -70,6 +71,19 @@ export function createStatusServer(view: () => StatusView): Server {
     if (path === '/status.json') {
       res.writeHead(200, { 'content-type': 'application/json', ...headers });
       res.end(JSON.stringify(view()));
+      return;
+    }
+    if (path === '/healthz') {
+      // Healthy while registered and not draining: what a supervisor (or Docker) should watch.
+      const v = view();
+      const ok = v.standing !== null && v.standing.status !== 'banned' && v.lastError === null;
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json', ...headers });
+      res.end(JSON.stringify({ ok, nodeId: v.nodeId, status: v.standing?.status ?? 'unregistered', lastError: v.lastError }));
+      return;
+    }
+    if (path === '/metrics') {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', ...headers });
+      res.end(renderNodeMetrics(view()));
       return;
     }
     if (path !== '/') {

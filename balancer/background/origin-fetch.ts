@@ -1,4 +1,5 @@
-import { request, type IncomingHttpHeaders } from 'node:http';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 
 // Background fetches (shadow copies, manifests, security-header policy, node health): plain
 // node:http with a deadline and a size cap. Never used on a visitor's request path.
@@ -11,6 +12,7 @@ export interface FetchedCopy {
 
 export function fetchCopy(url: URL, opts: { host?: string; timeoutMs: number; maxBytes: number; headers?: Record<string, string> }): Promise<FetchedCopy> {
   return new Promise((resolve, reject) => {
+    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const req = request(url, {
       method: 'GET', agent: false,
       headers: { 'accept-encoding': 'identity', 'user-agent': 'verity-balancer', ...(opts.host ? { host: opts.host } : {}), ...opts.headers },

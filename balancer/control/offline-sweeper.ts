@@ -8,12 +8,31 @@ export interface OfflineSweeperOptions {
   staleAfterMs: number;
 }
 
+// One sweeper at a time across all balancers sharing the database, so a node is never marked
+// offline twice for one silence.
+const SWEEP_LOCK_KEY = 0x76657269; // "veri"
+
 /**
  * Marks nodes offline (trust event 'heartbeat_missed') when their heartbeats stop; the node
- * API records 'heartbeat_resumed' on the next accepted heartbeat. Several balancers may run
- * sweepers side by side: a node already offline is no longer listed as stale.
+ * API records 'heartbeat_resumed' on the next accepted heartbeat. Returns the ids marked, or
+ * [] when another balancer's sweep holds the lock.
  */
 export async function sweepOfflineNodes(deps: Pick<ControlDeps, 'pool' | 'log' | 'now'>, staleAfterMs: number): Promise<string[]> {
+  const client = await deps.pool.connect();
+  try {
+    const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [SWEEP_LOCK_KEY]);
+    if (!rows[0]?.locked) return [];
+    try {
+      return await markStale(deps, staleAfterMs);
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [SWEEP_LOCK_KEY]);
+    }
+  } finally {
+    client.release();
+  }
+}
+
+async function markStale(deps: Pick<ControlDeps, 'pool' | 'log' | 'now'>, staleAfterMs: number): Promise<string[]> {
   const now = deps.now();
   const stale = await listStaleNodes(deps.pool, new Date(now - staleAfterMs));
   const marked: string[] = [];

@@ -16,7 +16,16 @@ export class HashStore {
   private entries = new Map<string, HashEntry>();
   private manifests = new Map<string, { hashes: Map<string, string>; learnedAt: number }>();
 
-  constructor(private readonly opts: HashStoreOptions = { ttlMs: 300_000, maxEntries: 100_000 }) {}
+  private revalidating = new Set<string>();
+
+  /**
+   * `revalidate` is called (at most once at a time per file) when an entry with an ETag expires:
+   * the entry keeps verifying meanwhile, and the callback re-learns or forgets it.
+   */
+  constructor(
+    private readonly opts: HashStoreOptions = { ttlMs: 300_000, maxEntries: 100_000 },
+    private readonly revalidate: ((siteId: string, url: string, etag: string) => Promise<void>) | null = null,
+  ) {}
 
   private key(siteId: string, url: string): string {
     return `${siteId} ${url}`;
@@ -30,11 +39,17 @@ export class HashStore {
     const k = this.key(siteId, url);
     const entry = this.entries.get(k);
     if (!entry) return undefined;
-    if (now - entry.learnedAt > this.opts.ttlMs) {
-      this.entries.delete(k);
-      return undefined;
+    if (now - entry.learnedAt <= this.opts.ttlMs) return entry;
+    if (entry.kind === 'hash' && entry.etag && this.revalidate && now - entry.learnedAt <= this.opts.ttlMs * 2) {
+      // Stale but revalidatable: keep using it while the origin is asked If-None-Match.
+      if (!this.revalidating.has(k)) {
+        this.revalidating.add(k);
+        void this.revalidate(siteId, url, entry.etag).catch(() => this.entries.delete(k)).finally(() => this.revalidating.delete(k));
+      }
+      return entry;
     }
-    return entry;
+    this.entries.delete(k);
+    return undefined;
   }
 
   learn(siteId: string, url: string, entry: HashEntry): void {
@@ -43,6 +58,13 @@ export class HashStore {
       if (!oldest.done) this.entries.delete(oldest.value);
     }
     this.entries.set(this.key(siteId, url), entry);
+  }
+
+  /** The origin said 304: the hash holds for another TTL. */
+  touch(siteId: string, url: string, now: number): void {
+    const k = this.key(siteId, url);
+    const entry = this.entries.get(k);
+    if (entry) this.entries.set(k, { ...entry, learnedAt: now });
   }
 
   forget(siteId: string, url: string): void {

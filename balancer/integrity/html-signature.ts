@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 
 // A structural fingerprint of an HTML page for shadow sampling: what a doctoring node would
-// have to change (scripts, frames, forms, outside hosts, refreshes, visible text), with
-// volatile parts (digits, long tokens, nonces) masked. Cheap regexes: a mismatch only queues a
-// deep audit, it is not itself proof.
+// have to change to run code or send visitors elsewhere (scripts, frames, forms, outside hosts,
+// refreshes), with volatile parts (digits, long tokens, nonces) masked. Visible text is left to
+// the auditor's deep audits: pages rotate text on their own (quotes, news) and a cached copy
+// may legitimately show yesterday's, which would make a text check cry wolf. Cheap regexes: a
+// mismatch only queues a deep audit, it is not itself proof.
 
-export type SignaturePart = 'scripts' | 'iframes' | 'forms' | 'hosts' | 'refresh' | 'text';
+export type SignaturePart = 'scripts' | 'iframes' | 'forms' | 'hosts' | 'refresh';
 export type HtmlSignature = Record<SignaturePart, string>;
 
 const mask = (s: string): string => s.replace(/[A-Za-z0-9+/_-]{24,}={0,2}/g, '~').replace(/\d+/g, '0');
@@ -26,10 +28,6 @@ function hosts(html: string): string[] {
   return [...set].sort();
 }
 
-function visibleText(html: string): string {
-  return mask(html.replace(/<(script|style)\b[\s\S]*?<\/\1>/gi, ' ').replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim());
-}
-
 export function htmlSignature(html: string): HtmlSignature {
   return {
     scripts: digest([...attrs(html, 'script', 'src'), ...inlineScripts(html)]),
@@ -37,7 +35,6 @@ export function htmlSignature(html: string): HtmlSignature {
     forms: digest(attrs(html, 'form', 'action')),
     hosts: digest(hosts(html)),
     refresh: digest([...html.matchAll(/<meta\b[^>]*http-equiv\s*=\s*["']?refresh[^>]*>/gi)].map((m) => mask(m[0]))),
-    text: digest([visibleText(html)]),
   };
 }
 

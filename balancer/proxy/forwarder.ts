@@ -1,5 +1,6 @@
 import { Agent, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
+import { Agent as HttpsAgent } from 'node:https';
 import httpProxy from 'http-proxy';
 
 // The only place that touches http-proxy. As shipped it fails in several ways (SECURITY-TESTS.md
@@ -54,8 +55,11 @@ interface AttemptOptions {
 }
 
 export function createForwarder(opts: { maxFreeSockets?: number } = {}): Forwarder {
-  const agent = new Agent({ keepAlive: true, keepAliveMsecs: 1000, maxFreeSockets: opts.maxFreeSockets ?? 256, scheduling: 'lifo' });
-  const proxy = httpProxy.createProxyServer({ agent, selfHandleResponse: true, xfwd: false, changeOrigin: false, ignorePath: true, prependPath: true });
+  const agentOptions = { keepAlive: true, keepAliveMsecs: 1000, maxFreeSockets: opts.maxFreeSockets ?? 256, scheduling: 'lifo' as const };
+  const agent = new Agent(agentOptions);
+  // Origins (and nodes) may be https: one keep-alive agent per scheme, certificates checked.
+  const httpsAgent = new HttpsAgent(agentOptions);
+  const proxy = httpProxy.createProxyServer({ agent, secure: true, selfHandleResponse: true, xfwd: false, changeOrigin: false, ignorePath: true, prependPath: true });
   const byProxyReq = new WeakMap<ClientRequest, Pending>();
   // Last resort: every call has its own error callback, but an 'error' with no listener at all
   // would be an uncaught exception (http-proxy as shipped dies on a refused connection).
@@ -101,10 +105,18 @@ export function createForwarder(opts: { maxFreeSockets?: number } = {}): Forward
         }
       },
     };
-    const callOptions = { target: request.target.href, buffer: request.body ?? emptyBody(), verityAttempt: state };
-    withHeaders(request.req, request.headers, () => {
-      proxy.web(request.req, request.res, callOptions, (err) => state.settle(err));
-    });
+    const callOptions = {
+      target: request.target.href, buffer: request.body ?? emptyBody(), verityAttempt: state,
+      agent: request.target.protocol === 'https:' ? httpsAgent : agent,
+    };
+    try {
+      withHeaders(request.req, request.headers, () => {
+        proxy.web(request.req, request.res, callOptions, (err) => state.settle(err));
+      });
+    } catch (err) {
+      // http.request throws synchronously on a bad target: a failed attempt, not a crash.
+      state.settle(err instanceof Error ? err : new Error(String(err)));
+    }
     return {
       response,
       abort(reason) {
@@ -121,6 +133,7 @@ export function createForwarder(opts: { maxFreeSockets?: number } = {}): Forward
     close() {
       proxy.close();
       agent.destroy();
+      httpsAgent.destroy();
     },
   };
 }

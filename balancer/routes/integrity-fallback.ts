@@ -1,3 +1,4 @@
+import { decodeBody, sha256Hex } from '../integrity/decode.js';
 import { diffExcerpt } from '../integrity/diff-excerpt.js';
 import type { HashEntry } from '../integrity/hash-store.js';
 import type { RouteNode } from '../registry/types.js';
@@ -6,15 +7,26 @@ import { serveFromOrigin, type OriginBodyReport } from './origin-upstream.js';
 
 const EVIDENCE_BYTES = 256 * 1024;
 
+/** The origin copy's content (decoded) and its hash; null when it was cut, too large or undecodable. */
+function originContent(ex: Exchange, r: OriginBodyReport): { sha256: string; bytes: Buffer } | null {
+  if (!r.complete || r.status !== 200 || r.size > ex.rt.limits.bufferLimit) return null;
+  const bytes = decodeBody(r.head, r.encoding, ex.rt.limits.bufferLimit);
+  return bytes ? { sha256: sha256Hex(bytes), bytes } : null;
+}
+
 /** Serves the origin's bytes and learns the file's hash from them (first request of a static file). */
 export function serveAndLearn(ex: Exchange): Promise<void> {
   const { rt, site, url } = ex;
   return serveFromOrigin(ex, {
     outcome: 'origin_learning',
+    // The whole body (up to the buffer limit) is kept, to hash its decoded content.
+    collect: rt.limits.bufferLimit,
     onBody: (r) => {
       if (!r.complete || r.status !== 200 || ex.method !== 'GET') return;
       const learnedAt = rt.now();
-      rt.hashes.learn(site.id, url, r.size <= rt.limits.bufferLimit ? { kind: 'hash', sha256: r.sha256, etag: r.etag, learnedAt, source: 'origin' } : { kind: 'too-large', learnedAt });
+      if (r.size > rt.limits.bufferLimit) return rt.hashes.learn(site.id, url, { kind: 'too-large', learnedAt });
+      const content = originContent(ex, r);
+      if (content) rt.hashes.learn(site.id, url, { kind: 'hash', sha256: content.sha256, etag: r.etag, learnedAt, source: 'origin' });
     },
   });
 }
@@ -29,14 +41,15 @@ export function serveMismatchFromOrigin(ex: Exchange, node: RouteNode, nodeBody:
   rt.metrics.integrityMismatches.inc();
   return serveFromOrigin(ex, {
     outcome: 'origin_integrity',
-    collect: EVIDENCE_BYTES,
+    collect: rt.limits.bufferLimit,
     onBody: (r: OriginBodyReport) => {
-      if (!r.complete || r.status !== 200) {
+      const content = originContent(ex, r);
+      if (!content) {
         strike(ex, node, nodeBody, nodeSha, expected.sha256, null, null);
         return;
       }
-      rt.hashes.learn(site.id, url, { kind: 'hash', sha256: r.sha256, etag: r.etag, learnedAt: rt.now(), source: 'origin' });
-      if (r.sha256 !== nodeSha) strike(ex, node, nodeBody, nodeSha, expected.sha256, r.sha256, r.head);
+      rt.hashes.learn(site.id, url, { kind: 'hash', sha256: content.sha256, etag: r.etag, learnedAt: rt.now(), source: 'origin' });
+      if (content.sha256 !== nodeSha) strike(ex, node, nodeBody, nodeSha, expected.sha256, content.sha256, content.bytes.subarray(0, EVIDENCE_BYTES));
     },
   });
 }

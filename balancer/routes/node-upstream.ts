@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
-import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import { isRoutable } from '../../common/domain/trust.js';
+import { acceptsEncoding, decodeBody, sha256Hex } from '../integrity/decode.js';
 import type { HashEntry } from '../integrity/hash-store.js';
 import { statusForFailure, type UpstreamFailure } from '../proxy/upstream-error.js';
 import type { RouteNode } from '../registry/types.js';
@@ -76,18 +75,8 @@ export async function serveFromNodes(ex: Exchange, pinned: RouteNode | null, exp
   }
 }
 
-/** The body without its content-encoding (null: unknown encoding, corrupt, or too large decoded). */
-function decodeBody(body: Buffer, encoding: string | null, limit: number): Buffer | null {
-  const e = (encoding ?? 'identity').trim().toLowerCase();
-  if (e === 'identity' || e === '') return body;
-  try {
-    if (e === 'gzip' || e === 'x-gzip') return gunzipSync(body, { maxOutputLength: limit });
-    if (e === 'br') return brotliDecompressSync(body, { maxOutputLength: limit });
-    if (e === 'deflate') return inflateSync(body, { maxOutputLength: limit });
-  } catch {
-    return null;
-  }
-  return null;
+function headerString(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v.join(', ') : v;
 }
 
 type Buffered = Extract<AttemptResult, { kind: 'buffered' }>;
@@ -116,14 +105,17 @@ function deliver(ex: Exchange, node: RouteNode, result: Exclude<AttemptResult, {
   }
   if (!expected) return send(ex, node, result, pinned, false);
   if (result.status !== 200) return serveFromOrigin(ex, { outcome: 'origin_unverifiable' });
-  // We asked for identity; a node that compressed anyway is judged on the decoded bytes,
-  // which are then what the visitor gets.
+  // Judged on content (decoded), as the origin's hash is. The encoded bytes go to visitors who
+  // take that encoding; the others get the verified content itself.
   const decoded = decodeBody(result.body, result.contentEncoding, rt.limits.bufferLimit);
-  if (decoded === null) return serveFromOrigin(ex, { outcome: 'origin_unverifiable' });
-  const nodeSha = createHash('sha256').update(decoded).digest('hex');
+  // Bytes that do not even decode are judged as they are (a mismatch, with them as evidence).
+  if (decoded === null) return serveMismatchFromOrigin(ex, node, result.body, sha256Hex(result.body), expected);
+  const nodeSha = sha256Hex(decoded);
   if (nodeSha !== expected.sha256) return serveMismatchFromOrigin(ex, node, decoded, nodeSha, expected);
-  if (decoded !== result.body) delete headers['content-encoding'];
-  return send(ex, node, { ...result, body: decoded, contentEncoding: decoded === result.body ? result.contentEncoding : null }, pinned, true);
+  const encoding = result.contentEncoding;
+  if (decoded === result.body || (encoding && acceptsEncoding(headerString(ex.req.headers['accept-encoding']), encoding.toLowerCase()))) return send(ex, node, result, pinned, true);
+  delete headers['content-encoding'];
+  return send(ex, node, { ...result, body: decoded, contentEncoding: null }, pinned, true);
 }
 
 function send(ex: Exchange, node: RouteNode, result: Buffered, pinned: boolean, verified: boolean): void {

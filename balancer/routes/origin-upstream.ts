@@ -13,6 +13,8 @@ export interface OriginBodyReport {
   sha256: string;
   size: number;
   etag: string | null;
+  /** The origin's Content-Encoding, if any. */
+  encoding: string | null;
   /** The first `collect` bytes, for evidence. */
   head: Buffer;
 }
@@ -80,10 +82,11 @@ export async function serveFromOrigin(ex: Exchange, opts: OriginOptions): Promis
   ex.trustUpstream();
   ex.writeHead(up.status, originResponseHeaders(up.headers), 'origin');
   rt.metrics.countRequest(opts.outcome);
-  pipeOriginBody(ex, up.body, up.status, up.headers.etag ?? null, opts);
+  const encoding = up.headers['content-encoding'];
+  pipeOriginBody(ex, up.body, { status: up.status, etag: up.headers.etag ?? null, encoding: typeof encoding === 'string' ? encoding : null }, opts);
 }
 
-function pipeOriginBody(ex: Exchange, body: IncomingMessage, status: number, etag: string | null, opts: OriginOptions): void {
+function pipeOriginBody(ex: Exchange, body: IncomingMessage, meta: Pick<OriginBodyReport, 'status' | 'etag' | 'encoding'>, opts: OriginOptions): void {
   const hash = opts.onBody ? createHash('sha256') : null;
   const head: Buffer[] = [];
   let size = 0;
@@ -98,7 +101,7 @@ function pipeOriginBody(ex: Exchange, body: IncomingMessage, status: number, eta
   body.on('close', () => {
     // A cut origin body must not look complete to the visitor.
     if (!body.complete) ex.res.destroy();
-    if (hash && opts.onBody) opts.onBody({ status, complete: body.complete, sha256: hash.digest('hex'), size, etag, head: Buffer.concat(head) });
+    if (hash && opts.onBody) opts.onBody({ ...meta, complete: body.complete, sha256: hash.digest('hex'), size, head: Buffer.concat(head) });
   });
   body.pipe(ex.res);
   ex.res.on('finish', () => ex.finish());

@@ -74,6 +74,7 @@ export function buildPublicApp(rt: Runtime, limits: PublicServerLimits, state: P
     const problem = vet(rt, request.raw, limits, state);
     if ('error' in problem) {
       if (problem.status === 503) void reply.header('connection', 'close');
+      rt.metrics.countRequest(String(problem.status));
       reject(reply, problem.status, problem.error);
       return;
     }

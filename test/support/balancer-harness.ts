@@ -53,12 +53,14 @@ export async function startBalancer(opts: StartBalancerOptions = {}): Promise<St
     background: { health: false, siteRefresh: true }, ...opts.deps,
   });
   const urls = await balancer.listen(config.listen, config.controlListen);
+  let closing: Promise<void> | null = null;
   return {
     ...urls, auditSecret, adminToken, balancer,
-    close: async () => {
+    // Idempotent, so a test may close early and the cleanup close again.
+    close: () => (closing ??= (async () => {
       await balancer.close();
       await ownPool?.end();
-    },
+    })()),
   };
 }
 

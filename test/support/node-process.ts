@@ -7,6 +7,8 @@ const VERITY_BIN = fileURLToPath(new URL('../../bin/verity', import.meta.url));
 
 export interface NodeProcess {
   child: ChildProcess;
+  /** The arguments after `verity node`, to start the same node again. */
+  args: string[];
   stdout(): string;
   stderr(): string;
   /** Resolves with the line that matched, or rejects when the process exits first / at the timeout. */
@@ -60,6 +62,7 @@ export function spawnNode(args: string[], env: Record<string, string> = {}): Nod
   });
   return {
     child,
+    args,
     stdout: () => out,
     stderr: () => err,
     waitFor,

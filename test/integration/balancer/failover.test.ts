@@ -1,53 +1,37 @@
 import { request } from 'node:http';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { freePort } from '../../../common/db/embedded.js';
-import { insertTestNode, insertTestSite, startBalancer, visit, waitFor, type StartedBalancer } from '../../support/balancer-harness.js';
-import { startOrigin, type TestOrigin } from '../../support/balancer-origin.js';
+import { insertTestNode, insertTestSite, startBalancer, visit, waitFor, type StartBalancerOptions } from '../../support/balancer-harness.js';
+import { SCENE_HOST, useBalancerScene, type SceneSetup } from '../../support/balancer-scene.js';
 import { useTestDatabase } from '../../support/db.js';
-import { startHostileNode, type HostileNode, type NodeMode } from '../../support/hostile-node.js';
+import type { HostileNode, NodeMode } from '../../support/hostile-node.js';
 
 // Faults: refused connections, visitors leaving mid-stream, half the nodes failing.
 
 const db = useTestDatabase();
-const HOST = 'site.test';
-let origin: TestOrigin;
-const opened: Array<{ close(): Promise<void> }> = [];
+const scene = useBalancerScene(db);
+const HOST = SCENE_HOST;
 
-beforeAll(async () => {
-  origin = await startOrigin();
-});
-afterAll(async () => {
-  await origin.close();
-});
-afterEach(async () => {
-  for (const o of opened.splice(0).reverse()) await o.close();
-});
-
-
-async function withNodes(modes: NodeMode[], config: Parameters<typeof startBalancer>[0] = {}): Promise<{ bal: StartedBalancer; nodes: HostileNode[]; ids: string[] }> {
-  const siteId = await insertTestSite(db.pool, { host: HOST, origin: origin.url });
-  const nodes: HostileNode[] = [];
-  const ids: string[] = [];
-  for (const mode of modes) {
-    const n = await startHostileNode({ origin: origin.url, mode });
-    opened.push(n);
-    nodes.push(n);
-    ids.push(await insertTestNode(db.pool, { url: n.url, siteIds: [siteId] }));
-  }
-  const bal = await startBalancer({ pool: db.pool, ...config, config: { attemptTimeout: 1_500, deadline: 5_000, bufferLimit: 256 * 1024, ...config.config } });
-  opened.push(bal);
-  return { bal, nodes, ids };
+function withNodes(modes: NodeMode[], opts: StartBalancerOptions = {}): Promise<SceneSetup> {
+  return scene.setup(modes, { ...opts, config: { deadline: 5_000, bufferLimit: 256 * 1024, ...opts.config } });
 }
 
 describe('failures', () => {
   it('a refused node connection is a 502, not a dead process (http-proxy has no error listener by default)', async () => {
-    const siteId = await insertTestSite(db.pool, { host: HOST, origin: origin.url });
+    const siteId = await insertTestSite(db.pool, { host: HOST, origin: scene.origin.url });
     await insertTestNode(db.pool, { url: `http://127.0.0.1:${await freePort()}`, siteIds: [siteId] });
-    const bal = await startBalancer({ pool: db.pool });
-    opened.push(bal);
+    const bal = scene.track(await startBalancer({ pool: db.pool }));
     const r = await visit(bal.publicUrl, '/page', { host: HOST });
     expect(r.status).toBe(502);
     expect((await visit(bal.publicUrl, '/page', { host: HOST, headers: { cookie: 'a=b' } })).status).toBe(200);
+  });
+
+  it('an https origin is reached over TLS (keep-alive https agent); unreachable → 502, no crash', async () => {
+    await insertTestSite(db.pool, { host: HOST, origin: `https://127.0.0.1:${await freePort()}` });
+    const bal = scene.track(await startBalancer({ pool: db.pool }));
+    const r = await visit(bal.publicUrl, '/account', { host: HOST, headers: { cookie: 'a=b' } });
+    expect(r.status).toBe(502);
+    expect((await visit(bal.controlUrl, '/healthz', { host: 'localhost' })).status).toBe(200);
   });
 
   it('16: 1000 visitors abort mid-stream → node sockets back to baseline within seconds', async () => {

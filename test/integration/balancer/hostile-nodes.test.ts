@@ -1,42 +1,22 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { signAuditPin } from '../../../common/protocol/audit-pin.js';
-import { insertTestNode, insertTestSite, startBalancer, visit, waitFor, type StartedBalancer } from '../../support/balancer-harness.js';
-import { defaultAssets, originSecurityHeaders, startOrigin, type TestOrigin } from '../../support/balancer-origin.js';
+import { visit, waitFor, type StartBalancerOptions } from '../../support/balancer-harness.js';
+import { SCENE_HOST, useBalancerScene, type SceneSetup } from '../../support/balancer-scene.js';
+import { defaultAssets, originSecurityHeaders } from '../../support/balancer-origin.js';
 import { useTestDatabase } from '../../support/db.js';
-import { startHostileNode, type HostileNode, type NodeMode } from '../../support/hostile-node.js';
+import type { NodeMode } from '../../support/hostile-node.js';
 
 // SECURITY-TESTS.md "Hostile nodes" 10–17 and "http-proxy as shipped": real balancer, real
 // origin, nodes as real servers misbehaving on purpose.
 
 const db = useTestDatabase();
-const HOST = 'site.test';
-let origin: TestOrigin;
-const opened: Array<{ close(): Promise<void> }> = [];
+const scene = useBalancerScene(db);
+const HOST = SCENE_HOST;
 
-beforeAll(async () => {
-  origin = await startOrigin();
-});
-afterAll(async () => {
-  await origin.close();
-});
-afterEach(async () => {
-  for (const o of opened.splice(0).reverse()) await o.close();
-});
-
-async function setup(modes: NodeMode[], config: Parameters<typeof startBalancer>[0] = {}): Promise<{ bal: StartedBalancer; nodes: HostileNode[]; ids: string[]; siteId: string }> {
-  const siteId = await insertTestSite(db.pool, { host: HOST, origin: origin.url });
-  const nodes: HostileNode[] = [];
-  const ids: string[] = [];
-  for (const mode of modes) {
-    const n = await startHostileNode({ origin: origin.url, mode });
-    opened.push(n);
-    nodes.push(n);
-    ids.push(await insertTestNode(db.pool, { url: n.url, siteIds: [siteId] }));
-  }
-  const bal = await startBalancer({ pool: db.pool, ...config, config: { attemptTimeout: 1_500, deadline: 4_000, bufferLimit: 512 * 1024, ...config.config } });
-  opened.push(bal);
-  await waitFor(() => bal.balancer.runtime.policies.get(siteId));
-  return { bal, nodes, ids, siteId };
+async function setup(modes: NodeMode[], opts: StartBalancerOptions = {}): Promise<SceneSetup> {
+  const s = await scene.setup(modes, opts);
+  await waitFor(() => s.bal.balancer.runtime.policies.get(s.siteId));
+  return s;
 }
 
 async function strikes(nodeId: string, kind: string): Promise<Array<{ reason: string; evidence_id: string | null }>> {
@@ -145,7 +125,6 @@ describe('hostile nodes', () => {
     expect(r.status).toBe(504);
     expect(Date.now() - t0).toBeLessThan(4_500);
     await alone.bal.close();
-    opened.splice(opened.indexOf(alone.bal), 1);
     await db.pool.query('DELETE FROM nodes');
     await db.pool.query('DELETE FROM sites');
     const pair = await setup(['hang', 'honest'], { deps: { random: () => 0 } });

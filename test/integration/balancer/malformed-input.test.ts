@@ -22,7 +22,7 @@ beforeAll(async () => {
   bal = await startBalancer({
     pool: db.pool,
     config: { trustedProxies: [] },
-    deps: { serverLimits: { headersTimeoutMs: 1_500 }, geo: (ip) => (geoAsked.push(ip), null) },
+    deps: { serverLimits: { headersTimeoutMs: 1_500, requestTimeoutMs: 3_000 }, geo: (ip) => (geoAsked.push(ip), null) },
   });
 });
 afterAll(async () => {
@@ -91,6 +91,24 @@ describe('balancer input', () => {
     expect(geoAsked).toEqual(['127.0.0.1']);
     const seen = node.requests[0]?.headers ?? {};
     expect(seen['x-forwarded-for'] ?? seen.forwarded ?? seen['x-real-ip']).toBeUndefined();
+  });
+
+  it('a body at 1 byte/s is cut at the request timeout (fastify 5 defaults it to none)', async () => {
+    const u = new URL(bal.publicUrl);
+    const socket = connect(Number(u.port), u.hostname);
+    socket.on('error', () => undefined);
+    const t0 = Date.now();
+    let received = '';
+    socket.on('data', (c: Buffer) => (received += c.toString('latin1')));
+    const closed = new Promise<number>((resolve) => socket.on('close', () => resolve(Date.now() - t0)));
+    socket.write(`POST /echo HTTP/1.1\r\nHost: ${HOST}\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n`);
+    const drip = setInterval(() => {
+      if (!socket.destroyed) socket.write('a');
+    }, 1_000);
+    const after = await closed;
+    clearInterval(drip);
+    expect(after).toBeLessThan(8_000);
+    expect(received).not.toMatch(/^HTTP\/1\.1 200/);
   });
 
   it('6: headers at 1 byte/s are cut at the headers timeout; other visitors are served meanwhile', async () => {

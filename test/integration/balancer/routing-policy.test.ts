@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { signAuditPin } from '../../../common/protocol/audit-pin.js';
-import { insertTestNode, insertTestSite, startBalancer, visit, waitFor, type StartedBalancer } from '../../support/balancer-harness.js';
-import { defaultAssets, startOrigin, type TestOrigin } from '../../support/balancer-origin.js';
+import { insertTestNode, insertTestSite, startBalancer, visit, waitFor, type StartBalancerOptions, type StartedBalancer } from '../../support/balancer-harness.js';
+import { SCENE_HOST, useBalancerScene } from '../../support/balancer-scene.js';
+import { defaultAssets } from '../../support/balancer-origin.js';
 import { useTestDatabase } from '../../support/db.js';
 import { startHostileNode, type NodeMode } from '../../support/hostile-node.js';
 
@@ -10,35 +11,20 @@ import { startHostileNode, type NodeMode } from '../../support/hostile-node.js';
 // manifest, and the audit pin's visitor address used for geo.
 
 const db = useTestDatabase();
-const HOST = 'site.test';
-let origin: TestOrigin;
-const opened: Array<{ close(): Promise<void> }> = [];
-
-beforeAll(async () => {
-  origin = await startOrigin();
-});
-afterAll(async () => {
-  await origin.close();
-});
-afterEach(async () => {
-  for (const o of opened.splice(0).reverse()) await o.close();
-});
+const scene = useBalancerScene(db);
+const HOST = SCENE_HOST;
 
 async function node(mode: NodeMode = 'honest'): Promise<string> {
-  const n = await startHostileNode({ origin: origin.url, mode });
-  opened.push(n);
-  return n.url;
+  return scene.track(await startHostileNode({ origin: scene.origin.url, mode })).url;
 }
 
-async function balancer(o: Parameters<typeof startBalancer>[0] = {}): Promise<StartedBalancer> {
-  const b = await startBalancer({ pool: db.pool, ...o });
-  opened.push(b);
-  return b;
+async function balancer(o: StartBalancerOptions = {}): Promise<StartedBalancer> {
+  return scene.track(await startBalancer({ pool: db.pool, ...o }));
 }
 
 describe('routing policy', () => {
   it('probation nodes of one /24 share one small cap; the rest goes to trusted nodes', async () => {
-    const siteId = await insertTestSite(db.pool, { host: HOST, origin: origin.url });
+    const siteId = await insertTestSite(db.pool, { host: HOST, origin: scene.origin.url });
     const trusted = await insertTestNode(db.pool, { url: await node(), siteIds: [siteId], status: 'active' });
     const sybils = new Set<string>();
     const url = await node();
@@ -57,8 +43,8 @@ describe('routing policy', () => {
 
   it('hashes from the published manifest verify a file on its very first request', async () => {
     const js = defaultAssets().get('/app.js')?.body as string;
-    origin.set('/integrity.json', { body: JSON.stringify({ files: { '/app.js': createHash('sha256').update(js).digest('hex') } }), type: 'application/json' });
-    const siteId = await insertTestSite(db.pool, { host: HOST, origin: origin.url, manifestUrl: `${origin.url}/integrity.json` });
+    scene.origin.set('/integrity.json', { body: JSON.stringify({ files: { '/app.js': createHash('sha256').update(js).digest('hex') } }), type: 'application/json' });
+    const siteId = await insertTestSite(db.pool, { host: HOST, origin: scene.origin.url, manifestUrl: `${scene.origin.url}/integrity.json` });
     const honest = await insertTestNode(db.pool, { url: await node(), siteIds: [siteId] });
     const bal = await balancer();
     await waitFor(() => bal.balancer.runtime.hashes.lookup(siteId, '/app.js', Date.now()));
@@ -73,8 +59,31 @@ describe('routing policy', () => {
     expect(t.headers['x-verity-node']).toBe('origin');
   });
 
+  it('an expired hash with an ETag is revalidated in the background while nodes keep serving', async () => {
+    const siteId = await insertTestSite(db.pool, { host: HOST, origin: scene.origin.url });
+    const nodeId = await insertTestNode(db.pool, { url: await node(), siteIds: [siteId] });
+    const bal = await balancer({ deps: { hashTtlMs: 300 } });
+    await visit(bal.publicUrl, '/style.css', { host: HOST });
+    expect((await visit(bal.publicUrl, '/style.css', { host: HOST })).headers['x-verity-node']).toBe(nodeId);
+    await new Promise((r) => setTimeout(r, 400));
+    const stale = await visit(bal.publicUrl, '/style.css', { host: HOST });
+    expect(stale.headers['x-verity-node']).toBe(nodeId);
+    await waitFor(() => scene.origin.requests.some((q) => q.url === '/style.css' && q.headers['if-none-match'] !== undefined));
+    // The owner changes the file: the revalidation learns its new hash, nodes serve it verified.
+    scene.origin.set('/style.css', { body: 'body { color: #456; }\n', type: 'text/css' });
+    await new Promise((r) => setTimeout(r, 400));
+    await visit(bal.publicUrl, '/style.css', { host: HOST });
+    const fresh = await waitFor(async () => {
+      const r = await visit(bal.publicUrl, '/style.css', { host: HOST });
+      return r.headers['x-verity-node'] === nodeId && r.text.includes('#456') && r;
+    });
+    expect(fresh.text).toBe('body { color: #456; }\n');
+    await bal.balancer.runtime.strikes.flush();
+    expect((await db.pool.query("SELECT 1 FROM trust_events WHERE kind = 'integrity_mismatch'")).rowCount).toBe(0);
+  });
+
   it('an audit pin’s visitor address is the one used for geo', async () => {
-    const siteId = await insertTestSite(db.pool, { host: HOST, origin: origin.url });
+    const siteId = await insertTestSite(db.pool, { host: HOST, origin: scene.origin.url });
     const nodeId = await insertTestNode(db.pool, { url: await node(), siteIds: [siteId] });
     const asked: string[] = [];
     const bal = await balancer({ deps: { geo: (ip) => (asked.push(ip), null) } });

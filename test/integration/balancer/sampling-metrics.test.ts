@@ -1,35 +1,19 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { insertTestNode, insertTestSite, startBalancer, visit, waitFor, type StartedBalancer } from '../../support/balancer-harness.js';
-import { startOrigin, type TestOrigin } from '../../support/balancer-origin.js';
+import { describe, expect, it } from 'vitest';
+import { visit, waitFor, type StartedBalancer } from '../../support/balancer-harness.js';
+import { SCENE_HOST, useBalancerScene } from '../../support/balancer-scene.js';
 import { useTestDatabase } from '../../support/db.js';
-import { startHostileNode, type HostileNode, type NodeMode } from '../../support/hostile-node.js';
+import type { NodeMode } from '../../support/hostile-node.js';
 
 // Shadow sampling, URL samples for the auditor, and the control plane's /metrics and /healthz.
 
 const db = useTestDatabase();
-const HOST = 'site.test';
-let origin: TestOrigin;
-const opened: Array<{ close(): Promise<void> }> = [];
+const scene = useBalancerScene(db);
+const HOST = SCENE_HOST;
 
-beforeAll(async () => {
-  origin = await startOrigin();
-});
-afterAll(async () => {
-  await origin.close();
-});
-afterEach(async () => {
-  for (const o of opened.splice(0).reverse()) await o.close();
-});
-
-async function withNode(mode: NodeMode, shadowShare: number): Promise<{ bal: StartedBalancer; nodeId: string; siteId: string; results: Array<{ mismatched: string[] }>; node: HostileNode }> {
-  const siteId = await insertTestSite(db.pool, { host: HOST, origin: origin.url });
-  const node = await startHostileNode({ origin: origin.url, mode });
-  opened.push(node);
-  const nodeId = await insertTestNode(db.pool, { url: node.url, siteIds: [siteId] });
+async function withNode(mode: NodeMode, shadowShare: number): Promise<{ bal: StartedBalancer; nodeId: string; siteId: string; results: Array<{ mismatched: string[] }> }> {
   const results: Array<{ mismatched: string[] }> = [];
-  const bal = await startBalancer({ pool: db.pool, config: { shadowShare }, deps: { onShadowResult: (r) => results.push(r) } });
-  opened.push(bal);
-  return { bal, nodeId, siteId, results, node };
+  const { bal, ids, siteId } = await scene.setup([mode], { config: { shadowShare }, deps: { onShadowResult: (r) => results.push(r) } });
+  return { bal, nodeId: ids[0] ?? '', siteId, results };
 }
 
 describe('shadow sampling', () => {

@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { applyNodeAction } from '../../../common/db/queries/admin-actions.js';
 import { useTestDatabase } from '../../support/db.js';
 import { startNodeControlPlane, type TestControlPlane } from '../../support/node-control-plane.js';
 import { makeSiteWithToken } from '../../support/node-fixtures.js';
@@ -61,13 +60,4 @@ describe('verity node refusals', () => {
     expect(p.stderr()).toMatch(/^error NODE_ERR_BAD_ANSWER: .*is not JSON/);
   });
 
-  it('stops with one line when the balancer bans it', async () => {
-    const cp = await controlPlane();
-    const { token } = await makeSiteWithToken(db.pool);
-    const p = start(cp.url, token);
-    const ready = await p.ready();
-    await applyNodeAction(db.pool, ready.nodeId, 'ban', 'served a tampered page', 'admin');
-    expect(await p.exited).toBe(1);
-    expect(p.stderr()).toMatch(/error NODE_ERR_REVOKED: this node has been banned/);
-  });
 });

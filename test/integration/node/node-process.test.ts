@@ -130,6 +130,11 @@ describe('verity node', () => {
     expect(json.cache.hitRate).toBe(0.5);
     // Heartbeats carry the figures to the balancer.
     expect((await nodeRow(ready.nodeId))?.last_heartbeat?.requestsTotal).toBe(2);
+    // Supervisors and scrapers get /healthz and /metrics on the same listener.
+    const health = await rawRequest(ready.statusUrl + 'healthz');
+    expect(health.status).toBe(200);
+    expect(JSON.parse(health.body.toString())).toMatchObject({ ok: true, nodeId: ready.nodeId });
+    expect((await rawRequest(ready.statusUrl + 'metrics')).body.toString()).toMatch(/verity_node_site_requests_total\{site="site-st.test"\} 2/);
     expect(await p.stop()).toBe(0);
   });
 });

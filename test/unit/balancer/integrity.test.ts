@@ -16,11 +16,12 @@ describe('html signature', () => {
     expect(signatureMismatch(htmlSignature(page('<script src="https://evil.example/x.js"></script>', '1')), origin, null)).toEqual(['scripts', 'hosts']);
     expect(signatureMismatch(htmlSignature(page('<iframe src="https://evil.example/"></iframe>', '1')), origin, null)).toContain('iframes');
     expect(signatureMismatch(htmlSignature(page('<form action="https://evil.example/steal"></form>', '1')), origin, null)).toContain('forms');
-    expect(signatureMismatch(htmlSignature(page('<p>Send bitcoin to X</p>', '1')), origin, null)).toEqual(['text']);
+    // Text is the deep audits' job (pages rotate it on their own).
+    expect(signatureMismatch(htmlSignature(page('<p>Send bitcoin to X</p>', '1')), origin, null)).toEqual([]);
   });
   it('parts that differ between two origin copies are ignored', () => {
-    const a = htmlSignature('<p>hello</p>');
-    expect(signatureMismatch(htmlSignature('<p>bye</p>'), a, htmlSignature('<p>other</p>'))).toEqual([]);
+    const a = htmlSignature('<script src="/a.js?v=1"></script>');
+    expect(signatureMismatch(htmlSignature('<script src="/a.js?v=x"></script>'), a, htmlSignature('<script src="/a.js?v=y"></script>'))).toEqual([]);
   });
 });
 

@@ -5,6 +5,7 @@ import { OutlierDetector } from '../../../balancer/selection/outlier.js';
 import { pickNode, type PickInput } from '../../../balancer/selection/pick.js';
 import { ProbationMeter, probationGroup } from '../../../balancer/selection/probation-meter.js';
 import { RetryBudget } from '../../../balancer/selection/retry-budget.js';
+import { seededRandom as seeded } from '../../../balancer/selection/seeded-random.js';
 
 let seq = 0;
 function makeNode(o: Partial<RouteNode> = {}): RouteNode {
@@ -15,16 +16,6 @@ function makeNode(o: Partial<RouteNode> = {}): RouteNode {
   };
 }
 
-/** A deterministic random source (mulberry32). */
-function seeded(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function input(nodes: RouteNode[], o: Partial<PickInput> = {}): PickInput {
   return { index: buildGridIndex(nodes), client: null, random: seeded(1), eligible: () => true, outstanding: () => 0, ...o };

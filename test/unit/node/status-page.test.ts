@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { standingChanges } from '../../../node/node-view.js';
+import { renderNodeMetrics } from '../../../node/metrics.js';
 import { renderStatusPage, type StatusView } from '../../../node/status-page.js';
 
 function makeView(over: Partial<StatusView> = {}): StatusView {
@@ -25,6 +26,16 @@ describe('status page', () => {
 
   it('says so when there is nothing to report yet', () => {
     expect(renderStatusPage(makeView({ standing: null }))).toContain('Not registered yet.');
+  });
+});
+
+describe('metrics', () => {
+  it('exposes traffic, cache and the standing in Prometheus text', () => {
+    const text = renderNodeMetrics(makeView());
+    for (const line of ['verity_node_requests_total{cache="HIT"} 6', 'verity_node_site_requests_total{site="example.org"} 10', 'verity_node_integrity 0.42', 'verity_node_status{status="probation"} 1', 'verity_node_penalties 1']) {
+      expect(text).toContain(line);
+    }
+    expect(renderNodeMetrics(makeView({ standing: null }))).not.toContain('verity_node_integrity');
   });
 });
 
