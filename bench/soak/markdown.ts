@@ -29,9 +29,9 @@ function limits(figs: SoakFigures[]): string[] {
     '  The soak\'s visitor keeps its connections alive, so it rarely opens one then; when it does, the request counts as lost.',
     '- *Served by the origin*: a node that is down, draining, quarantined or failing health checks is skipped and the origin serves;',
     '  each run lists the seconds in which the origin answered more visitors than the nodes did. Where the origin served for long',
-    '  stretches, HONEST nodes had been quarantined by shadow sampling: the sample origin\'s rotating quote (8 values) makes two',
-    '  origin copies agree 1 time in 8, so a cached honest page is struck for "text"; two strikes quarantine a reinstated node',
-    '  (known bug, `npx tsx test/known-bugs/shadow-sampling-strikes-honest-nodes.ts`). Visitors were still served (by the origin).',
+    '  stretches, it was because nodes were quarantined. In early runs shadow sampling still compared visible text, and a rotating',
+    '  quote (8 values) made honest cached pages look altered; it now compares structure only, and',
+    '  `test/integration/balancer/shadow-honest.test.ts` keeps an honest node from ever being struck that way.',
     '- *Memory*: resident set of the balancer that ran the whole soak (the other one was restarted), from /proc once a second; the',
     '  median over 10–30 % of the run is compared with the median over its last 20 %.',
   ];
