@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Pool } from '../common/db/pool.js';
 import type { Logger } from '../common/log.js';
+import { loadTrustPolicy } from '../common/db/queries/trust-policy.js';
+import { defaultTrustPolicy, type TrustPolicy } from '../common/domain/trust.js';
+import { describeError } from '../common/errors.js';
 import { resolveBrowserExecutable } from './browser/executable.js';
 import { createRenderer, type Renderer } from './browser/renderer.js';
 import { createHttpClient } from './fetch/http-client.js';
@@ -10,6 +13,8 @@ import { startAuditWorker, type AuditWorker } from './worker.js';
 // it; it reads no environment of its own.
 
 export interface AuditorSettings {
+  /** Told of every finished audit (metrics). */
+  onAuditDone?: (verdict: string, durationMs: number, rendered: string) => void;
   concurrency: number;
   auditEverySeconds: number;
   /** null: audit nodes at their own address (local trials without a balancer). */
@@ -35,6 +40,21 @@ export interface RunningAuditor {
   stop(): Promise<void>;
 }
 
+/** The `trust_policy` setting, re-read at most once a minute; a bad one keeps the last good policy. */
+function cachedTrustPolicy(pool: Pool, log: Logger, ttlMs = 60_000): () => Promise<TrustPolicy> {
+  let cached: { at: number; policy: TrustPolicy } | null = null;
+  return async () => {
+    if (cached && Date.now() - cached.at < ttlMs) return cached.policy;
+    try {
+      cached = { at: Date.now(), policy: await loadTrustPolicy(pool) };
+    } catch (err) {
+      log.error({ err: describeError(err) }, 'trust policy setting refused; keeping the previous policy');
+      cached = { at: Date.now(), policy: cached?.policy ?? defaultTrustPolicy };
+    }
+    return cached.policy;
+  };
+}
+
 /** Unpredictable, and never the same sequence in two processes. */
 export function secureRandom(): number {
   return randomBytes(6).readUIntBE(0, 6) / 2 ** 48;
@@ -49,7 +69,9 @@ export async function startAuditor(s: AuditorSettings, deps: { pool: Pool; log: 
       : 'no browser found (set PUPPETEER_EXECUTABLE_PATH or install chromium): HTTP and document checks only; rendered checks are skipped';
   const renderer = executablePath ? createRenderer({ executablePath, recycleEvery: s.recycleEvery, launchTimeoutMs: 30_000, log: deps.log }) : null;
   const client = createHttpClient();
+  const trustPolicy = cachedTrustPolicy(deps.pool, deps.log);
   const worker = startAuditWorker({
+    trustPolicy,
     pool: deps.pool,
     log: deps.log,
     client,
@@ -64,6 +86,7 @@ export async function startAuditor(s: AuditorSettings, deps: { pool: Pool; log: 
     random: deps.random ?? secureRandom,
     now: deps.now ?? (() => new Date()),
     workerName: s.workerName,
+    onAuditDone: s.onAuditDone,
   });
   return {
     worker,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { databaseOptions, durationMs, httpUrl, logOptions, positiveInt } from '../common/config/shared.js';
+import { databaseOptions, durationMs, httpUrl, listenAddress, logOptions, positiveInt } from '../common/config/shared.js';
 import { defineProgram, option } from '../common/config/options.js';
 
 export const auditorProgram = defineProgram({
@@ -16,6 +16,7 @@ export const auditorProgram = defineProgram({
     settle: option({ flag: 'settle', env: 'VERITY_AUDITOR_SETTLE', valueName: 'DURATION', description: "time given to a page's scripts after load", default: '500ms', schema: durationMs }),
     auditTimeout: option({ flag: 'audit-timeout', env: 'VERITY_AUDITOR_AUDIT_TIMEOUT', valueName: 'DURATION', description: 'deadline for a whole audit; past it the audit is inconclusive', default: '90s', schema: durationMs }),
     browser: option({ flag: 'browser', env: 'VERITY_AUDITOR_BROWSER', description: 'render pages in Chromium (--no-browser: HTTP and document checks only)', boolean: true, default: true, schema: z.boolean() }),
+    metricsListen: option({ flag: 'metrics-listen', env: 'VERITY_AUDITOR_METRICS_LISTEN', valueName: 'ADDR', description: 'where /healthz and /metrics are served (port 0: any free port)', default: '127.0.0.1:8082', schema: listenAddress }),
     ...databaseOptions,
     ...logOptions,
   },

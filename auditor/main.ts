@@ -4,6 +4,7 @@ import { createLogger } from '../common/log.js';
 import { runProgram, type ProgramIO } from '../common/program.js';
 import { startAuditor } from './app.js';
 import { auditorProgram } from './config.js';
+import { createAuditorMetrics, startAuditorMetricsServer } from './metrics-server.js';
 
 // The only auditor file that reads the environment (through runProgram) and handles signals.
 
@@ -31,17 +32,21 @@ export function run(argv: string[], io: ProgramIO): Promise<number> {
     const db = await openDatabase(config, log, { applicationName: 'verity-auditor', poolMax: config.concurrency + 3 });
     try {
       const auditSecret = config.auditSecret ?? (await getOrCreateSetting(db.pool, 'audit_secret')).value;
+      const metrics = createAuditorMetrics(db.pool);
+      const metricsServer = await startAuditorMetricsServer(config.metricsListen, db.pool, metrics);
       const auditor = await startAuditor({
+        onAuditDone: (verdict, ms, rendered) => metrics.observeAudit(verdict, ms, rendered),
         concurrency: config.concurrency, auditEverySeconds: config.auditEvery, balancerUrl: config.balancerUrl ?? null, auditSecret,
         recycleEvery: config.recycleEvery, loadTimeoutMs: config.loadTimeout, stepTimeoutMs: config.stepTimeout, settleMs: config.settle,
         auditTimeoutMs: config.auditTimeout, browser: config.browser, env: io.env,
       }, { pool: db.pool, log });
       if (auditor.browserMissing) io.stderr.write(`verity auditor: ${auditor.browserMissing}\n`);
       if (!config.balancerUrl) log.warn('no --balancer-url: nodes are audited at their own addresses, not through the balancer');
-      io.stdout.write(`auditor: ${config.concurrency} at once, every node at least every ${config.auditEvery}s${auditor.renderer ? ', rendering in Chromium' : ''}\n`);
+      io.stdout.write(`auditor: ${config.concurrency} at once, every node at least every ${config.auditEvery}s${auditor.renderer ? ', rendering in Chromium' : ''}; health and metrics at ${metricsServer.url}/healthz, /metrics\n`);
       const signal = await signals.received;
       log.info({ signal }, 'shutting down: finishing audits in flight');
       await auditor.stop();
+      await metricsServer.close();
       return 0;
     } finally {
       await db.close();

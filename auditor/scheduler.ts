@@ -53,9 +53,13 @@ export function choosePage(pool: PagePool, random: () => number): { path: string
 /** The audit to queue for a pair that has none pending. Pure. */
 export function planAudit(row: AuditPlanRow, page: { path: string; fresh: boolean }, auditEveryMs: number, now: Date, random: () => number): NewAudit {
   const jitterMs = between(random, 0, Math.min(10_000, auditEveryMs * 0.05));
-  const due = row.lastAuditAt ? row.lastAuditAt.getTime() + nextAuditDelayMs(row, auditEveryMs, random) : now.getTime();
+  const last = row.lastAuditAt?.getTime() ?? null;
+  const due = last === null ? now.getTime() : last + nextAuditDelayMs(row, auditEveryMs, random);
+  // Jitter, but never past the --audit-every promise.
+  const latest = last === null ? Infinity : last + auditEveryMs;
+  const runAfter = Math.max(now.getTime(), Math.min(due + jitterMs, latest));
   const reason: NewAudit['reason'] = row.status === 'probation' ? 'probation' : 'scheduled';
-  return { nodeId: row.nodeId, siteId: row.siteId, url: page.path, reason, runAfter: new Date(Math.max(due, now.getTime()) + jitterMs) };
+  return { nodeId: row.nodeId, siteId: row.siteId, url: page.path, reason, runAfter: new Date(runAfter) };
 }
 
 export interface PlanDeps {

@@ -2,11 +2,12 @@ import { hostname } from 'node:os';
 import { auditQueueLagMs, claimAudits, finishAudit, requeueStaleAudits, type ClaimedAudit } from '../common/db/queries/audits.js';
 import { recordTrustEvent } from '../common/db/queries/trust.js';
 import type { Pool } from '../common/db/pool.js';
-import type { TrustEventKind } from '../common/domain/trust.js';
+import type { TrustEventKind, TrustPolicy } from '../common/domain/trust.js';
 import { describeError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import { runAudit, type AuditRun, type RenderFn, type RenderSettings } from './checks/run-audit.js';
 import { worstSeverity } from './compare/types.js';
+import { VolatilityMemory } from './compare/volatility-memory.js';
 import { withDeadline } from './deadline.js';
 import { buildEvidence, buildFindings, buildSummary } from './evidence/build.js';
 import { createBalancerFetcher, createDirectNodeFetcher, createOriginFetcher, type FetchLimits } from './fetch/fetchers.js';
@@ -35,6 +36,12 @@ export interface WorkerDeps {
   random: () => number;
   now: () => Date;
   workerName?: string;
+  /** What each page's origin was seen to vary, across this process's audits. */
+  memory?: VolatilityMemory;
+  /** The trust policy in force (settings row `trust_policy` over the defaults), cached by the caller. */
+  trustPolicy: () => Promise<TrustPolicy>;
+  /** Told of every finished audit (metrics). */
+  onAuditDone?: (verdict: AuditRun['verdict'], durationMs: number, rendered: AuditRun['rendered']) => void;
 }
 
 export interface AuditWorker {
@@ -46,6 +53,7 @@ export interface AuditWorker {
 const trustKind: Record<AuditRun['verdict'], TrustEventKind> = { pass: 'audit_pass', tampered: 'audit_tampered', inconclusive: 'audit_inconclusive', unreachable: 'audit_unreachable' };
 
 export async function auditOne(deps: WorkerDeps, job: ClaimedAudit): Promise<AuditRun> {
+  const startedMs = Date.now();
   const profile = drawVisitor(deps.random);
   const path = auditPath(job.url);
   const node = deps.balancer
@@ -56,7 +64,7 @@ export async function auditOne(deps: WorkerDeps, job: ClaimedAudit): Promise<Aud
   const target = { siteHost: job.siteHost, originUrl: job.originUrl, path, nodeId: deps.balancer ? job.nodeId : null, scheme };
   let run: AuditRun;
   try {
-    run = await withDeadline(runAudit(target, node, origin, profile, deps.render, deps.renderSettings), deps.auditTimeoutMs, 'AUD_ERR_RENDER_TIMEOUT', 'the audit');
+    run = await withDeadline(runAudit(target, node, origin, profile, deps.render, deps.renderSettings, deps.memory ?? null), deps.auditTimeoutMs, 'AUD_ERR_RENDER_TIMEOUT', 'the audit');
   } catch (err) {
     run = { verdict: 'inconclusive', reason: describeError(err), findings: [], headersDiff: [], blocked: [], rendered: 'failed', renderError: describeError(err), screenshots: null, diffRatio: null, subresourcesChecked: 0 };
   }
@@ -68,12 +76,15 @@ export async function auditOne(deps: WorkerDeps, job: ClaimedAudit): Promise<Aud
   }, deps.now());
   const worst = worstSeverity(run.findings.filter((f) => f.severity !== 'low'));
   const reason = run.verdict === 'tampered' ? `audit of ${path}: ${run.findings.find((f) => f.severity === worst)?.summary ?? 'tampered'}` : `audit of ${path}: ${run.verdict}${run.reason ? ` (${run.reason})` : ''}`;
-  await recordTrustEvent(deps.pool, job.nodeId, { kind: trustKind[run.verdict], severity: worst ?? undefined, reason: reason.slice(0, 500), auditId: job.id, evidenceId: evidenceIds.fragments ?? null }, deps.now());
+  const policy = await deps.trustPolicy();
+  await recordTrustEvent(deps.pool, job.nodeId, { kind: trustKind[run.verdict], severity: worst ?? undefined, reason: reason.slice(0, 500), auditId: job.id, evidenceId: evidenceIds.fragments ?? null }, deps.now(), policy);
   deps.log.info({ auditId: job.id, nodeId: job.nodeId, path, verdict: run.verdict, findings: run.findings.length, rendered: run.rendered }, 'audit done');
+  deps.onAuditDone?.(run.verdict, Date.now() - startedMs, run.rendered);
   return run;
 }
 
-export function startAuditWorker(deps: WorkerDeps): AuditWorker {
+export function startAuditWorker(input: WorkerDeps): AuditWorker {
+  const deps: WorkerDeps = { ...input, memory: input.memory ?? new VolatilityMemory() };
   const name = deps.workerName ?? `${hostname()}:${process.pid}`;
   const active = new Set<Promise<void>>();
   let stopped = false;

@@ -53,9 +53,14 @@ try {
   const samples: string[] = [];
   t = Date.now();
   let inconclusive = 0;
+  const notPass: string[] = [];
   for (let i = 1; i <= renderedAudits; i++) {
     const run = await rendered.audit(node.url, origin.url, i % 3 === 0 ? '/products' : i % 3 === 1 ? '/' : '/about');
-    if (run.verdict !== 'pass') inconclusive++;
+    if (run.verdict !== 'pass') {
+      inconclusive++;
+      notPass.push(`${run.verdict}${run.renderError ? ` (${run.renderError.slice(0, 80)})` : ''}${run.findings.length ? ` [${run.findings.map((f) => f.kind).join(', ')}]` : ''}`);
+      process.stderr.write(`audit ${i}: ${notPass[notPass.length - 1] ?? ''}\n`);
+    }
     // Sampled off the recycle boundary (a retired browser is already gone, the next not yet started).
     if (i === 51 || i === renderedAudits - 1 || i % 100 === 51) {
       global.gc?.();
@@ -68,7 +73,7 @@ try {
   }
   const perMin = renderedAudits / ((Date.now() - t) / 60_000);
   await rendered.close();
-  lines.push(`| Rendered audits (both renders, one at a time, recycle every ${recycleEvery}) | ${perMin.toFixed(1)} audits/min | ${renderedAudits} audits, ${inconclusive} not pass |`);
+  lines.push(`| Rendered audits (both renders, one at a time, recycle every ${recycleEvery}) | ${perMin.toFixed(1)} audits/min | ${renderedAudits} audits, ${inconclusive} not pass${notPass.length ? `: ${notPass.slice(0, 3).join('; ')}` : ''} |`);
   lines.push(...samples);
 } finally {
   await node.close();

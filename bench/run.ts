@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
+import { benchPropagation, renderPropagation } from './propagation/bench.js';
 import { benchProxy, renderProxy } from './proxy.js';
 import { benchSelection, renderSelection } from './selection.js';
 
@@ -15,6 +16,8 @@ interface Part {
 const parts: Part[] = [
   { name: 'selection', run: async () => renderSelection(benchSelection()) },
   { name: 'proxy', run: async () => renderProxy(await benchProxy()) },
+  // Trust change → both of two real balancers route by it (bench/propagation.ts runs it alone, with --runs and --write).
+  { name: 'propagation', run: async () => renderPropagation([await benchPropagation({ repeats: 20 })], 'npm run bench -- propagation', { heading: false }) },
 ];
 
 const only = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -4,9 +4,10 @@ import { compareRendered } from '../compare/rendered.js';
 import type { HeaderDiff } from '../compare/http.js';
 import type { Finding, Verdict } from '../compare/types.js';
 import { decideVerdict } from '../compare/verdict.js';
+import type { VolatilityMemory } from '../compare/volatility-memory.js';
 import { memoize, type PageFetcher } from '../fetch/fetchers.js';
 import type { VisitorProfile } from '../fetch/visitor-profile.js';
-import { pageUrlOf, runStaticChecks, type AuditTarget, type StaticOutcome } from './static-checks.js';
+import { pageMemory, pageUrlOf, runStaticChecks, type AuditTarget, type StaticOutcome } from './static-checks.js';
 
 // One audit, cheap to deep: HTTP and document checks, subresource hashes, then (when a browser
 // is available) both renders compared. The rendered step never turns a failure into a pass.
@@ -45,7 +46,7 @@ function originSiteFetch(origin: PageFetcher, s: StaticOutcome, path: string): S
   const memo = memoize(origin);
   const doc = s.originSamples[0];
   return async (p, destination, referer) => {
-    if (p === path && doc) return { status: doc.status, headers: doc.headers, body: doc.body };
+    if (p === path && doc) return { status: doc.status, headers: doc.headers, body: s.staleVersion ? Buffer.from(s.staleVersion) : doc.body };
     return siteFetch(memo)(p, destination, referer);
   };
 }
@@ -61,9 +62,9 @@ async function renderBoth(t: AuditTarget, s: StaticOutcome, node: PageFetcher, o
   return { node: n.output, origin: o.output } as const;
 }
 
-export async function runAudit(t: AuditTarget, nodeFetcher: PageFetcher, origin: PageFetcher, profile: VisitorProfile, render: RenderFn | null, settings: RenderSettings): Promise<AuditRun> {
+export async function runAudit(t: AuditTarget, nodeFetcher: PageFetcher, origin: PageFetcher, profile: VisitorProfile, render: RenderFn | null, settings: RenderSettings, memory: VolatilityMemory | null = null): Promise<AuditRun> {
   const node = memoize(nodeFetcher);
-  const s = await runStaticChecks(t, node, origin);
+  const s = await runStaticChecks(t, node, origin, { memory });
   const run: AuditRun = {
     verdict: 'inconclusive', reason: s.reason, findings: [...s.findings], headersDiff: s.headersDiff, blocked: [], rendered: 'skipped', renderError: null,
     screenshots: null, diffRatio: null, subresourcesChecked: s.subresourcesChecked,
@@ -76,7 +77,8 @@ export async function runAudit(t: AuditTarget, nodeFetcher: PageFetcher, origin:
       run.rendered = 'failed';
       run.renderError = r.error ?? 'render failed';
     } else {
-      const cmp = compareRendered(r.origin, r.node, s.documentContext, s.originSamples.map((o) => o.body.toString('utf8')), s.findings);
+      const originHtml = s.staleVersion ? [s.staleVersion] : s.originSamples.map((o) => o.body.toString('utf8'));
+      const cmp = compareRendered(r.origin, r.node, s.documentContext, originHtml, s.findings, pageMemory(memory, t));
       run.rendered = 'done';
       run.findings.push(...cmp.findings);
       run.screenshots = { origin: r.origin.screenshot, node: r.node.screenshot, diff: cmp.diffImage };
@@ -85,5 +87,5 @@ export async function runAudit(t: AuditTarget, nodeFetcher: PageFetcher, origin:
     }
   }
   const verdict = decideVerdict({ state: 'compared', findings: run.findings, renderFailed: run.rendered === 'failed' });
-  return { ...run, verdict, reason: run.renderError ?? (verdict === 'pass' ? 'no difference the origin does not make itself' : run.reason) };
+  return { ...run, verdict, reason: run.renderError ?? (verdict === 'pass' ? s.reason || 'no difference the origin does not make itself' : run.reason) };
 }

@@ -2,6 +2,7 @@ import { extractFeatures, subresourcePaths, type DocumentContext, type Feature }
 import { changeFindings, diffFeatures, learn, type Learned } from '../compare/features-diff.js';
 import { compareHttp, type HeaderDiff } from '../compare/http.js';
 import type { Finding } from '../compare/types.js';
+import type { VolatilityMemory } from '../compare/volatility-memory.js';
 import type { FetchedResource, PageFetcher } from '../fetch/fetchers.js';
 import { headerValue } from '../fetch/http-client.js';
 import { checkSubresources } from './subresources.js';
@@ -33,6 +34,8 @@ export interface StaticOutcome {
   isHtml: boolean;
   subresourcesChecked: number;
   documentContext: DocumentContext;
+  /** When the node serves an earlier origin version: that version (the rendered check compares with it). */
+  staleVersion?: string | null;
 }
 
 const isHtmlResponse = (r: FetchedResource) => (headerValue(r.headers, 'content-type') ?? '').includes('html');
@@ -48,14 +51,39 @@ function documentContext(t: AuditTarget): DocumentContext {
   return { pageUrl: pageUrlOf(t), siteHosts: [t.siteHost.toLowerCase(), new URL(t.originUrl).host.toLowerCase()] };
 }
 
-function documentFindings(samples: FetchedResource[], node: FetchedResource, ctx: DocumentContext): { findings: Finding[]; originFeatures: Feature[]; learned: Learned } {
+function documentFindings(samples: FetchedResource[], node: FetchedResource, ctx: DocumentContext, memory: PageMemory | null): { findings: Finding[]; originFeatures: Feature[]; learned: Learned } {
   const features = samples.map((s) => extractFeatures(s.body.toString('utf8'), ctx));
   const nodeFeatures = extractFeatures(node.body.toString('utf8'), ctx);
   const learned = learn(features);
+  memory?.memory.remember(memory.page, learned);
+  memory?.memory.apply(memory.page, learned);
   return { findings: changeFindings(diffFeatures(learned, nodeFeatures)), originFeatures: features[0] ?? [], learned };
 }
 
-export async function runStaticChecks(t: AuditTarget, node: PageFetcher, origin: PageFetcher, opts: { extraOriginFetches?: number } = {}): Promise<StaticOutcome> {
+/** How long an earlier origin version excuses a node's copy (caches serve what they fetched). */
+export const staleWindowMs = 15 * 60_000;
+
+/** The node's document equals (modulo what is known to vary) a version the origin served recently. */
+function matchingRecentVersion(answer: FetchedResource, ctx: DocumentContext, memory: PageMemory, now: number): string | null {
+  const nodeFeatures = extractFeatures(answer.body.toString('utf8'), ctx);
+  return memory.memory.versionsSince(memory.page, now - staleWindowMs).find((html) => {
+    const learned = learn([extractFeatures(html, ctx)]);
+    memory.memory.apply(memory.page, learned);
+    return diffFeatures(learned, nodeFeatures).length === 0;
+  }) ?? null;
+}
+
+/** A page's entry in the process-wide volatility memory. */
+export interface PageMemory {
+  memory: VolatilityMemory;
+  page: string;
+}
+
+export function pageMemory(memory: VolatilityMemory | null | undefined, t: AuditTarget): PageMemory | null {
+  return memory ? { memory, page: `${t.siteHost}${t.path}` } : null;
+}
+
+export async function runStaticChecks(t: AuditTarget, node: PageFetcher, origin: PageFetcher, opts: { extraOriginFetches?: number; memory?: VolatilityMemory | null; now?: () => number } = {}): Promise<StaticOutcome> {
   const ctx = documentContext(t);
   const empty = { findings: [], headersDiff: [], node: null, isHtml: false, subresourcesChecked: 0, documentContext: ctx };
   let samples: FetchedResource[];
@@ -83,17 +111,26 @@ export async function runStaticChecks(t: AuditTarget, node: PageFetcher, origin:
   const html = samples.every(isHtmlResponse) && isHtmlResponse(answer);
   let findings = [...http.findings];
   let subresourcesChecked = 0;
+  let staleNote = '';
+  let staleVersion: string | null = null;
   if (html) {
-    let doc = documentFindings(samples, answer, ctx);
+    const memory = pageMemory(opts.memory, t);
+    let doc = documentFindings(samples, answer, ctx, memory);
     if (doc.findings.length > 0) {
       // Suspicious: learn harder what the origin changes on its own before accusing anyone.
-      samples = [...samples, ...(await fetchOrigin(origin, t.path, opts.extraOriginFetches ?? 3).catch(() => []))];
-      doc = documentFindings(samples, answer, ctx);
+      samples = [...samples, ...(await fetchOrigin(origin, t.path, opts.extraOriginFetches ?? 5).catch(() => []))];
+      doc = documentFindings(samples, answer, ctx, memory);
     }
+    staleVersion = doc.findings.length > 0 && memory ? matchingRecentVersion(answer, ctx, memory, opts.now?.() ?? Date.now()) : null;
+    if (staleVersion !== null) {
+      doc = { ...doc, findings: [] };
+      staleNote = 'the node serves an earlier version the origin itself served recently (a stale cache)';
+    }
+    memory?.memory.rememberVersion(memory.page, samples[0]?.body.toString('utf8') ?? '', opts.now?.() ?? Date.now());
     findings = [...findings, ...doc.findings];
     const sub = await checkSubresources(subresourcePaths(doc.originFeatures), node, origin, ctx.pageUrl);
     findings = [...findings, ...sub.findings];
     subresourcesChecked = sub.checked;
   }
-  return { state: 'compared', reason: '', findings, headersDiff: http.headersDiff, originSamples: samples, node: answer, isHtml: html, subresourcesChecked, documentContext: ctx };
+  return { state: 'compared', reason: staleNote, findings, headersDiff: http.headersDiff, originSamples: samples, node: answer, isHtml: html, subresourcesChecked, documentContext: ctx, staleVersion };
 }

@@ -30,7 +30,8 @@ export async function checkSubresources(refs: readonly SubresourceRef[], node: P
     return { ref, n, o };
   }));
   for (const { ref, n, o } of results) {
-    if (!n || !o || n.hash === o.hash) continue;
+    // Only what the origin really serves is compared: a node's own 404 page is not tampering.
+    if (!n || !o || n.hash === o.hash || o.status !== 200) continue;
     const again = await hashOrNull(origin, ref, referer);
     if (!again || again.hash !== o.hash) continue; // the origin itself varies: not evidence
     findings.push({

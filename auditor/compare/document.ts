@@ -141,5 +141,8 @@ export function subresourcePaths(features: readonly Feature[]): Array<{ path: st
       else if (rel.includes('icon') && href.startsWith('/')) out.set(href, 'image');
     }
   }
+  // Browsers ask for /favicon.ico when the page names no icon: so does the audit, to look the same.
+  const namesIcon = features.some((f) => f.kind === 'resource' && /^\S*icon\S* /.test(f.value));
+  if (!namesIcon) out.set('/favicon.ico', 'image');
   return [...out].map(([path, destination]) => ({ path, destination }));
 }

@@ -3,6 +3,7 @@ import { PNG } from 'pngjs';
 import { extractFeatures, type DocumentContext } from './document.js';
 import { changeFindings, diffFeatures, learn, type Learned, type LearnedKey } from './features-diff.js';
 import { isExact } from './template.js';
+import type { VolatilityMemory } from './volatility-memory.js';
 import type { Finding } from './types.js';
 
 // The deep checks on two renders of the same page (origin and node, same visitor, same viewport):
@@ -50,10 +51,12 @@ export function pixelDiff(a: Buffer, b: Buffer): { ratio: number; image: Buffer 
  * Rendered DOM features, keyed by tag positions (scripts toggle classes). What the origin's own
  * fetches showed to vary stays masked; what its scripts produce is taken from the origin render.
  */
-function domFindings(origin: string, node: string, ctx: DocumentContext, originHtml: readonly string[], alreadyReported: ReadonlySet<string>): Finding[] {
+function domFindings(origin: string, node: string, ctx: DocumentContext, originHtml: readonly string[], alreadyReported: ReadonlySet<string>, memory: { memory: VolatilityMemory; page: string } | null): Finding[] {
   const tagCtx: DocumentContext = { ...ctx, pathMode: 'tags' };
   const learned = learn([extractFeatures(origin, tagCtx)]);
   const staticLearned: Learned = learn(originHtml.map((h) => extractFeatures(h, tagCtx)));
+  memory?.memory.remember(`${memory.page} rendered`, staticLearned);
+  memory?.memory.apply(`${memory.page} rendered`, staticLearned);
   for (const [k, l] of learned) {
     const s = staticLearned.get(k);
     if (s && (s.templates === null || s.templates.length === l.templates?.length) && !isStable(s)) l.templates = s.templates;
@@ -65,9 +68,9 @@ function domFindings(origin: string, node: string, ctx: DocumentContext, originH
 
 const isStable = (l: LearnedKey) => l.templates !== null && l.templates.every(isExact);
 
-export function compareRendered(origin: RenderSnapshot, node: RenderSnapshot, ctx: DocumentContext, originHtml: readonly string[], staticFindings: readonly Finding[]): RenderedComparison {
+export function compareRendered(origin: RenderSnapshot, node: RenderSnapshot, ctx: DocumentContext, originHtml: readonly string[], staticFindings: readonly Finding[], memory: { memory: VolatilityMemory; page: string } | null = null): RenderedComparison {
   const reported = new Set(staticFindings.map((f) => `${f.kind}\u0001${f.node ?? ''}`));
-  const findings = domFindings(origin.dom, node.dom, ctx, originHtml, reported);
+  const findings = domFindings(origin.dom, node.dom, ctx, originHtml, reported, memory);
   const originHosts = new Set(origin.contactedHosts);
   for (const host of node.contactedHosts) {
     if (!originHosts.has(host)) findings.push({ kind: 'new_host_contacted', severity: 'high', summary: `the page tried to reach ${host}, which the origin's page never contacts`, origin: null, node: host });

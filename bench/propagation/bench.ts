@@ -62,7 +62,7 @@ function allMs(r: PropagationResult, action: Action): number[] {
 }
 
 /** Medians over the runs of each run's own median / p95 / max. */
-export function renderPropagation(runs: PropagationResult[], command = 'npm run bench -- propagation'): string {
+export function renderPropagation(runs: PropagationResult[], command = 'npm run bench -- propagation', opts: { heading?: boolean } = {}): string {
   const row = (action: Action, what: string): string => {
     const of = (f: (xs: number[]) => number): number => median(runs.map((r) => f(allMs(r, action))));
     const per = [0, 1].map((i) => median(runs.map((r) => median(r.samples.filter((x) => x.action === action).map((x) => x.perBalancerMs[i] ?? NaN)))));
@@ -73,8 +73,7 @@ export function renderPropagation(runs: PropagationResult[], command = 'npm run 
   const eachRun = runs.map((r, i) => `- run ${i + 1}: quarantine median ${ms(median(allMs(r, 'quarantine')))}, p95 ${ms(quantile(allMs(r, 'quarantine'), 0.95))}; `
     + `reinstate median ${ms(median(allMs(r, 'reinstate')))}, p95 ${ms(quantile(allMs(r, 'reinstate'), 0.95))}`);
   return [
-    '## Trust propagation',
-    '',
+    ...(opts.heading === false ? [] : ['## Trust propagation', '']),
     `\`${command}\` — ${runs.length} run(s) of ${runs[0]?.repeats ?? 0} quarantine/reinstate pairs; machine: ${runs[0]?.machine ?? ''}.`,
     '',
     'Two `verity balancer` processes on one PostgreSQL and one `verity node`. An admin action (`applyNodeAction`: a trust event, whose',

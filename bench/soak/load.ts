@@ -50,18 +50,32 @@ export interface LoadCounts {
   alteredHtml: number;
   servedBy: Record<string, number>;
   latenciesMs: number[];
+  /** Per second of the run: answers served by nodes, by the origin, and failures (5xx, lost, hung). */
+  timeline: { nodes: number; origin: number; failed: number }[];
+  /** When each lost or hung request started (ms into the run) and why. */
+  failures: { atMs: number; kind: string }[];
 }
 
 const expectedSha = new Map(Object.entries(staticAssets).map(([path, a]) => [path, createHash('sha256').update(a.body).digest('hex')]));
 const ROGUE_MARKER = 'rogue-cdn.example';
 
 export function emptyCounts(): LoadCounts {
-  return { sent: 0, ok2xx: 0, other3xx4xx: 0, fiveXx: [], shed: 0, failovers: 0, staleConnections: 0, lost: 0, lostReasons: {}, hung: 0, unanswered: 0, staticChecked: 0, alteredStatic: 0, alteredHtml: 0, servedBy: {}, latenciesMs: [] };
+  return { sent: 0, ok2xx: 0, other3xx4xx: 0, fiveXx: [], shed: 0, failovers: 0, staleConnections: 0, lost: 0, lostReasons: {}, hung: 0, unanswered: 0, staticChecked: 0, alteredStatic: 0, alteredHtml: 0, servedBy: {}, latenciesMs: [], timeline: [], failures: [] };
 }
 
 /** Counts one final answer; checks static bytes against the origin's hash and pages for the rogue's payload. */
-function tally(c: LoadCounts, path: string, r: Extract<VisitResult, { kind: 'response' }>, startedAt: number, endedAt: number): void {
+function second(c: LoadCounts, atMs: number): { nodes: number; origin: number; failed: number } {
+  const i = Math.max(0, Math.min(7200, Math.floor(atMs / 1000)));
+  while (c.timeline.length <= i) c.timeline.push({ nodes: 0, origin: 0, failed: 0 });
+  return c.timeline[i] as { nodes: number; origin: number; failed: number };
+}
+
+function tally(c: LoadCounts, path: string, r: Extract<VisitResult, { kind: 'response' }>, startedAt: number, endedAt: number, runStart: number): void {
   c.servedBy[r.servedBy || '(none)'] = (c.servedBy[r.servedBy || '(none)'] ?? 0) + 1;
+  const s = second(c, endedAt - runStart);
+  if (r.status >= 500) s.failed++;
+  else if (r.servedBy === 'origin') s.origin++;
+  else s.nodes++;
   if (c.latenciesMs.length < 200_000) c.latenciesMs.push(endedAt - startedAt);
   if (r.status >= 500) {
     if (c.fiveXx.length < 100_000) c.fiveXx.push({ startedAt, endedAt, status: r.status, servedBy: r.servedBy });
@@ -92,7 +106,8 @@ export function startLoad(o: LoadOptions): LoadRun {
   const paths = [...Object.keys(publicPages), ...Object.keys(staticAssets), ...Object.keys(staticAssets)];
   const agents = o.balancerUrls.map(() => new Agent({ keepAlive: true, maxSockets: o.concurrency }));
   const counts = emptyCounts();
-  const endAt = now() + o.durationMs;
+  const runStart = now();
+  const endAt = runStart + o.durationMs;
   let stopped = false;
   let turn = 0;
   const gapMs = (1000 * o.concurrency) / o.ratePerSecond;
@@ -105,14 +120,13 @@ export function startLoad(o: LoadOptions): LoadRun {
     for (let attempt = 0; attempt <= o.balancerUrls.length; attempt++) {
       const i = (first + attempt) % o.balancerUrls.length;
       const r = await visit({ baseUrl: o.balancerUrls[i] ?? '', host: o.host, path, agent: agents[i] as Agent, timeoutMs: o.timeoutMs });
-      if (r.kind === 'response' && !r.shuttingDown) return tally(counts, path, r, startedAt, now());
-      if (r.kind === 'lost') {
-        counts.lost++;
-        counts.lostReasons[r.error] = (counts.lostReasons[r.error] ?? 0) + 1;
-        return;
-      }
-      if (r.kind === 'hung') {
-        counts.hung++;
+      if (r.kind === 'response' && !r.shuttingDown) return tally(counts, path, r, startedAt, now(), runStart);
+      if (r.kind === 'lost' || r.kind === 'hung') {
+        if (r.kind === 'lost') counts.lost++;
+        else counts.hung++;
+        if (r.kind === 'lost') counts.lostReasons[r.error] = (counts.lostReasons[r.error] ?? 0) + 1;
+        second(counts, now() - runStart).failed++;
+        if (counts.failures.length < 10_000) counts.failures.push({ atMs: startedAt - runStart, kind: r.kind === 'lost' ? `lost ${r.error} (${i === first ? 'first try' : 'after failover'}, ${o.balancerUrls[i]})` : 'hung' });
         return;
       }
       if (r.kind === 'response') counts.shed++;

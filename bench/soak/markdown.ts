@@ -1,6 +1,6 @@
 import { cpus } from 'node:os';
 import type { SoakReport } from './scenario.js';
-import { median, soakFigures, type SoakFigures } from './summary.js';
+import { median, originStretches, soakFigures, type SoakFigures } from './summary.js';
 
 // The "Resilience soak" section of docs/benchmarks.md: medians over the runs, each run's own line.
 
@@ -24,6 +24,14 @@ function limits(figs: SoakFigures[]): string[] {
     '  it, and no auditor runs in the soak. Pages the turncoat altered before its quarantine did reach visitors and are counted here.',
     '- *Lost / hung*: a request the visitor sent and got no complete answer for. A keep-alive connection the server closed just as the',
     '  request went out is retried by the visitor, as browsers do; those are counted under failovers, not hidden.',
+    '- *SIGTERM*: a draining balancer resets connections opened during its drain instead of answering 503 (known bug, shown by',
+    '  `npx tsx test/known-bugs/balancer-sigterm-resets-new-connections.ts`: about 1 % of new-connection requests sent during the drain).',
+    '  The soak\'s visitor keeps its connections alive, so it rarely opens one then; when it does, the request counts as lost.',
+    '- *Served by the origin*: a node that is down, draining, quarantined or failing health checks is skipped and the origin serves;',
+    '  each run lists the seconds in which the origin answered more visitors than the nodes did. Where the origin served for long',
+    '  stretches, it was because nodes were quarantined. In early runs shadow sampling still compared visible text, and a rotating',
+    '  quote (8 values) made honest cached pages look altered; it now compares structure only, and',
+    '  `test/integration/balancer/shadow-honest.test.ts` keeps an honest node from ever being struck that way.',
     '- *Memory*: resident set of the balancer that ran the whole soak (the other one was restarted), from /proc once a second; the',
     '  median over 10–30 % of the run is compared with the median over its last 20 %.',
   ];
@@ -84,7 +92,9 @@ export function soakMarkdown(reports: SoakReport[], command: string): string {
       return `- run ${i + 1}: sent ${f.sent}, 2xx ${f.ok2xx}, 5xx ${f.fiveXx} (${f.fiveXxInPg} in the PostgreSQL window), lost ${f.lost}, hung ${f.hung}, altered static ${f.alteredStatic}/${f.staticChecked}, `
         + `caught inline ${f.integrityMismatches}, turncoat ends ${r.turncoatFinalStatus}, SIGTERM exit ${r.sigtermExitCode}, `
         + `RSS ${f.memory ? `${f.memory.earlyMb.toFixed(0)} → ${f.memory.lateMb.toFixed(0)} MB (max ${f.memory.maxMb.toFixed(0)})` : 'n/a'}, `
-        + `PostgreSQL down ${r.pgWindow ? `${(r.pgWindow.fromMs / 1000).toFixed(0)}–${(r.pgWindow.toMs / 1000).toFixed(0)} s` : 'n/a'}`;
+        + `PostgreSQL down ${r.pgWindow ? `${(r.pgWindow.fromMs / 1000).toFixed(0)}–${(r.pgWindow.toMs / 1000).toFixed(0)} s` : 'n/a'}, `
+        + `origin answered most visitors during ${originStretches(r).join(', ') || 'no second'}`
+        + (r.counts.failures.length > 0 ? `; lost/hung: ${r.counts.failures.slice(0, 5).map((x) => `${(x.atMs / 1000).toFixed(1)} s ${x.kind}`).join('; ')}` : '');
     }),
   ].join('\n');
 }

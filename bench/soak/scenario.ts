@@ -39,9 +39,16 @@ export interface SoakReport {
   balancerCounters: Record<CounterName, number>;
   /** Exit code of the balancer that got SIGTERM. */
   sigtermExitCode: number | null;
+  /**
+   * Lost requests that match the known drain bug (test/known-bugs/balancer-sigterm-resets-new-connections.ts):
+   * a new connection to the balancer that got SIGTERM, reset with no response, during its drain.
+   */
+  lostToDrainReset: number;
   rss: RssSample[];
   nodeNames: Record<string, string>;
   turncoatFinalStatus: string;
+  /** Every trust event of the run (ms into the run, node name, kind, status after, reason): why routing changed. */
+  trustEvents: string[];
 }
 
 /** Runs `action` at `fraction` of the run; the events run one after another, never overlapping. */
@@ -59,11 +66,12 @@ function scheduler(t0: number, durationMs: number, events: FaultEvent[], progres
 interface Faults {
   pgWindow: { fromMs: number; toMs: number } | null;
   sigtermExitCode: number | null;
+  sigtermWindow: { fromMs: number; toMs: number; url: string } | null;
 }
 
 async function runFaults(c: Cluster, o: SoakOptions, t0: number, events: FaultEvent[], scrapeNow: () => Promise<void>): Promise<Faults> {
   const at = scheduler(t0, o.durationMs, events, o.progress ?? (() => undefined));
-  const out: Faults = { pgWindow: null, sigtermExitCode: null };
+  const out: Faults = { pgWindow: null, sigtermExitCode: null, sigtermWindow: null };
   const [victim] = c.nodes;
   const [restarted] = c.balancers;
   const pgDownMs = Math.min(15_000, Math.max(3_000, 0.08 * o.durationMs));
@@ -88,7 +96,9 @@ async function runFaults(c: Cluster, o: SoakOptions, t0: number, events: FaultEv
   if (restarted && c.balancers.length > 1) {
     await at(0.65, `SIGTERM ${restarted.name}, then start it again`, async () => {
       await scrapeNow();
+      const fromMs = Date.now() - t0;
       out.sigtermExitCode = await restarted.terminate();
+      out.sigtermWindow = { fromMs, toMs: Date.now() - t0, url: restarted.publicUrl };
       await restarted.start();
     });
   }
@@ -100,6 +110,12 @@ async function runFaults(c: Cluster, o: SoakOptions, t0: number, events: FaultEv
     });
   }
   return out;
+}
+
+function lostToDrainReset(counts: LoadCounts, w: Faults['sigtermWindow']): number {
+  if (!w) return 0;
+  const matches = (kind: string): boolean => kind.startsWith('lost ECONNRESET (new connection, no response yet)') && kind.endsWith(`${w.url})`);
+  return counts.failures.filter((f) => matches(f.kind) && f.atMs >= w.fromMs - 1000 && f.atMs <= w.toMs).length;
 }
 
 export async function runSoak(o: SoakOptions): Promise<SoakReport> {
@@ -125,6 +141,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     await samplers.stop();
     const inPg = (f: { startedAt: number; endedAt: number }): boolean => faults.pgWindow !== null && f.endedAt - t0 >= faults.pgWindow.fromMs && f.startedAt - t0 <= faults.pgWindow.toMs;
     const { rows } = await cluster.pool.query<{ status: string }>('SELECT status FROM nodes WHERE id = $1', [cluster.turncoat?.node.nodeId ?? '']);
+    const events2 = await cluster.pool.query<{ ms: number; name: string; kind: string; status_after: string; reason: string }>(
+      `SELECT (extract(epoch FROM e.at) * 1000 - $1)::float8 AS ms, n.name, e.kind, e.status_after, e.reason
+         FROM trust_events e JOIN nodes n ON n.id = e.node_id ORDER BY e.id LIMIT 500`, [t0]);
+    const trustEvents = events2.rows.map((e) => `${(e.ms / 1000).toFixed(1)}s ${e.name} ${e.kind} → ${e.status_after} (${e.reason.slice(0, 80)})`);
     return {
       durationMs: Date.now() - t0, startupMs, counts, events, pgWindow: faults.pgWindow,
       fiveXxOutsidePg: counts.fiveXx.filter((f) => !inPg(f)).length, fiveXxInPg: counts.fiveXx.filter(inPg).length,
@@ -133,8 +153,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
         verity_balancer_integrity_mismatches_total: samplers.counter('verity_balancer_integrity_mismatches_total'),
         verity_balancer_ejections_total: samplers.counter('verity_balancer_ejections_total'),
       },
-      sigtermExitCode: faults.sigtermExitCode, rss: samplers.rss,
-      nodeNames: Object.fromEntries(cluster.nodes.map((n) => [n.nodeId, n.name])), turncoatFinalStatus: rows[0]?.status ?? 'unknown',
+      sigtermExitCode: faults.sigtermExitCode, lostToDrainReset: lostToDrainReset(counts, faults.sigtermWindow), rss: samplers.rss,
+      nodeNames: Object.fromEntries(cluster.nodes.map((n) => [n.nodeId, n.name])), turncoatFinalStatus: rows[0]?.status ?? 'unknown', trustEvents,
     };
   } finally {
     await cluster.close();

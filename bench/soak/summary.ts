@@ -77,15 +77,33 @@ export function soakFigures(r: SoakReport): SoakFigures {
   };
 }
 
+/** Stretches of whole seconds in which the origin answered more visitors than the nodes did. */
+export function originStretches(r: SoakReport): string[] {
+  const out: string[] = [];
+  let from = -1;
+  r.counts.timeline.forEach((s, i) => {
+    const originHeavy = s.origin > s.nodes;
+    if (originHeavy && from < 0) from = i;
+    if (!originHeavy && from >= 0) {
+      out.push(`${from}–${i} s`);
+      from = -1;
+    }
+  });
+  if (from >= 0) out.push(`${from}–${r.counts.timeline.length} s`);
+  return out;
+}
+
 export function describeRun(r: SoakReport): string {
   const f = soakFigures(r);
   const served = Object.entries(r.counts.servedBy).map(([k, v]) => `${r.nodeNames[k] ?? k}=${v}`).join(' ');
   return [
     `sent ${f.sent}, 2xx ${f.ok2xx}, 5xx ${f.fiveXx} (outside PG window ${f.fiveXxOutsidePg}, inside ${f.fiveXxInPg}), shed ${f.shed}, failovers ${f.failovers} (stale keep-alive ${f.staleConnections})`,
-    `balancer retries ${f.balancerRetries}, integrity mismatches caught ${f.integrityMismatches}; lost ${f.lost} ${JSON.stringify(r.counts.lostReasons)}, hung ${f.hung}, unanswered ${f.unanswered}`,
+    `balancer retries ${f.balancerRetries}, integrity mismatches caught ${f.integrityMismatches}; lost ${f.lost} (${r.lostToDrainReset} to the known drain reset) ${JSON.stringify(r.counts.lostReasons)}, hung ${f.hung}, unanswered ${f.unanswered}`,
     `static checked ${f.staticChecked}, altered static delivered ${f.alteredStatic}, altered pages delivered ${f.alteredHtml}; turncoat ends ${r.turncoatFinalStatus}; SIGTERM exit ${r.sigtermExitCode}`,
     `served by: ${served} (nodes ${(100 * f.servedByNodesShare).toFixed(1)}%); latency p50 ${f.p50Ms} ms p99 ${f.p99Ms} ms`,
     f.memory ? `memory (${f.memory.balancer}): early ${f.memory.earlyMb.toFixed(1)} MB, late ${f.memory.lateMb.toFixed(1)} MB, max ${f.memory.maxMb.toFixed(1)} MB` : 'memory: too few samples',
+    `origin answered most visitors during: ${originStretches(r).join(', ') || 'never'}; failures: ${r.counts.failures.map((f) => `${(f.atMs / 1000).toFixed(1)}s ${f.kind}`).join('; ') || 'none'}`,
+    `trust events: ${r.trustEvents.join('; ')}`,
     `events: ${r.events.map((e) => `${(e.atMs / 1000).toFixed(1)}s ${e.name} (${e.tookMs} ms)`).join('; ')}`,
   ].join('\n');
 }

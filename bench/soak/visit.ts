@@ -51,7 +51,7 @@ export function visit(o: VisitOptions): Promise<VisitResult> {
       if (err.code === 'ECONNREFUSED') return done({ kind: 'refused' });
       // Browsers retry an idempotent request in this case; so does the soak's visitor.
       if (!gotResponse && req.reusedSocket && (err.code === 'ECONNRESET' || err.message === 'socket hang up')) return done({ kind: 'stale-connection' });
-      done({ kind: 'lost', error: err.code ?? err.message });
+      done({ kind: 'lost', error: `${err.code ?? err.message} (${req.reusedSocket ? 'reused' : 'new'} connection, ${gotResponse ? 'mid-response' : 'no response yet'})` });
     });
     const timer = setTimeout(() => {
       done({ kind: 'hung' });

@@ -95,7 +95,10 @@ export function run(argv: string[], io: ProgramIO): Promise<number> {
       const publicUrl = `http://127.0.0.1:${publicPort}`;
       const controlUrl = `http://127.0.0.1:${controlPort}`;
       await progress.step('balancer', async () => {
-        const balancer = spawnVerity({ name: 'balancer', args: ['balancer', '--listen', `127.0.0.1:${publicPort}`, '--control-listen', `127.0.0.1:${controlPort}`], env, logDir });
+        const balancer = spawnVerity({ name: 'balancer', args: ['balancer', '--listen', `127.0.0.1:${publicPort}`, '--control-listen', `127.0.0.1:${controlPort}`,
+          // Demo nodes all share 127.0.0.0/24, which the Sybil cap treats as one volunteer: let
+          // probation nodes carry half the traffic so the map moves before audits promote them.
+          '--probation-share', '0.5', '--shadow-share', '0.1'], env, logDir });
         running.processes.push(balancer);
         await waitForHttp(`${controlUrl}/healthz`, 30_000, balancer);
       });
@@ -122,7 +125,7 @@ export function run(argv: string[], io: ProgramIO): Promise<number> {
       });
 
       await progress.step('auditor', async () => {
-        const auditor = spawnVerity({ name: 'auditor', args: ['auditor', '--concurrency', '2', '--audit-every', String(config.auditEvery), '--balancer-url', publicUrl], env, logDir });
+        const auditor = spawnVerity({ name: 'auditor', args: ['auditor', '--concurrency', '2', '--audit-every', String(config.auditEvery), '--balancer-url', publicUrl, '--metrics-listen', '127.0.0.1:0'], env, logDir });
         running.processes.push(auditor);
         await new Promise((r) => setTimeout(r, 500));
         if (auditor.child.exitCode !== null) throw new VerityError('DEMO_ERR_START', `auditor exited at start (see ${auditor.logFile})`);

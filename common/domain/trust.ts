@@ -54,6 +54,12 @@ export interface TrustPolicy {
   tamperWeight: Record<Severity, number>;
   integrityMismatchWeight: number;
   headerStrikeWeight: number;
+  /**
+   * A body cut short looks the same whether the node cheated or its home line dropped: it
+   * weighs mostly on availability, and on integrity only lightly (a pattern still adds up).
+   */
+  truncationIntegrityWeight: number;
+  truncationAvailabilityWeight: number;
   shadowMismatchWeight: number;
   unreachableWeight: number;
   healthOkWeight: number;
@@ -80,6 +86,8 @@ export const defaultTrustPolicy: TrustPolicy = {
   tamperWeight: { low: 2, medium: 6, high: 15, critical: 30 },
   integrityMismatchWeight: 15,
   headerStrikeWeight: 4,
+  truncationIntegrityWeight: 1,
+  truncationAvailabilityWeight: 1,
   shadowMismatchWeight: 0.5,
   unreachableWeight: 1,
   healthOkWeight: 0.05,
@@ -135,8 +143,9 @@ function moveBetas(state: TrustState, event: TrustEvent, policy: TrustPolicy): T
     case 'audit_tampered':
       return { ...s, integrity: add(s.integrity, 0, policy.tamperWeight[event.severity ?? 'high']), cleanAuditStreak: 0 };
     case 'integrity_mismatch':
-    case 'truncation_strike':
       return { ...s, integrity: add(s.integrity, 0, policy.integrityMismatchWeight), cleanAuditStreak: 0 };
+    case 'truncation_strike':
+      return { ...s, integrity: add(s.integrity, 0, policy.truncationIntegrityWeight), availability: addA(s.availability, 0, policy.truncationAvailabilityWeight) };
     case 'header_strike':
       return { ...s, integrity: add(s.integrity, 0, policy.headerStrikeWeight), cleanAuditStreak: 0 };
     case 'shadow_mismatch':

@@ -1,5 +1,6 @@
 import { applyTrustEvent, defaultTrustPolicy, score, type NodeStatus, type TrustEvent, type TrustPolicy, type TrustState } from '../../domain/trust.js';
 import { VerityError } from '../../errors.js';
+import { loadTrustPolicy } from './trust-policy.js';
 import type { Pool, Queryable } from '../pool.js';
 import { withTransaction } from '../pool.js';
 
@@ -49,8 +50,11 @@ function toState(r: NodeTrustRow): TrustState {
  * Applies one trust event: the node row is locked, the pure trust step computed, the event
  * appended, and every balancer told (pg_notify is delivered on commit).
  */
-export async function recordTrustEvent(pool: Pool, nodeId: string, input: TrustEventInput, now = new Date(), policy: TrustPolicy = defaultTrustPolicy): Promise<TrustState> {
+export async function recordTrustEvent(pool: Pool, nodeId: string, input: TrustEventInput, now = new Date(), givenPolicy?: TrustPolicy): Promise<TrustState> {
   return withTransaction(pool, async (client) => {
+    // Every writer (auditor, balancer strikes, admin actions) applies the same policy: the
+    // settings override when one is stored and valid, else the defaults.
+    const policy = givenPolicy ?? (await loadTrustPolicy(client).catch(() => defaultTrustPolicy));
     const { rows } = await client.query<NodeTrustRow>(
       `SELECT integrity_alpha, integrity_beta, availability_alpha, availability_beta, status, clean_audit_streak, trust_updated_at
          FROM nodes WHERE id = $1 FOR UPDATE`,

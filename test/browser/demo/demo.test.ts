@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -47,10 +47,10 @@ async function nodes(controlUrl: string, token: string): Promise<DemoNode[]> {
   return (await res.json()) as DemoNode[];
 }
 
+/** Running, not merely a zombie waiting for an init that may never reap it in a container. */
 function alive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
   } catch {
     return false;
   }
@@ -123,6 +123,6 @@ describe('npm start (verity demo)', () => {
     expect(code, output.slice(-2000)).toBe(0);
     expect(output).toMatch(/stopped cleanly/);
     await new Promise((r) => setTimeout(r, 500));
-    expect(children.filter(alive)).toEqual([]);
+    expect(children.filter(alive).map((pid) => `${pid}: ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ')}`)).toEqual([]);
   });
 });

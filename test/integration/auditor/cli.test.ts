@@ -20,7 +20,7 @@ describe('verity auditor', () => {
   });
 
   it('without a browser says so in one line, runs HTTP checks, and stops on SIGTERM', async () => {
-    const child = spawn(process.execPath, [VERITY_BIN, 'auditor', '--audit-every', '60'], {
+    const child = spawn(process.execPath, [VERITY_BIN, 'auditor', '--audit-every', '60', '--metrics-listen', '127.0.0.1:0'], {
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', DATABASE_URL: db.url, PUPPETEER_EXECUTABLE_PATH: '/nonexistent/chrome', VERITY_LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -33,6 +33,15 @@ describe('verity auditor', () => {
     while (!out.includes('auditor:') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(err).toMatch(/^verity auditor: no browser found .*rendered checks are skipped$/m);
     expect(err.split('\n').filter((l) => l.includes('no browser'))).toHaveLength(1);
+    // Health and metrics for orchestrators, on the address it printed.
+    const base = /health and metrics at (http:\/\/\S+)\/healthz/.exec(out)?.[1];
+    expect(base, out).toBeTruthy();
+    const health = await fetch(`${base}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ ok: true });
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toContain('# TYPE verity_auditor_audits_total counter');
+    expect(metrics).toMatch(/verity_auditor_queue_lag_seconds \d/);
     child.kill('SIGTERM');
     const code = await exited;
     expect(code, err).toBe(0);

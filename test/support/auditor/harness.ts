@@ -1,5 +1,6 @@
 import { createRenderer, type Renderer } from '../../../auditor/browser/renderer.js';
 import { resolveBrowserExecutable } from '../../../auditor/browser/executable.js';
+import { VolatilityMemory } from '../../../auditor/compare/volatility-memory.js';
 import { runAudit, type AuditRun, type RenderSettings } from '../../../auditor/checks/run-audit.js';
 import { createDirectNodeFetcher, createOriginFetcher } from '../../../auditor/fetch/fetchers.js';
 import { createHttpClient, type HttpClient } from '../../../auditor/fetch/http-client.js';
@@ -26,6 +27,7 @@ export async function startDirectAuditor(opts: { browser: boolean; random: () =>
     renderer = createRenderer({ executablePath, recycleEvery: opts.recycleEvery ?? 50, launchTimeoutMs: 30_000, log: silentLogger() });
   }
   const limits = { timeoutMs: 10_000, maxBytes: 5_000_000 };
+  const memory = new VolatilityMemory();
   return {
     client,
     renderer,
@@ -33,7 +35,7 @@ export async function startDirectAuditor(opts: { browser: boolean; random: () =>
       const profile = drawVisitor(opts.random);
       const node = createDirectNodeFetcher(client, nodeUrl, siteHost, profile, limits);
       const origin = createOriginFetcher(client, originUrl, profile, limits);
-      return runAudit({ siteHost, originUrl, path }, node, origin, profile, renderer ? (job) => (renderer as Renderer).render(job) : null, opts.settings ?? testRenderSettings);
+      return runAudit({ siteHost, originUrl, path }, node, origin, profile, renderer ? (job) => (renderer as Renderer).render(job) : null, opts.settings ?? testRenderSettings, memory);
     },
     async close() {
       client.close();

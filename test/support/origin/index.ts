@@ -31,6 +31,8 @@ export interface SampleOrigin {
   requests: OriginRequest[];
   /** Private routes of the site, as globs for `verity site add --private`. */
   privateRoutes: string[];
+  /** Publishes a new version of the public pages (an edit of their HTML); null restores the original. */
+  setPageEdit(edit: ((html: string, path: string) => string) | null): void;
   close(): Promise<void>;
 }
 
@@ -85,6 +87,7 @@ export async function startSampleOrigin(opts: SampleOriginOptions = {}): Promise
   const now = opts.now ?? (() => new Date());
   const sessions = new Map<string, string>();
   const requests: OriginRequest[] = [];
+  let pageEdit: ((html: string, path: string) => string) | null = null;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://origin.invalid');
@@ -122,7 +125,7 @@ export async function startSampleOrigin(opts: SampleOriginOptions = {}): Promise
       return;
     }
     const page = publicPages[url.pathname];
-    if (page && (method === 'GET' || method === 'HEAD')) return sendHtml(res, 200, page(ctx), ctx.nonce);
+    if (page && (method === 'GET' || method === 'HEAD')) return sendHtml(res, 200, pageEdit ? pageEdit(page(ctx), url.pathname) : page(ctx), ctx.nonce);
     if (url.pathname === '/old-products') {
       res.writeHead(301, { location: '/products' });
       res.end();
@@ -145,6 +148,9 @@ export async function startSampleOrigin(opts: SampleOriginOptions = {}): Promise
     port,
     requests,
     privateRoutes: samplePrivateRoutes,
+    setPageEdit(edit) {
+      pageEdit = edit;
+    },
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections();
       server.close(() => resolve());

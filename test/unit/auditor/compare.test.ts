@@ -35,7 +35,10 @@ describe('document features', () => {
   it('lists same-site scripts, stylesheets and images to hash', () => {
     const f = extractFeatures(page('<img src="/a.png"><script src="/app.js"></script><script src="https://cdn.example/x.js"></script>', '<link rel="stylesheet" href="/s.css">'), ctx);
     expect(subresourcePaths(f)).toEqual(expect.arrayContaining([{ path: '/a.png', destination: 'image' }, { path: '/app.js', destination: 'script' }, { path: '/s.css', destination: 'style' }]));
-    expect(subresourcePaths(f)).toHaveLength(3);
+    expect(subresourcePaths(f)).toHaveLength(4);
+    expect(subresourcePaths(f)).toContainEqual({ path: '/favicon.ico', destination: 'image' });
+    const withIcon = extractFeatures(page('', '<link rel="icon" href="/i.png">'), ctx);
+    expect(subresourcePaths(withIcon)).toEqual([{ path: '/i.png', destination: 'image' }]);
   });
 
   it('ignores whitespace, entities, quoting and comments', () => {
@@ -81,5 +84,24 @@ describe('verdict', () => {
     expect(decideVerdict({ state: 'compared', findings: [], renderFailed: true })).toBe('inconclusive');
     expect(decideVerdict({ state: 'compared', findings: [{ kind: 'text_changed', severity: 'medium', summary: '' }], renderFailed: true })).toBe('tampered');
     expect(decideVerdict({ state: 'unreachable', findings: [] })).toBe('unreachable');
+  });
+});
+
+describe('volatility memory', () => {
+  it('keeps a rotating part masked when this audit happened to fetch the same variant twice', async () => {
+    const { VolatilityMemory } = await import('../../../auditor/compare/volatility-memory.js');
+    const memory = new VolatilityMemory(10);
+    const q = (quote: string) => page(`<p class="q">${quote}</p><p>Stable text</p>`);
+    const features = (h: string) => extractFeatures(h, ctx);
+    const earlier = learn([features(q('Talk is cheap, show me the code')), features(q('Simplicity is a prerequisite'))]);
+    memory.remember('shop.example/', earlier);
+    const collided = learn([features(q('Talk is cheap, show me the code')), features(q('Talk is cheap, show me the code'))]);
+    const node = features(q('Make it work, make it right, make it fast'));
+    expect(diffFeatures(collided, node)).toHaveLength(1);
+    memory.apply('shop.example/', collided);
+    expect(diffFeatures(collided, node)).toEqual([]);
+    expect(diffFeatures(collided, features(page('<p class="q">x</p><p>Changed text</p>')))).toHaveLength(1);
+    for (let i = 0; i < 20; i++) memory.remember(`p${i}`, earlier);
+    expect(memory.size).toBeLessThanOrEqual(10);
   });
 });

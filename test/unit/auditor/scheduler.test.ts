@@ -40,6 +40,11 @@ describe('audit cadence', () => {
     expect(first.runAfter.getTime() - now.getTime()).toBeLessThan(10_001);
     const later = planAudit({ ...row, lastAuditAt: now }, { path: '/', fresh: false }, E, now, seededRandom(1));
     expect(later.runAfter.getTime()).toBeGreaterThan(now.getTime());
+    const random = seededRandom(5);
+    for (let i = 0; i < 500; i++) {
+      const next = planAudit({ ...row, cleanAuditStreak: 1000, lastAuditAt: now }, { path: '/', fresh: false }, E, now, random);
+      expect(next.runAfter.getTime() - now.getTime()).toBeLessThanOrEqual(E);
+    }
     expect(planAudit({ ...row, status: 'probation', lastAuditAt: null }, { path: '/', fresh: false }, E, now, seededRandom(1)).reason).toBe('probation');
   });
 });

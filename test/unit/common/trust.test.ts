@@ -99,3 +99,13 @@ describe('trust', () => {
     expect(replay(events)).toEqual(replay(events));
   });
 });
+
+describe('truncation strikes', () => {
+  it('do not quarantine a node whose line drops one response, but a pattern adds up', () => {
+    const once = replay([...Array.from({ length: 6 }, () => ({ kind: 'audit_pass' as const })), { kind: 'truncation_strike' }]);
+    expect(once.status).toBe('active');
+    expect(score(once.availability)).toBeLessThan(score(replay(Array.from({ length: 6 }, () => ({ kind: 'audit_pass' as const }))).availability));
+    const pattern = replay(Array.from({ length: 40 }, () => ({ kind: 'truncation_strike' as const })));
+    expect(pattern.status).toBe('quarantined');
+  });
+});
