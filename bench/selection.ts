@@ -3,7 +3,7 @@ import type { RouteNode } from '../balancer/registry/types.js';
 import { buildGridIndex } from '../balancer/selection/grid-index.js';
 import { pickNode } from '../balancer/selection/pick.js';
 import { ProbationMeter, probationGroup } from '../balancer/selection/probation-meter.js';
-import { seededRandom as seeded } from '../balancer/selection/seeded-random.js';
+import { seededRandom as seeded } from '../common/domain/seeded-random.js';
 
 // µs per routing decision at 1k/10k/100k nodes of one site, with the request path's own
 // eligibility rules (status, draining, ejection set, probation cap). Bounded: ~1.5 s per size.

@@ -3,23 +3,13 @@
 // the same numbers every run.
 import { nextAuditDelayMs } from '../auditor/scheduler.js';
 import { writeDocsSection } from './docs-section.js';
+import { seededRandom as seeded } from '../common/domain/seeded-random.js';
 import { applyTrustEvent, defaultTrustPolicy, initialTrust, score, type TrustState } from '../common/domain/trust.js';
 
 const auditEveryMs = 300_000; // the CONTRACT.md default
 const visitorsPerSecond = 1; // responses one node serves
 const detection = 0.95; // chance an audit of a tampered page proves it (the corpus measures 1.0)
 const day = 86_400_000;
-
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Outcome {
   audits: number;

@@ -5,7 +5,7 @@ import { OutlierDetector } from '../../../balancer/selection/outlier.js';
 import { pickNode, type PickInput } from '../../../balancer/selection/pick.js';
 import { ProbationMeter, probationGroup } from '../../../balancer/selection/probation-meter.js';
 import { RetryBudget } from '../../../balancer/selection/retry-budget.js';
-import { seededRandom as seeded } from '../../../balancer/selection/seeded-random.js';
+import { seededRandom as seeded } from '../../../common/domain/seeded-random.js';
 
 let seq = 0;
 function makeNode(o: Partial<RouteNode> = {}): RouteNode {
