@@ -1,4 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach } from 'vitest';
+import type { Pool } from '../../common/db/pool.js';
+import { startNodeControlPlane, type TestControlPlane } from './node-control-plane.js';
 import { fileURLToPath } from 'node:url';
 
 // The real `verity node` as a child process (bin/verity), for tests of what volunteers run.
@@ -74,6 +80,48 @@ export function spawnNode(args: string[], env: Record<string, string> = {}): Nod
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;
+    },
+  };
+}
+
+/**
+ * Hooks for test files that run `verity node` processes against a test control plane: every
+ * process, control plane and data directory is cleaned up after each test / the file.
+ */
+export function useNodeProcesses(db: { readonly pool: Pool }) {
+  const dirs: string[] = [];
+  const procs: NodeProcess[] = [];
+  const closers: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    await Promise.all(procs.splice(0).map((p) => p.stop('SIGKILL')));
+    await Promise.all(closers.splice(0).map((c) => c()));
+  });
+  afterAll(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+  return {
+    /** Stops this process after the test. */
+    track(p: NodeProcess): NodeProcess {
+      procs.push(p);
+      return p;
+    },
+    /** Runs this after the test. */
+    cleanup(fn: () => Promise<void>): void {
+      closers.push(fn);
+    },
+    start(balancer: string, token: string | null): NodeProcess {
+      const dir = mkdtempSync(join(tmpdir(), 'verity-node-data-'));
+      dirs.push(dir);
+      const args = ['--balancer', balancer, '--listen', '127.0.0.1:0', '--status-listen', '127.0.0.1:0', '--data-dir', dir];
+      if (token) args.push('--token', token);
+      const p = spawnNode(args);
+      procs.push(p);
+      return p;
+    },
+    async controlPlane(port?: number): Promise<TestControlPlane> {
+      const cp = await startNodeControlPlane({ pool: db.pool, heartbeatIntervalMs: 300, ...(port ? { port } : {}) });
+      closers.push(() => cp.close());
+      return cp;
     },
   };
 }

@@ -1,44 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../../support/db.js';
-import { startNodeControlPlane, type TestControlPlane } from '../../support/node-control-plane.js';
 import { makeSiteWithToken } from '../../support/node-fixtures.js';
-import { spawnNode, type NodeProcess } from '../../support/node-process.js';
+import { useNodeProcesses } from '../../support/node-process.js';
 import { fixed, startOriginServer } from '../../support/origin-server.js';
 
 // An unreachable or failing balancer is an outage, not an error: the node retries with backoff.
 
 const db = useTestDatabase();
-const dirs: string[] = [];
-const procs: NodeProcess[] = [];
-const closers: (() => Promise<void>)[] = [];
-
-afterEach(async () => {
-  await Promise.all(procs.splice(0).map((p) => p.stop('SIGKILL')));
-  await Promise.all(closers.splice(0).map((c) => c()));
-});
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-function start(balancer: string, token: string | null): NodeProcess {
-  const dir = mkdtempSync(join(tmpdir(), 'verity-node-data-'));
-  dirs.push(dir);
-  const args = ['--balancer', balancer, '--listen', '127.0.0.1:0', '--status-listen', '127.0.0.1:0', '--data-dir', dir];
-  if (token) args.push('--token', token);
-  const p = spawnNode(args);
-  procs.push(p);
-  return p;
-}
-
-async function controlPlane(port?: number): Promise<TestControlPlane> {
-  const cp = await startNodeControlPlane({ pool: db.pool, heartbeatIntervalMs: 300, ...(port ? { port } : {}) });
-  closers.push(() => cp.close());
-  return cp;
-}
+const { start, controlPlane, cleanup } = useNodeProcesses(db);
 
 async function freePort(): Promise<number> {
   const s = createServer();
@@ -51,7 +21,7 @@ async function freePort(): Promise<number> {
 describe('verity node and an unavailable balancer', () => {
   it('treats a 5xx from the balancer like an outage: retries, does not exit', async () => {
     const down = await startOriginServer({ '/api/v1/node/challenge': fixed('<html>502 Bad Gateway</html>', { 'content-type': 'text/html' }, 502) });
-    closers.push(() => down.close());
+    cleanup(() => down.close());
     const p = start(down.url, 'vjt_x');
     await p.waitFor(/\[FAIL\] balancer reachable .*unavailable \(HTTP 502 to challenge\); retrying in 1 s/);
     await p.waitFor(/retrying in 2 s/);
