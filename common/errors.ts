@@ -4,7 +4,6 @@
 export const errorCodes = {
   CFG_ERR_INVALID: 'configuration is invalid',
   CLI_ERR_USAGE: 'bad command line',
-  CLI_ERR_NOT_BUILT: 'this program is not built yet',
   CLI_ERR_LISTEN: 'cannot listen on the given address',
   DB_ERR_EMBEDDED_START: 'the embedded PostgreSQL could not start',
   DB_ERR_MIGRATION: 'a migration failed',
