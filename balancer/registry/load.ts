@@ -2,6 +2,7 @@ import type { NodeStatus } from '../../common/domain/trust.js';
 import type { Queryable } from '../../common/db/pool.js';
 import { compilePrivateRoutes } from '../routes/classify.js';
 import type { RouteNode, RouteSite } from './types.js';
+import type { SiteRow } from '../../common/db/queries/sites.js';
 
 // The routing table's two queries: everything (at start and on every reconnect) and one node
 // (on NOTIFY). Run off the request path only.
@@ -18,14 +19,6 @@ interface NodeRow {
   availability: number;
   subnet: string | null;
   site_ids: string[] | null;
-}
-
-interface SiteRow {
-  id: string;
-  host: string;
-  origin: string;
-  private_routes: string[];
-  integrity_manifest_url: string | null;
 }
 
 const nodeColumns = `n.id, n.name, n.public_url, n.declared_lat, n.declared_lon, n.status, n.draining, n.integrity, n.availability, n.subnet,

@@ -1,14 +1,9 @@
 import type { Queryable } from '../pool.js';
 
+import type { TrafficSample } from '../../domain/traffic-window.js';
+
 /** One node's balancer-side traffic in one minute (what the balancer adds up and writes). */
-export interface NodeTrafficSample {
-  nodeId: string;
-  minute: Date;
-  requests: number;
-  errors: number;
-  p50Ms: number | null;
-  p99Ms: number | null;
-}
+export type NodeTrafficSample = TrafficSample;
 
 export interface NodeTrafficSummary {
   requests: number;

@@ -9,7 +9,8 @@ export interface Site {
   integrityManifestUrl: string | null;
 }
 
-interface SiteRow {
+/** A sites row as PostgreSQL returns it (shared with the balancer's routing-table loader). */
+export interface SiteRow {
   id: string;
   host: string;
   origin: string;

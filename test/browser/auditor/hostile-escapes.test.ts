@@ -1,29 +1,14 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDirectAuditor, type DirectAuditor } from '../../support/auditor/harness.js';
-import { startHostileSite, type HostileSite } from '../../support/auditor/hostile-site.js';
-import { seededRandom } from '../../support/auditor/seeded.js';
+import { describe, expect, it } from 'vitest';
+import { useHostileScene } from '../../support/auditor/hostile-site.js';
 
 // SECURITY-TESTS.md 18, 19 and 22: pages from untrusted machines try to reach out of the
 // auditor's browser or to recognise it. One browser for the file; a handful of pages.
 
-const host = 'hostile.test';
-let site: HostileSite;
-let auditor: DirectAuditor;
-
-beforeAll(async () => {
-  site = await startHostileSite();
-  auditor = await startDirectAuditor({ browser: true, random: seededRandom(8), settings: { loadTimeoutMs: 6000, settleMs: 300, stepTimeoutMs: 6000 } });
-});
-
-afterAll(async () => {
-  await auditor.close();
-  await site.close();
-});
-
-const audit = (path: string) => auditor.audit(site.url, site.url, path, host);
+const scene = useHostileScene();
+const audit = (path: string) => scene.audit(path);
 
 function downloads(): string[] {
   const dirs = [join(homedir(), 'Downloads'), tmpdir()];
@@ -37,15 +22,15 @@ describe('hostile pages: escapes and tells', () => {
     const urls = run.blocked.map((b) => `${b.reason} ${b.url}`).join('\n');
     expect(urls).toContain('169.254.169.254');
     expect(urls).toContain('127.0.0.1:5432');
-    expect(urls).toContain(site.dashboardUrl.replace(/\/$/, ''));
+    expect(urls).toContain(scene.site.dashboardUrl.replace(/\/$/, ''));
     expect(urls).toMatch(/websocket ws:\/\/127\.0\.0\.1/);
     expect(urls).toMatch(/worker .*worker\.js/);
     expect(urls).toMatch(/local-file|file:/);
     const nav = await audit('/navigate-metadata');
     expect(nav.blocked.some((b) => b.reason === 'navigation' && b.url.includes('169.254.169.254'))).toBe(true);
     const dash = await audit('/navigate-dashboard');
-    expect(dash.blocked.some((b) => b.url.startsWith(site.dashboardUrl))).toBe(true);
-    expect(site.escapes).toEqual({ dashboard: 0, database: 0 });
+    expect(dash.blocked.some((b) => b.url.startsWith(scene.site.dashboardUrl))).toBe(true);
+    expect(scene.site.escapes).toEqual({ dashboard: 0, database: 0 });
   });
   it('19: a triggered download writes no file', async () => {
     const before = downloads();
@@ -55,11 +40,11 @@ describe('hostile pages: escapes and tells', () => {
     expect(downloads()).toEqual(before);
   });
   it('22: page scripts see an ordinary browser: no webdriver, no HeadlessChrome', async () => {
-    site.beacons.length = 0;
+    scene.site.beacons.length = 0;
     const run = await audit('/beacon-page');
     expect(run.rendered).toBe('done');
-    expect(site.beacons.length).toBeGreaterThanOrEqual(1);
-    for (const q of site.beacons) {
+    expect(scene.site.beacons.length).toBeGreaterThanOrEqual(1);
+    for (const q of scene.site.beacons) {
       const p = new URLSearchParams(q);
       expect(p.get('wd')).toBe('false');
       expect(p.get('headless')).toBe('false');

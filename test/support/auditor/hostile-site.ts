@@ -1,6 +1,9 @@
 import { createServer as createHttpServer, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll } from 'vitest';
+import { startDirectAuditor, type DirectAuditor } from './harness.js';
+import { seededRandom } from './seeded.js';
 
 // Pages that attack the auditor's browser (SECURITY-TESTS.md 18–22, 31), served as both origin
 // and node, plus sentinels that count any connection that escapes the browser.
@@ -103,4 +106,29 @@ var a = document.createElement('a'); a.href = '/'; a.target = '_blank'; document
       ]);
     },
   };
+}
+
+export interface HostileScene {
+  site: HostileSite;
+  auditor: DirectAuditor;
+  audit(path: string): ReturnType<DirectAuditor['audit']>;
+}
+
+/**
+ * One hostile site and one rendering auditor for a test file (a handful of pages each), started
+ * before its tests and closed after. The site serves as its own origin and node.
+ */
+export function useHostileScene(host = 'hostile.test'): HostileScene {
+  const scene = {
+    audit: (path: string) => scene.auditor.audit(scene.site.url, scene.site.url, path, host),
+  } as HostileScene;
+  beforeAll(async () => {
+    scene.site = await startHostileSite();
+    scene.auditor = await startDirectAuditor({ browser: true, random: seededRandom(8), settings: { loadTimeoutMs: 6000, settleMs: 300, stepTimeoutMs: 6000 } });
+  });
+  afterAll(async () => {
+    await scene.auditor?.close();
+    await scene.site?.close();
+  });
+  return scene;
 }
