@@ -40,10 +40,20 @@ export type TrustEventKind = (typeof trustEventKinds)[number];
 
 export type Severity = 'low' | 'medium' | 'high' | 'critical';
 
+/**
+ * How sure a tamper verdict is: `unambiguous` (bytes that differ from a digest the origin
+ * published, or a host no origin render ever contacted), `confirmed` (repeated by confirmation
+ * audits with fresh origin renders), or `unconfirmed` (one audit; recorded, weighs little).
+ */
+export const confirmations = ['unconfirmed', 'confirmed', 'unambiguous'] as const;
+export type Confirmation = (typeof confirmations)[number];
+
 export interface TrustEvent {
   kind: TrustEventKind;
   /** For tamper findings: how bad the worst finding was. */
   severity?: Severity;
+  /** For tamper findings: how sure the verdict is (absent: treated as confirmed). */
+  confirmation?: Confirmation;
 }
 
 export interface TrustPolicy {

@@ -78,10 +78,10 @@ export async function recordTrustEvent(pool: Pool, nodeId: string, input: TrustE
 
 async function insertTrustEventRow(db: Queryable, nodeId: string, input: TrustEventInput, state: TrustState, now: Date): Promise<void> {
   await db.query(
-    `INSERT INTO trust_events (node_id, at, kind, integrity_after, availability_after, status_after, reason, audit_id, evidence_id, actor)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+    `INSERT INTO trust_events (node_id, at, kind, integrity_after, availability_after, status_after, reason, audit_id, evidence_id, actor, confirmation)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
     [nodeId, now, input.kind, score(state.integrity), score(state.availability), state.status, input.reason,
-      input.auditId ?? null, input.evidenceId ?? null, input.actor ?? 'system'],
+      input.auditId ?? null, input.evidenceId ?? null, input.actor ?? 'system', input.confirmation ?? null],
   );
 }
 
