@@ -26,7 +26,7 @@ describe('migrations', () => {
     try {
       const [ra, rb] = await Promise.all([migrate(a, log), migrate(b, log)]);
       const all = listMigrations().map((m) => m.version);
-      expect([...ra, ...rb].sort()).toEqual(all);
+      expect([...ra, ...rb].sort((x, y) => x - y)).toEqual(all);
       const { rows } = await a.query('SELECT version FROM schema_migrations ORDER BY version');
       expect(rows.map((r) => r.version)).toEqual(all);
       expect(await migrate(a, log)).toEqual([]);
