@@ -1,7 +1,7 @@
 import { VerityError, describeError, errorCodes, type ErrorCode } from '../common/errors.js';
 import {
-  SIGNATURE_HEADER, challengeResponse, errorBody, nodeStanding, paths, signRequest,
-  type HeartbeatStats, type NodeStanding, type SignedKind,
+  SIGNATURE_HEADER, challengeResponse, errorBody, nodeAnswer, paths, signRequest,
+  type HeartbeatStats, type NodeAnswer, type SignedKind,
 } from '../common/protocol/node-api.js';
 import type { NodeIdentity } from './identity.js';
 
@@ -16,9 +16,9 @@ export interface RegisterParams {
 }
 
 export interface BalancerClient {
-  register(p: RegisterParams): Promise<NodeStanding>;
-  heartbeat(counter: number, stats: HeartbeatStats): Promise<NodeStanding>;
-  drain(counter: number): Promise<NodeStanding>;
+  register(p: RegisterParams): Promise<NodeAnswer>;
+  heartbeat(counter: number, stats: HeartbeatStats): Promise<NodeAnswer>;
+  drain(counter: number): Promise<NodeAnswer>;
 }
 
 export interface BalancerClientOptions {
@@ -66,12 +66,12 @@ export function createBalancerClient(opts: BalancerClientOptions): BalancerClien
     }
     return readAnswer(res, what, opts.baseUrl);
   };
-  const standing = (value: unknown, what: string): NodeStanding => {
-    const parsed = nodeStanding.safeParse(value);
-    if (!parsed.success) throw new VerityError('NODE_ERR_BAD_ANSWER', `the balancer's ${what} answer is not a node standing`);
+  const standing = (value: unknown, what: string): NodeAnswer => {
+    const parsed = nodeAnswer.safeParse(value);
+    if (!parsed.success) throw new VerityError('NODE_ERR_BAD_ANSWER', `the balancer's ${what} answer is not a node standing with a request key`);
     return parsed.data;
   };
-  const signed = async (kind: SignedKind, path: string, body: unknown): Promise<NodeStanding> => {
+  const signed = async (kind: SignedKind, path: string, body: unknown): Promise<NodeAnswer> => {
     const { bytes, signature } = signRequest(opts.identity.privateKey, kind, body);
     return standing(await post(path, kind, bytes, signature), kind);
   };

@@ -2,7 +2,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
 import { acceptHeartbeat, markDraining, registerNode } from '../../common/db/queries/node-registry.js';
 import { recordTrustEvent } from '../../common/db/queries/trust.js';
-import { DEFAULT_HEARTBEAT_INTERVAL_MS, NONCE_TTL_MS, paths, type NodeStanding } from '../../common/protocol/node-api.js';
+import { getOrCreateSetting } from '../../common/db/queries/settings.js';
+import { DEFAULT_HEARTBEAT_INTERVAL_MS, NONCE_TTL_MS, paths, type NodeAnswer } from '../../common/protocol/node-api.js';
+import { NODE_REQUEST_SECRET_SETTING, nodeRequestKey } from '../../common/protocol/node-request-auth.js';
 import { ApiError, authenticateEnvelope, createKeyCache, refusal, send, verifyRegistration, type KeyCache, type RawJson } from './node-api-auth.js';
 import { createNonceIssuer, type NonceIssuer } from './node-nonce.js';
 import { loadNodeStanding } from './node-standing.js';
@@ -39,10 +41,10 @@ interface Ctx {
   keys: KeyCache;
   nonces: NonceIssuer;
   resolve: ((host: string) => Promise<string[]>) | undefined;
-  standing: (nodeId: string) => Promise<NodeStanding>;
+  standing: (nodeId: string) => Promise<NodeAnswer>;
 }
 
-async function register(ctx: Ctx, request: FastifyRequest): Promise<NodeStanding> {
+async function register(ctx: Ctx, request: FastifyRequest): Promise<NodeAnswer> {
   const { deps } = ctx;
   const reg = await verifyRegistration(request, deps, ctx.nonces, ctx.resolve);
   const peer = request.socket.remoteAddress ?? '';
@@ -61,7 +63,7 @@ async function register(ctx: Ctx, request: FastifyRequest): Promise<NodeStanding
   return ctx.standing(reg.nodeId);
 }
 
-async function heartbeat(ctx: Ctx, request: FastifyRequest): Promise<NodeStanding> {
+async function heartbeat(ctx: Ctx, request: FastifyRequest): Promise<NodeAnswer> {
   const env = await authenticateEnvelope(ctx.deps, ctx.keys, 'heartbeat', request);
   const now = new Date(ctx.deps.now());
   const figures = { ...env.stats, nodeTime: env.timestamp, receivedAt: now.toISOString() };
@@ -73,7 +75,7 @@ async function heartbeat(ctx: Ctx, request: FastifyRequest): Promise<NodeStandin
   return ctx.standing(env.nodeId);
 }
 
-async function drain(ctx: Ctx, request: FastifyRequest): Promise<NodeStanding> {
+async function drain(ctx: Ctx, request: FastifyRequest): Promise<NodeAnswer> {
   const env = await authenticateEnvelope(ctx.deps, ctx.keys, 'drain', request);
   const ok = await markDraining(ctx.deps.pool, { nodeId: env.nodeId, counter: env.counter, now: new Date(ctx.deps.now()) });
   if (!ok) throw await refusal(ctx.deps, 'drain', env);
@@ -115,10 +117,13 @@ function routes(scope: FastifyInstance, ctx: Ctx): void {
 export function createNodeApiPlugin(options: NodeApiOptions = {}): ControlPlugin {
   return async (app, deps) => {
     const heartbeatIntervalMs = options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
+    // One secret for all balancers (the settings table); each node gets the key derived from it
+    // for its id, in every answer, so a node learns a new key at its next heartbeat.
+    const requestSecret = (await getOrCreateSetting(deps.pool, NODE_REQUEST_SECRET_SETTING)).value;
     const ctx: Ctx = {
       deps, resolve: options.resolve, keys: createKeyCache(deps),
       nonces: createNonceIssuer(deps.auditSecret, options.nonceTtlMs ?? NONCE_TTL_MS, options.random),
-      standing: (nodeId) => loadNodeStanding(deps.pool, nodeId, deps.now(), heartbeatIntervalMs),
+      standing: async (nodeId) => ({ ...(await loadNodeStanding(deps.pool, nodeId, deps.now(), heartbeatIntervalMs)), requestKey: nodeRequestKey(requestSecret, nodeId) }),
     };
     // Encapsulated: the raw-body JSON parser applies to the node API routes only.
     await app.register(async (scope) => {

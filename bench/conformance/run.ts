@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NODE_REQUEST_AUTH_HEADER, signNodeRequest } from '../../common/protocol/node-request-auth.js';
 import { startNginx } from './nginx.js';
-import { runSuite, score, type Score } from './suite.js';
+import { runSuite, score, type Score, type SuiteResults } from './suite.js';
 import { startBackShim, startFrontShim, type Shim, type Tags } from './shims.js';
 import { SITE_HOST, startVerity, type VerityStack } from './verity.js';
 
@@ -14,7 +14,8 @@ import { SITE_HOST, startVerity, type VerityStack } from './verity.js';
 // adaptation (to show the adaptation changes nothing), a Verity node alone, and the balancer
 // with that node behind it. Targets run one after another (the suite's timing tests need a
 // quiet machine). `-- --target node,nginx` picks targets; `-- --id TEST` prints one test's
-// exchange on each target; `-- --write` replaces the table in docs/benchmarks.md.
+// exchange on each target; `-- --failures` lists what did not pass; `-- --write` replaces the
+// table in docs/benchmarks.md.
 
 type TargetName = 'nginx' | 'nginx-adapted' | 'node' | 'balancer';
 const ALL: TargetName[] = ['nginx', 'nginx-adapted', 'node', 'balancer'];
@@ -85,6 +86,17 @@ function differences(a: Score, b: Score): string[] {
   return Object.keys(a.outcome).filter((id) => a.outcome[id] !== b.outcome[id]).map((id) => `${id}: ${a.outcome[id]} → ${b.outcome[id]}`);
 }
 
+/** Required and optimal tests that did not pass, with the suite's message (for `--failures`). */
+function failures(target: TargetName, s: Score, results: SuiteResults): string {
+  const lines = Object.entries(s.outcome)
+    .filter(([, o]) => o === '⛔️' || o === '⚠️' || o === '🔹' || o === '⁉️')
+    .map(([id, o]) => {
+      const r = results[id];
+      return `${o} ${id}${Array.isArray(r) ? `: ${r[1]}` : ''}`;
+    });
+  return `## ${target}: ${lines.length} required or optimal tests not passed\n${lines.join('\n')}\n\n`;
+}
+
 function writeDocs(text: string): void {
   const docs = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
   const doc = readFileSync(docs, 'utf8');
@@ -125,6 +137,7 @@ async function main(): Promise<void> {
         }
         const s = await score(results);
         rows.push([target, s]);
+        if (process.argv.includes('--failures')) process.stdout.write(failures(target, s, results));
         process.stderr.write(`${target}: ${s.required.pass + s.optimal.pass} passed (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
       } finally {
         await stop();
