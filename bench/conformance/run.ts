@@ -14,8 +14,8 @@ import { SITE_HOST, startVerity, type VerityStack } from './verity.js';
 // adaptation (to show the adaptation changes nothing), a Verity node alone, and the balancer
 // with that node behind it. Targets run one after another (the suite's timing tests need a
 // quiet machine). `-- --target node,nginx` picks targets; `-- --id TEST` prints one test's
-// exchange on each target; `-- --failures` lists what did not pass; `-- --write` replaces the
-// table in docs/benchmarks.md.
+// exchange on each target; `-- --failures` lists what did not pass; `-- --save DIR` keeps each
+// target's raw results; `-- --write` replaces the table in docs/benchmarks.md.
 
 type TargetName = 'nginx' | 'nginx-adapted' | 'node' | 'balancer';
 const ALL: TargetName[] = ['nginx', 'nginx-adapted', 'node', 'balancer'];
@@ -138,6 +138,8 @@ async function main(): Promise<void> {
         const s = await score(results);
         rows.push([target, s]);
         if (process.argv.includes('--failures')) process.stdout.write(failures(target, s, results));
+        const save = option('save');
+        if (save) writeFileSync(join(save, `${target}.json`), `${JSON.stringify(results, null, 1)}\n`);
         process.stderr.write(`${target}: ${s.required.pass + s.optimal.pass} passed (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
       } finally {
         await stop();

@@ -7,7 +7,7 @@ import type { CacheCounters, CacheRequest, HttpCacheOptions } from './http-cache
 import { pump } from './pump.js';
 import { parseContentRange, type ByteRangeSpec } from './range.js';
 import { storedReply, type CacheReply } from './stored-reply.js';
-import type { OriginResponse } from '../origin-fetch.js';
+import { OriginError, type OriginResponse } from '../origin-fetch.js';
 
 // One request to the origin on behalf of the cache: the requester's allowlisted headers (and
 // those the origin varies on), the stored response's validators, the range asked for; then the
@@ -56,8 +56,8 @@ function stored(core: CacheCore, ex: Exchange, entry: StoredEntry, cacheStatus: 
 }
 
 /** stale-if-error: the origin failed, and the stored response may stand in for it. */
-async function coverError(core: CacheCore, ex: Exchange, stale: StoredEntry | null, mode: ExchangeMode): Promise<CacheReply | null> {
-  if (!stale || !mode.deliver || !mayServeOnError(stale, ex.headers, core.now())) return null;
+async function coverError(core: CacheCore, ex: Exchange, stale: StoredEntry | null, mode: ExchangeMode, disconnected: boolean): Promise<CacheReply | null> {
+  if (!stale || !mode.deliver || !mayServeOnError(stale, ex.headers, core.now(), disconnected)) return null;
   const reply = await stored(core, ex, stale, 'STALE');
   if (reply) core.stats.stale += 1;
   return reply;
@@ -77,13 +77,15 @@ export async function exchange(core: CacheCore, ex: Exchange, stale: StoredEntry
       timeoutMs: core.originTimeoutMs, maxBodyBytes: core.maxBodyBytes, onInterim: mode.deliver ? ex.onInterim : undefined,
     });
   } catch (err) {
-    const covered = await coverError(core, ex, stale, mode);
+    // Unreachable (refused, reset, timed out); a malformed or oversized answer is the origin's word.
+    const disconnected = err instanceof OriginError && (err.kind === 'failed' || err.kind === 'timeout');
+    const covered = await coverError(core, ex, stale, mode, disconnected);
     if (!covered) throw err;
     mode.settle(null);
     return covered;
   }
   if (res.status >= 500) {
-    const covered = await coverError(core, ex, stale, mode);
+    const covered = await coverError(core, ex, stale, mode, false);
     if (covered) {
       res.body.destroy();
       mode.settle(null);

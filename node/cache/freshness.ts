@@ -1,3 +1,4 @@
+import { cacheDirectives, hasCdnDirectives } from './directives.js';
 import { mayForwardForVary } from './forward-headers.js';
 import {
   ageSeconds, deltaSeconds, getHeader, httpDateMs, parseCacheControl, requestHeader,
@@ -16,7 +17,7 @@ const HEURISTIC_MAX_MS = 24 * 3600_000;
 
 export type Decision = { ok: true } | { ok: false; reason: string };
 
-const directives = (headers: HeaderPairs) => parseCacheControl(getHeader(headers, 'cache-control'));
+const directives = cacheDirectives;
 const requestDirectives = (headers: RequestHeaders) => parseCacheControl(requestHeader(headers, 'cache-control'));
 
 /** May this request be answered from the cache or fill it (RFC 9111 §3, §5.2.1)? */
@@ -42,7 +43,7 @@ export function responseIsStorable(status: number, headers: HeaderPairs): Decisi
   // Varying on a header the node never forwards (credentials, conditionals) means per visitor.
   const personal = vary.find((n) => !mayForwardForVary(n));
   if (personal) return { ok: false, reason: `Vary: ${personal}` };
-  const explicit = cc.has('public') || cc.has('s-maxage') || cc.has('max-age') || getHeader(headers, 'expires') !== null;
+  const explicit = cc.has('public') || cc.has('s-maxage') || cc.has('max-age') || (getHeader(headers, 'expires') !== null && !hasCdnDirectives(headers));
   if (!explicit && !HEURISTIC_STATUS.has(status)) return { ok: false, reason: `status ${status} without explicit freshness` };
   return { ok: true };
 }
@@ -56,6 +57,8 @@ export function freshnessLifetimeMs(headers: HeaderPairs, status = 200, response
   const maxAge = deltaSeconds(cc.get('max-age'));
   if (maxAge !== null) return maxAge * 1000;
   const date = httpDateMs(getHeader(headers, 'date')) ?? responseTimeMs;
+  // CDN-Cache-Control, when it applies, replaces Cache-Control and Expires both (RFC 9213 §2).
+  if (hasCdnDirectives(headers)) return 0;
   const expiresHeader = getHeader(headers, 'expires');
   if (expiresHeader !== null) {
     // An invalid Expires ("0", another date format, two of them) means already expired.
@@ -125,12 +128,20 @@ export function usability(e: StoredResponse, req: RequestHeaders, nowMs: number)
   return swr !== null && staleness < swr * 1000 ? 'stale-while-revalidate' : 'stale';
 }
 
-/** When the origin fails (5xx or unreachable), may the stored response serve instead (RFC 5861 §4)? */
-export function mayServeOnError(e: StoredResponse, req: RequestHeaders, nowMs: number): boolean {
+/**
+ * When the origin fails, may the stored response answer instead? On a 5xx or a failure, within
+ * the response's or the request's `stale-if-error` window (RFC 5861 §4); and when the origin
+ * cannot be reached at all, whenever serving stale is not forbidden (RFC 9111 §4.2.4: a
+ * disconnected cache may). Never when the requester insists on revalidation (the balancer's
+ * `no-cache`), unless it said stale-if-error itself.
+ */
+export function mayServeOnError(e: StoredResponse, req: RequestHeaders, nowMs: number, disconnected: boolean): boolean {
   if (!mayServeStale(e.headers)) return false;
+  const fromRequest = deltaSeconds(requestDirectives(req).get('stale-if-error'));
+  if (requestWantsRevalidation(req) && fromRequest === null) return false;
+  if (disconnected) return true;
   const staleness = currentAgeMs(e.headers, e, nowMs) - freshnessLifetimeMs(e.headers, e.status, e.responseTimeMs);
   const fromResponse = deltaSeconds(directives(e.headers).get('stale-if-error'));
-  const fromRequest = deltaSeconds(requestDirectives(req).get('stale-if-error'));
   const window = Math.max(fromResponse ?? -1, fromRequest ?? -1);
   return window >= 0 && staleness <= window * 1000;
 }

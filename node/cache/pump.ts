@@ -58,16 +58,26 @@ function deliver(sink: Writable, chunk: Buffer): Promise<boolean> {
  * Copies `source` to `sink` (the requester; null for HEAD) and `writer` (the store; null when not
  * storing). Returns the stored entry, or null. A body cut short by the origin cuts the requester's
  * response too (never a short success) and stores nothing; a requester who leaves stops the copy.
+ * The last chunk reaches the requester only once the entry is stored: a requester who saw the
+ * whole body (Content-Length tells it when) and asks again finds the entry.
  */
 export async function pump(source: Readable, sink: Writable | null, writer: EntryWriter | null, budget: BufferBudget): Promise<StoredEntry | null> {
   let delivering = sink !== null;
   let storing = writer !== null;
   let complete = true;
+  let held: Buffer | null = null;
   try {
     for await (const chunk of source as AsyncIterable<Buffer>) {
+      // The budget counts the chunk being moved; the one held back (at most one per body, like a
+      // stream's own buffer) is not, so a body never waits for budget while holding some.
       await budget.acquire(chunk.length);
+      const previous: Buffer | null = held;
+      held = chunk;
       try {
-        [delivering, storing] = await Promise.all([delivering && sink ? deliver(sink, chunk) : false, storing && writer ? writer.write(chunk) : false]);
+        [delivering, storing] = await Promise.all([
+          delivering && sink && previous ? deliver(sink, previous) : delivering,
+          storing && writer ? writer.write(chunk) : false,
+        ]);
       } finally {
         budget.release(chunk.length);
       }
@@ -80,14 +90,15 @@ export async function pump(source: Readable, sink: Writable | null, writer: Entr
   } catch {
     complete = false;
   }
+  const last = held as Buffer | null;
   if (!complete) {
     sink?.destroy(new Error('the origin body was cut short'));
     await writer?.abort();
     return null;
   }
-  // Stored before the requester hears the end, so that its next request finds the entry.
   const entry = storing && writer ? await writer.commit() : null;
   if (!storing) await writer?.abort();
+  if (sink && last) await deliver(sink, last);
   sink?.end();
   return entry;
 }
