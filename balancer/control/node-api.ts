@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
 import { acceptHeartbeat, markDraining, registerNode } from '../../common/db/queries/node-registry.js';
 import { recordTrustEvent } from '../../common/db/queries/trust.js';
-import { getOrCreateSetting } from '../../common/db/queries/settings.js';
+import { getOrCreateSetting, getSetting } from '../../common/db/queries/settings.js';
 import { DEFAULT_HEARTBEAT_INTERVAL_MS, NONCE_TTL_MS, paths, type NodeAnswer } from '../../common/protocol/node-api.js';
 import { NODE_REQUEST_SECRET_SETTING, nodeRequestKey } from '../../common/protocol/node-request-auth.js';
 import { ApiError, authenticateEnvelope, createKeyCache, refusal, send, verifyRegistration, type KeyCache, type RawJson } from './node-api-auth.js';
@@ -117,13 +117,16 @@ function routes(scope: FastifyInstance, ctx: Ctx): void {
 export function createNodeApiPlugin(options: NodeApiOptions = {}): ControlPlugin {
   return async (app, deps) => {
     const heartbeatIntervalMs = options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
-    // One secret for all balancers (the settings table); each node gets the key derived from it
-    // for its id, in every answer, so a node learns a new key at its next heartbeat.
-    const requestSecret = (await getOrCreateSetting(deps.pool, NODE_REQUEST_SECRET_SETTING)).value;
     const ctx: Ctx = {
       deps, resolve: options.resolve, keys: createKeyCache(deps),
       nonces: createNonceIssuer(deps.auditSecret, options.nonceTtlMs ?? NONCE_TTL_MS, options.random),
-      standing: async (nodeId) => ({ ...(await loadNodeStanding(deps.pool, nodeId, deps.now(), heartbeatIntervalMs)), requestKey: nodeRequestKey(requestSecret, nodeId) }),
+      // One secret for all balancers (the settings table), read for every answer: each node gets
+      // the key derived from it for its id, and would learn a new one at its next heartbeat.
+      standing: async (nodeId) => {
+        const standing = await loadNodeStanding(deps.pool, nodeId, deps.now(), heartbeatIntervalMs);
+        const secret = (await getSetting(deps.pool, NODE_REQUEST_SECRET_SETTING)) ?? (await getOrCreateSetting(deps.pool, NODE_REQUEST_SECRET_SETTING)).value;
+        return { ...standing, requestKey: nodeRequestKey(secret, nodeId) };
+      },
     };
     // Encapsulated: the raw-body JSON parser applies to the node API routes only.
     await app.register(async (scope) => {

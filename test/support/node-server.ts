@@ -11,7 +11,7 @@ import { rawRequest, type RawResponse } from './node-http.js';
 
 export interface TestNodeServer {
   url: string;
-  /** The key requests must be signed with. */
+  /** The key requests must be signed with ('' when the node has none). */
   key: string;
   server: Server;
   store: DiskStore;
@@ -31,18 +31,18 @@ export interface TestNodeServerOptions {
   maxBodyBytes?: number;
   maxConcurrent?: number;
   maxBufferedBytes?: number;
-  /** The node's request key; default: one derived for a test node. */
-  key?: string;
+  /** The node's request key; default: one derived for a test node; null: none yet (unregistered). */
+  key?: string | null;
   now?: () => number;
 }
 
 /** The node's public listener on 127.0.0.1 with a real disk cache, as `verity node` wires it. */
 export async function startTestNodeServer(o: TestNodeServerOptions): Promise<TestNodeServer> {
-  const key = o.key ?? nodeRequestKey('test-secret', 'a'.repeat(32));
+  const key = o.key === undefined ? nodeRequestKey('test-secret', 'a'.repeat(32)) : o.key;
   const store = await openDiskStore(o.cacheDir, o.capBytes ?? 10_000_000);
-  const fetcher = createOriginFetcher({ maxSockets: 16 });
-  const budget = createBufferBudget(o.maxBufferedBytes ?? 64 * 1024 * 1024);
   const now = o.now ?? Date.now;
+  const fetcher = createOriginFetcher({ maxSockets: 16, now });
+  const budget = createBufferBudget(o.maxBufferedBytes ?? 64 * 1024 * 1024);
   const cache = createHttpCache({ store, fetchOrigin: fetcher.fetch, now, originTimeoutMs: o.originTimeoutMs ?? 5000, maxBodyBytes: o.maxBodyBytes ?? 5_000_000, budget });
   const traffic = createTrafficStats();
   const server = createNodeServer({ cache, traffic, originFor: (h) => o.sites[h] ?? null, requestKey: () => key, maxConcurrent: o.maxConcurrent ?? 64, health: () => ({}), isDraining: () => false, now });
@@ -50,11 +50,11 @@ export async function startTestNodeServer(o: TestNodeServerOptions): Promise<Tes
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const firstHost = Object.keys(o.sites)[0] ?? 'site.test';
   return {
-    url, key, server, store, cache, traffic, budget,
+    url, key: key ?? '', server, store, cache, traffic, budget,
     request: (path, r = {}) => {
       const host = r.host ?? firstHost;
       const method = r.method ?? 'GET';
-      const auth = signNodeRequest(key, { method, host, target: path }, now());
+      const auth = signNodeRequest(key ?? '', { method, host, target: path }, now());
       return rawRequest(url + path, { host, method, headers: { [NODE_REQUEST_AUTH_HEADER]: auth, ...r.headers } });
     },
     close: async () => {
