@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 
 // The harness adaptation (docs/benchmarks.md, "Conformance"). The suite's client tags every
 // request with bookkeeping headers (Test-ID, Req-Num, Test-Name) that its origin needs to pick

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { varyMatches } from './freshness.js';
 import type { HeaderPairs, RequestHeaders } from './http-headers.js';
-import { LruIndex, META_OVERHEAD_BYTES, entryWeight } from './lru-index.js';
+import { LruIndex, META_OVERHEAD_BYTES } from './lru-index.js';
 import type { ByteSpan, StoredPart } from './range.js';
 
 // The node's cache on disk: one body file and one metadata file per stored response (each

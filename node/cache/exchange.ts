@@ -121,7 +121,9 @@ async function revalidated(core: CacheCore, ex: Exchange, stale: StoredEntry, re
 function relay(core: CacheCore, ex: Exchange, res: OriginResponse, names: string[] | '*', mode: ExchangeMode): CacheReply {
   const part = res.status === 206 ? parseContentRange(getHeader(res.headers, 'content-range')) : null;
   const vary = names === '*' ? null : names;
-  const storable = mode.store && vary !== null && responseIsStorable(res.status, res.headers).ok
+  // A body declared larger than the whole cache would only push everything else out.
+  const fits = Number(getHeader(res.headers, 'content-length') ?? 0) < core.store.stats().capBytes;
+  const storable = mode.store && vary !== null && fits && responseIsStorable(res.status, res.headers).ok
     && worthStoring(res.status, res.headers, res.responseTimeMs) && (res.status !== 206 || part !== null);
   core.stats[mode.store ? 'misses' : 'bypass'] += 1;
   const writer = storable && vary

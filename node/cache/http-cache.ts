@@ -133,6 +133,15 @@ class SharedCache implements HttpCache {
     return `${ex.key}\0${ex.range ? JSON.stringify(ex.range) : ''}`;
   }
 
+  /** Registers a fill; it stays registered until told what it stored. */
+  private startFlight(fk: string): (stored: StoredEntry | null) => void {
+    let settle: (e: StoredEntry | null) => void = () => undefined;
+    const done = new Promise<StoredEntry | null>((resolve) => (settle = resolve));
+    this.flights.set(fk, done);
+    void done.then(() => this.flights.delete(fk));
+    return settle;
+  }
+
   /** One origin request for concurrent misses; the others get what it stored, if it is for them. */
   private async fill(ex: Exchange, stale: StoredEntry | null): Promise<CacheReply> {
     const fk = this.flightKey(ex);
@@ -146,10 +155,7 @@ class SharedCache implements HttpCache {
       if (served) return served;
       return exchange(this.core, ex, this.pick(ex), { store: true, deliver: true, settle: () => undefined });
     }
-    let settle: (e: StoredEntry | null) => void = () => undefined;
-    const done = new Promise<StoredEntry | null>((resolve) => (settle = resolve));
-    this.flights.set(fk, done);
-    void done.then(() => this.flights.delete(fk));
+    const settle = this.startFlight(fk);
     try {
       return await exchange(this.core, ex, stale, { store: true, deliver: true, settle });
     } catch (err) {
@@ -164,10 +170,7 @@ class SharedCache implements HttpCache {
     const bg: Exchange = { ...ex, method: 'GET', range, onInterim: undefined };
     const fk = this.flightKey(bg);
     if (this.flights.has(fk)) return;
-    let settle: (e: StoredEntry | null) => void = () => undefined;
-    const done = new Promise<StoredEntry | null>((resolve) => (settle = resolve));
-    this.flights.set(fk, done);
-    void done.then(() => this.flights.delete(fk));
+    const settle = this.startFlight(fk);
     void exchange(this.core, bg, entry, { store: true, deliver: false, settle }).then((reply) => reply.body?.resume(), () => settle(null));
   }
 }

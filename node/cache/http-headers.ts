@@ -21,10 +21,6 @@ export function getHeader(pairs: HeaderPairs, name: string): string | null {
   return values.length === 0 ? null : values.join(', ');
 }
 
-export function hasHeader(pairs: HeaderPairs, name: string): boolean {
-  return getHeader(pairs, name) !== null;
-}
-
 export function requestHeader(headers: RequestHeaders, name: string): string | null {
   const v = headers[name.toLowerCase()];
   if (v === undefined) return null;

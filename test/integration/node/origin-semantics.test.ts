@@ -64,6 +64,24 @@ describe('toward the origin', () => {
   });
 });
 
+describe('invalidation', () => {
+  it('a response still arriving when its URL is invalidated is not stored', async () => {
+    origin.route('/slow', async (_req, res) => {
+      res.writeHead(200, { 'cache-control': 'max-age=600', 'content-length': '10' });
+      res.write('hello');
+      await new Promise((r) => setTimeout(r, 300));
+      res.end('world');
+    });
+    await startNode();
+    const pending = get('/slow');
+    while (origin.count('/slow') === 0) await new Promise((r) => setTimeout(r, 10));
+    expect(await node.cache.invalidate(HOST, ['/slow'])).toBe(0);
+    expect((await pending).body.toString()).toBe('helloworld');
+    expect(node.store.stats().entries).toBe(0);
+    expect((await get('/slow')).headers['x-verity-cache']).toBe('MISS');
+  });
+});
+
 describe('stale responses', () => {
   it('stale-while-revalidate: answers at once from the store and brings it up to date in the background', async () => {
     let version = 1;
@@ -104,7 +122,7 @@ describe('stale responses', () => {
   });
 
   it('a disconnected origin: the stored response answers, unless the origin or the balancer forbids stale', async () => {
-    for (const [path, cc] of [['/plain', 'max-age=1'], ['/strict', 'max-age=1, must-revalidate']]) origin.route(path, fixed(path, { 'cache-control': cc }));
+    for (const [path, cc] of [['/plain', 'max-age=1'], ['/strict', 'max-age=1, must-revalidate']] as const) origin.route(path, fixed(path, { 'cache-control': cc }));
     await startNode();
     await get('/plain');
     await get('/strict');
