@@ -18,6 +18,8 @@ export interface TestNodeServer {
   cache: HttpCache;
   traffic: TrafficStats;
   budget: BufferBudget;
+  /** Gives the node another request key (as a heartbeat answer would). */
+  setKey(key: string): void;
   /** A request signed as the balancer signs it (the first site's host unless given). */
   request(path: string, o?: { host?: string; method?: string; headers?: Record<string, string> }): Promise<RawResponse>;
   close(): Promise<void>;
@@ -38,7 +40,7 @@ export interface TestNodeServerOptions {
 
 /** The node's public listener on 127.0.0.1 with a real disk cache, as `verity node` wires it. */
 export async function startTestNodeServer(o: TestNodeServerOptions): Promise<TestNodeServer> {
-  const key = o.key === undefined ? nodeRequestKey('test-secret', 'a'.repeat(32)) : o.key;
+  let key = o.key === undefined ? nodeRequestKey('test-secret', 'a'.repeat(32)) : o.key;
   const store = await openDiskStore(o.cacheDir, o.capBytes ?? 10_000_000);
   const now = o.now ?? Date.now;
   const fetcher = createOriginFetcher({ maxSockets: 16, now });
@@ -50,7 +52,11 @@ export async function startTestNodeServer(o: TestNodeServerOptions): Promise<Tes
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const firstHost = Object.keys(o.sites)[0] ?? 'site.test';
   return {
-    url, key: key ?? '', server, store, cache, traffic, budget,
+    url, server, store, cache, traffic, budget,
+    get key() {
+      return key ?? '';
+    },
+    setKey: (k) => void (key = k),
     request: (path, r = {}) => {
       const host = r.host ?? firstHost;
       const method = r.method ?? 'GET';

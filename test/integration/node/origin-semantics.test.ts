@@ -196,6 +196,18 @@ describe('the origin\'s messages', () => {
     expect([second.interim, second.body]).toEqual([[], 'final']);
   });
 
+  it('cuts a body the origin stops sending, after the origin timeout of silence: never a short success', async () => {
+    origin.route('/stall', (_req, res) => {
+      res.writeHead(200, { 'cache-control': 'max-age=60', 'content-length': '10' });
+      res.write('hello');
+    });
+    await startNode();
+    const started = Date.now();
+    await expect(get('/stall')).rejects.toThrow(/aborted|socket hang up/);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2900);
+    expect(node.store.stats().entries).toBe(0);
+  });
+
   it('answers 502 with the reason when the origin sends more bytes than its Content-Length', async () => {
     const raw = await rawOrigin('HTTP/1.1 200 OK\r\nContent-Length: 5\r\nCache-Control: max-age=60\r\n\r\nhello, and then some more bytes');
     await startNode(raw.url);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  currentAgeMs, etagMatches, freshnessLifetimeMs, requestMayUseCache, responseIsStorable, usability, varyMatches, varyNames, varyValues, worthStoring,
+  currentAgeMs, etagMatches, freshnessLifetimeMs, mayServeOnError, requestMayUseCache, responseIsStorable, usability, varyMatches, varyNames, varyValues, worthStoring,
 } from '../../../node/cache/freshness.js';
 import { mergeNotModified, parseCacheControl, withoutHopByHop, type HeaderPairs } from '../../../node/cache/http-headers.js';
 
@@ -70,6 +70,35 @@ describe('freshness lifetime', () => {
     expect(usability(e, { 'cache-control': 'max-age=10' }, T0 + 20_000)).toBe('stale');
     expect(usability(e, { 'cache-control': 'min-fresh=50' }, T0 + 20_000)).toBe('stale');
     expect(usability(e, { 'cache-control': 'max-stale=30' }, T0 + 80_000)).toBe('fresh');
+  });
+});
+
+describe('stale responses', () => {
+  const stored = (cc: string) => ({ status: 200, headers: [['Date', date(T0)], ['Cache-Control', cc]] as HeaderPairs, ...timing });
+
+  it('serves stale while revalidating only inside the window, and never what must be revalidated', () => {
+    expect(usability(stored('max-age=10, stale-while-revalidate=20'), {}, T0 + 25_000)).toBe('stale-while-revalidate');
+    expect(usability(stored('max-age=10, stale-while-revalidate=20'), {}, T0 + 31_000)).toBe('stale');
+    expect(usability(stored('max-age=10, stale-while-revalidate=20, must-revalidate'), {}, T0 + 25_000)).toBe('stale');
+    expect(usability(stored('s-maxage=10, stale-while-revalidate=20'), {}, T0 + 25_000)).toBe('stale');
+    expect(usability(stored('max-age=10, stale-while-revalidate=20'), { 'cache-control': 'no-cache' }, T0 + 25_000)).toBe('stale');
+  });
+
+  it('answers for a failing origin within stale-if-error, and for an unreachable one unless forbidden', () => {
+    const e = stored('max-age=10, stale-if-error=20');
+    expect(mayServeOnError(e, {}, T0 + 25_000, false)).toBe(true);
+    expect(mayServeOnError(e, {}, T0 + 31_000, false)).toBe(false);
+    expect(mayServeOnError(stored('max-age=10'), {}, T0 + 25_000, false)).toBe(false);
+    expect(mayServeOnError(stored('max-age=10'), { 'cache-control': 'stale-if-error=60' }, T0 + 25_000, false)).toBe(true);
+    expect(mayServeOnError(stored('max-age=10'), {}, T0 + 3_600_000, true)).toBe(true);
+    expect(mayServeOnError(stored('max-age=10, proxy-revalidate'), {}, T0 + 25_000, true)).toBe(false);
+    expect(mayServeOnError(e, { 'cache-control': 'no-cache' }, T0 + 25_000, true)).toBe(false);
+  });
+
+  it('takes freshness from CDN-Cache-Control over Cache-Control and Expires', () => {
+    expect(freshnessLifetimeMs([['Cache-Control', 'max-age=10'], ['CDN-Cache-Control', 'max-age=600']])).toBe(600_000);
+    expect(freshnessLifetimeMs([['CDN-Cache-Control', 'max-age=0'], ['Date', date(T0)], ['Expires', date(T0 + 60_000)]])).toBe(0);
+    expect(freshnessLifetimeMs([['Date', date(T0)], ['Expires', 'Thu, 18 Aug 2050 02:01:18 UTC']])).toBe(0);
   });
 });
 
