@@ -1,9 +1,8 @@
 import geoip from 'geoip-lite';
 
-export interface GeoPoint {
-  lat: number;
-  lon: number;
-}
+import type { GeoPoint } from '../../common/domain/geo.js';
+
+export type { GeoPoint };
 
 /** Address → location; null when unknown (loopback, private ranges, not in the database). */
 export type GeoResolver = (ip: string) => GeoPoint | null;
