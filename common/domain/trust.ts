@@ -42,6 +42,8 @@ export const trustEventKinds = [
   'admin_ban',
   /** Re-registered with another public URL, address, subnet or a far-away location: back to probation. */
   'identity_changed',
+  /** A node sharing this one's public URL or address was quarantined, or this one joined such a group. */
+  'linked_quarantine',
 ] as const;
 export type TrustEventKind = (typeof trustEventKinds)[number];
 
@@ -215,7 +217,7 @@ function moveBetas(state: TrustState, event: TrustEvent, policy: TrustPolicy): T
 function nextStatus(state: TrustState, event: TrustEvent, policy: TrustPolicy): NodeStatus {
   if (event.kind === 'admin_ban') return 'banned';
   if (state.status === 'banned') return 'banned';
-  if (event.kind === 'admin_quarantine') return 'quarantined';
+  if (event.kind === 'admin_quarantine' || event.kind === 'linked_quarantine') return 'quarantined';
   if (event.kind === 'admin_reinstate') return 'active';
   // Leaving quarantine is an admin's decision: a tamperer must not earn its way back silently.
   if (state.status === 'quarantined') return 'quarantined';
