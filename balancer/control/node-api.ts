@@ -64,7 +64,7 @@ async function register(ctx: Ctx, request: FastifyRequest): Promise<NodeStanding
   const ip = canonicalAddress(deps.trustedProxies ? clientAddress(peer, request.headers['x-forwarded-for'], deps.trustedProxies) : peer);
   // The claim is judged now, against GeoIP and any RTT already measured; later RTTs judge it again.
   const facts = await gatherLocationFacts(ip, reg.publicUrl, ctx.resolve ?? defaultResolve, ctx.geo);
-  const check = judgeLocation(reg.location ?? null, facts, await loadRtt(deps.pool, reg.nodeId));
+  const check = judgeLocation(reg.location ?? null, facts, await loadRtt(deps.pool, reg.nodeId, reg.publicUrl));
   const outcome = await registerNode(deps.pool, {
     nodeId: reg.nodeId, publicKey: reg.publicKey, name: reg.name, publicUrl: reg.publicUrl, location: reg.location ?? null,
     token: reg.token, registeredIp: ip, subnet: ip ? subnetOf(ip) : null, locationFacts: facts, locationCheck: check, now: new Date(deps.now()),

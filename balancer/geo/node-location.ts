@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import type { Queryable } from '../../common/db/pool.js';
-import { loadLocationInputs, loadRtt, saveLocationCheck } from '../../common/db/queries/node-location.js';
+import { loadLocationInputs, saveLocationCheck } from '../../common/db/queries/node-location.js';
 import { checkLocation, type GeoFact, type LocationCheck, type LocationFacts, type RttFact } from '../../common/domain/location-check.js';
 import type { GeoPoint } from '../../common/domain/geo.js';
 import { forbiddenAddressReason } from '../control/ssrf.js';
@@ -40,7 +40,7 @@ export function judgeLocation(declared: GeoPoint | null, facts: LocationFacts, r
 export async function recheckNodeLocation(db: Queryable, nodeId: string, now: Date): Promise<LocationCheck | null> {
   const inputs = await loadLocationInputs(db, nodeId);
   if (!inputs) return null;
-  const check = judgeLocation(inputs.declared, inputs.facts, await loadRtt(db, nodeId));
+  const check = judgeLocation(inputs.declared, inputs.facts, inputs.rtt);
   await saveLocationCheck(db, nodeId, check, now);
   return check;
 }

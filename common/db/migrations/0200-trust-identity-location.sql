@@ -12,15 +12,17 @@ ALTER TABLE nodes
   ADD COLUMN location_check jsonb;
 UPDATE nodes SET effective_lat = declared_lat, effective_lon = declared_lon;
 
--- The smallest round-trip time a balancer at a known place measured to a node (health probes).
+-- The smallest round-trip time a balancer at a known place measured to a node at one public URL
+-- (scheme, host and port: common/domain/identity.ts urlIdentity) with its health probes.
 CREATE TABLE node_rtt (
   node_id     text NOT NULL REFERENCES nodes (id) ON DELETE CASCADE,
+  url         text NOT NULL,
   vantage_lat double precision NOT NULL,
   vantage_lon double precision NOT NULL,
   min_rtt_ms  double precision NOT NULL CHECK (min_rtt_ms >= 0),
   samples     integer NOT NULL DEFAULT 1,
   measured_at timestamptz NOT NULL,
-  PRIMARY KEY (node_id, vantage_lat, vantage_lon)
+  PRIMARY KEY (node_id, url, vantage_lat, vantage_lon)
 );
 
 -- Where each node has been reached and where it registered from, so nodes sharing a public URL
