@@ -18,6 +18,8 @@ export interface NodeRecord {
   integrity: number;
   availability: number;
   subnet: string | null;
+  /** Decaying weight of confirmed or unambiguous failures (quarantine at the policy's failure mass). */
+  provenFailures: number;
   sites: string[];
   lastHeartbeat: unknown;
   lastSeenAt: Date | null;
@@ -40,6 +42,7 @@ interface NodeRow {
   integrity: number;
   availability: number;
   subnet: string | null;
+  proven_failures: number;
   sites: string[] | null;
   last_heartbeat: unknown;
   last_seen_at: Date | null;
@@ -48,7 +51,7 @@ interface NodeRow {
 
 export const nodeSelect = `
   SELECT n.id, n.name, n.public_key, n.public_url, n.declared_lat, n.declared_lon, n.effective_lat, n.effective_lon, n.location_check, n.country, n.status, n.draining,
-         n.integrity, n.availability, n.subnet, n.last_heartbeat, n.last_seen_at, n.created_at,
+         n.integrity, n.availability, n.subnet, n.proven_failures, n.last_heartbeat, n.last_seen_at, n.created_at,
          COALESCE((SELECT array_agg(s.host ORDER BY s.host) FROM node_sites ns JOIN sites s ON s.id = ns.site_id WHERE ns.node_id = n.id), '{}') AS sites
     FROM nodes n`;
 
@@ -69,6 +72,7 @@ export function toNodeRecord(r: NodeRow): NodeRecord {
     integrity: r.integrity,
     availability: r.availability,
     subnet: r.subnet,
+    provenFailures: r.proven_failures,
     sites: r.sites ?? [],
     lastHeartbeat: r.last_heartbeat,
     lastSeenAt: r.last_seen_at,
