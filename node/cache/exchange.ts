@@ -102,7 +102,11 @@ export async function exchange(core: CacheCore, ex: Exchange, stale: StoredEntry
     res.body.destroy();
     return exchange(core, { ...ex, refetched: true }, stale, mode);
   }
-  return relay(core, ex, res, names, mode);
+  // A header that went to the origin but is no longer in its Vary may have shaped an answer that
+  // other requests would then get from the store (cache poisoning): such an answer is never kept.
+  const sent = new Set(headers.map(([n]) => n.toLowerCase()));
+  const unkeyed = names !== '*' && learned.some((n) => sent.has(n) && !isAllowlisted(n) && !names.includes(n));
+  return relay(core, ex, res, names, unkeyed ? { ...mode, store: false } : mode);
 }
 
 async function revalidated(core: CacheCore, ex: Exchange, stale: StoredEntry, res: OriginResponse, mode: ExchangeMode): Promise<CacheReply> {

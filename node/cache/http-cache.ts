@@ -70,10 +70,10 @@ class SharedCache implements HttpCache {
   constructor(private readonly opts: HttpCacheOptions) {
     this.core = {
       ...opts, stats: this.stats,
-      varyFor: (key) => [...new Set([...(this.varyByKey.get(key) ?? []), ...opts.store.variants(key).flatMap((e) => Object.keys(e.varyValues))])],
+      // The Vary of the origin's latest answer; after a restart, that of the stored variants.
+      varyFor: (key) => this.varyByKey.get(key) ?? [...new Set(opts.store.variants(key).flatMap((e) => Object.keys(e.varyValues)))],
       learn: (key, names) => {
         this.varyByKey.delete(key);
-        if (names.length === 0) return;
         this.varyByKey.set(key, names);
         if (this.varyByKey.size > VARY_MEMORY) this.varyByKey.delete(this.varyByKey.keys().next().value ?? '');
       },

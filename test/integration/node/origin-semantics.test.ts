@@ -64,6 +64,25 @@ describe('toward the origin', () => {
   });
 });
 
+describe('Vary changes', () => {
+  it('never keeps an answer shaped by a header the answer\'s Vary no longer names (no cache poisoning)', async () => {
+    let varies = true;
+    origin.route('/p', (req, res) => {
+      res.writeHead(200, { 'cache-control': 'max-age=60', ...(varies ? { vary: 'X-Device' } : {}) });
+      res.end(`for ${req.headers['x-device'] ?? 'everyone'}`);
+    });
+    await startNode();
+    await get('/p', { 'x-device': 'mobile' });
+    varies = false;
+    const shaped = await get('/p', { 'x-device': 'evil' });
+    expect([shaped.body.toString(), shaped.headers['x-verity-cache']]).toEqual(['for evil', 'BYPASS']);
+    expect(node.store.variants(`${HOST}/p`).map((e) => e.varyValues)).toEqual([{ 'x-device': 'mobile' }]);
+    // The node now knows the origin varies on nothing: it sends the allowlist only, and keeps that.
+    expect((await get('/p', { 'x-device': 'evil' })).body.toString()).toBe('for everyone');
+    expect((await get('/p')).headers['x-verity-cache']).toBe('HIT');
+  });
+});
+
 describe('invalidation', () => {
   it('a response still arriving when its URL is invalidated is not stored', async () => {
     origin.route('/slow', async (_req, res) => {
