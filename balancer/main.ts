@@ -4,6 +4,7 @@ import { openDatabase } from '../common/db/open.js';
 import type { Pool } from '../common/db/pool.js';
 import { getOrCreateSetting } from '../common/db/queries/settings.js';
 import { createLogger } from '../common/log.js';
+import { NODE_REQUEST_SECRET_SETTING } from '../common/protocol/node-request-auth.js';
 import { runProgram, type ProgramIO } from '../common/program.js';
 import { buildBalancer } from './app.js';
 import { balancerProgram } from './config.js';
@@ -55,7 +56,8 @@ export function run(argv: string[], io: ProgramIO): Promise<number> {
     try {
       const admin = await adminToken(db.pool, config.adminToken, io);
       const auditSecret = config.auditSecret ?? (await getOrCreateSetting(db.pool, 'audit_secret')).value;
-      const balancer = await buildBalancer(config, { pool: db.pool, log, adminToken: admin.token, adminTokenSha256: admin.sha256, auditSecret, plugins: controlPlugins });
+      const nodeRequestSecret = (await getOrCreateSetting(db.pool, NODE_REQUEST_SECRET_SETTING)).value;
+      const balancer = await buildBalancer(config, { pool: db.pool, log, adminToken: admin.token, adminTokenSha256: admin.sha256, auditSecret, nodeRequestSecret, plugins: controlPlugins });
       const urls = await balancer.listen(config.listen, config.controlListen);
       io.stdout.write(`balancer: ${urls.publicUrl}\ncontrol: ${urls.controlUrl}\n`);
       const signal = await waitForSignal();

@@ -6,7 +6,9 @@ import { balancerProgram } from '../../balancer/config.js';
 import type { ControlPlugin } from '../../balancer/control/types.js';
 import { loadConfig } from '../../common/config/options.js';
 import { createPool, type Pool, type Queryable } from '../../common/db/pool.js';
+import { getOrCreateSetting } from '../../common/db/queries/settings.js';
 import { silentLogger, type Logger } from '../../common/log.js';
+import { NODE_REQUEST_SECRET_SETTING } from '../../common/protocol/node-request-auth.js';
 
 // A real balancer, in-process, against a test database: public and control plane on free
 // loopback ports. Reused by node, auditor and dashboard tests.
@@ -48,8 +50,10 @@ export async function startBalancer(opts: StartBalancerOptions = {}): Promise<St
   const config = balancerTestConfig(opts.config);
   const auditSecret = opts.auditSecret ?? testAuditSecret;
   const adminToken = opts.adminToken ?? testAdminToken;
+  // The same secret the control plane hands node keys out from (settings), as in production.
+  const nodeRequestSecret = (await getOrCreateSetting(pool, NODE_REQUEST_SECRET_SETTING)).value;
   const balancer = await buildBalancer(config, {
-    pool, log: opts.log ?? silentLogger(), adminToken, auditSecret, plugins: opts.plugins ?? [],
+    pool, log: opts.log ?? silentLogger(), adminToken, auditSecret, nodeRequestSecret, plugins: opts.plugins ?? [],
     ...opts.deps,
     // Inserted test nodes never heartbeat: no offline sweep unless a test asks for it.
     background: { health: false, siteRefresh: true, offlineSweep: false, ...opts.deps?.background },
@@ -110,7 +114,9 @@ export interface Visit {
 /** One request to the balancer with a given Host (no keep-alive, no redirects followed). */
 export function visit(baseUrl: string, path: string, opts: { host: string; method?: string; headers?: Record<string, string>; body?: string; timeoutMs?: number }): Promise<Visit> {
   return new Promise((resolve, reject) => {
-    const req = request(new URL(path, baseUrl), { method: opts.method ?? 'GET', agent: false, headers: { host: opts.host, ...opts.headers } }, (res) => {
+    // The path goes on the wire as given (`//x`, `/a/../b`), not resolved as a URL would be.
+    const u = new URL(baseUrl);
+    const req = request({ hostname: u.hostname, port: u.port, path, method: opts.method ?? 'GET', agent: false, headers: { host: opts.host, ...opts.headers } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -151,4 +157,27 @@ export async function waitFor<T>(fn: () => Promise<T | null | undefined | false>
     if (Date.now() > until) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, stepMs));
   }
+}
+
+/**
+ * Visits a URL until a node (not the origin) answers it: the origin must first have published
+ * it (seen answered twice with the same bytes). Returns that answer; fails after `tries`.
+ */
+export async function visitPublished(bal: StartedBalancer, path: string, opts: { host: string; headers?: Record<string, string>; tries?: number }): Promise<Visit> {
+  for (let i = 0; i < (opts.tries ?? 20); i++) {
+    const r = await visit(bal.publicUrl, path, { host: opts.host, headers: opts.headers });
+    if (r.headers['x-verity-node'] !== 'origin') return r;
+    await bal.balancer.revalidator.settled();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`${path} was never served by a node`);
+}
+
+/** Waits until the balancer knows `path` as published (stable) for the site. */
+export async function waitPublished(bal: StartedBalancer, siteId: string, path: string, host: string): Promise<void> {
+  await visit(bal.publicUrl, path, { host });
+  await waitFor(async () => {
+    await bal.balancer.revalidator.settled();
+    return [...bal.balancer.runtime.publications.all()].some((p) => p.siteId === siteId && p.url === path && p.mode === 'stable');
+  });
 }

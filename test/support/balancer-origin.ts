@@ -2,7 +2,9 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 // A real origin for balancer tests: a few pages with security headers, static assets (a small
-// script, a 1 MB binary), private pages, and an echo of what it received.
+// script, a 1 MB binary), private pages, and an echo of what it received. Public assets carry
+// `Cache-Control: public, max-age=300` (what lets the balancer publish them) and honour a
+// single byte Range.
 
 export interface RecordedRequest {
   method: string;
@@ -12,7 +14,8 @@ export interface RecordedRequest {
 }
 
 export interface OriginAsset {
-  body: Buffer | string;
+  /** The bytes, or a function giving them anew for every request (a page that changes on its own). */
+  body: Buffer | string | (() => Buffer | string);
   type: string;
   headers?: Record<string, string>;
   status?: number;
@@ -79,8 +82,19 @@ export async function startOrigin(assets: Map<string, OriginAsset> = defaultAsse
         res.end('not found');
         return;
       }
-      const body2 = typeof asset.body === 'string' ? Buffer.from(asset.body) : asset.body;
-      res.writeHead(asset.status ?? 200, { 'content-type': asset.type, 'content-length': body2.length, etag: `"${body2.length}"`, ...asset.headers });
+      const raw = typeof asset.body === 'function' ? asset.body() : asset.body;
+      const body2 = typeof raw === 'string' ? Buffer.from(raw) : raw;
+      // Public assets say a shared cache may keep them for a while: what publishes them.
+      const headers: Record<string, string | number> = { 'content-type': asset.type, 'content-length': body2.length, etag: `"${body2.length}"`, 'cache-control': 'public, max-age=300', ...asset.headers };
+      const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
+      if (range && (asset.status ?? 200) === 200) {
+        const start = Number(range[1]);
+        const end = range[2] ? Math.min(Number(range[2]), body2.length - 1) : body2.length - 1;
+        res.writeHead(206, { ...headers, 'content-length': end - start + 1, 'content-range': `bytes ${start}-${end}/${body2.length}` });
+        res.end(req.method === 'HEAD' ? undefined : body2.subarray(start, end + 1));
+        return;
+      }
+      res.writeHead(asset.status ?? 200, headers);
       res.end(req.method === 'HEAD' ? undefined : body2);
     });
   });

@@ -3,14 +3,18 @@ import type { AddressInfo, Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
 
 // Volunteer nodes for balancer tests, honest and hostile, as real HTTP servers. An honest node
-// fetches what it is asked from the origin (Host picks the site) and relays it; each hostile
-// mode misbehaves in one way from SECURITY-TESTS.md "Hostile nodes".
+// fetches what it is asked from the origin (Host picks the site; Range and Accept-Encoding are
+// passed on) and relays the origin's answer; each hostile mode misbehaves in one way.
 
 export type NodeMode =
   | 'honest' | 'set-cookie' | 'redirect' | 'weak-headers' | 'tamper' | 'truncate' | 'garbage-status' | 'bad-header'
   | 'huge-headers' | 'hang' | 'drip' | 'endless' | 'error500' | 'slow-body' | 'refuse'
   /** Honest bytes, but always gzip-compressed, whatever the request accepts. */
-  | 'gzip';
+  | 'gzip'
+  /** Honest bytes under other metadata: TEXT/HTML, a year of max-age, its own ETag. */
+  | 'relabel'
+  /** Empty answers where the origin has bytes. */
+  | 'status-204' | 'status-304';
 
 export interface SeenRequest {
   method: string;
@@ -30,7 +34,9 @@ export interface HostileNode {
 
 function fetchOrigin(origin: string, req: IncomingMessage): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
   return new Promise((resolve, reject) => {
-    const up = request(new URL(req.url ?? '/', origin), { method: 'GET', agent: false, headers: { host: req.headers.host ?? '', 'accept-encoding': 'identity' } }, (res) => {
+    const headers: Record<string, string> = { host: req.headers.host ?? '', 'accept-encoding': String(req.headers['accept-encoding'] ?? 'identity') };
+    if (typeof req.headers.range === 'string') headers.range = req.headers.range;
+    const up = request(new URL(req.url ?? '/', origin), { method: 'GET', agent: false, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }));
@@ -49,13 +55,19 @@ function tamper(body: Buffer, type: string): Buffer {
   return copy;
 }
 
+const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length']);
+
+/** An honest node relays the origin's status and headers; each mode changes one thing. */
 async function relay(origin: string, mode: NodeMode, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const up = await fetchOrigin(origin, req);
   const type = String(up.headers['content-type'] ?? 'application/octet-stream');
   const body = mode === 'tamper' ? tamper(up.body, type) : mode === 'gzip' ? gzipSync(up.body) : up.body;
-  const headers: Record<string, string | number> = { 'content-type': type, 'content-length': body.length, 'cache-control': 'public, max-age=60' };
+  const headers: Record<string, string | string[] | number> = {};
+  for (const [n, v] of Object.entries(up.headers)) if (v !== undefined && !HOP.has(n)) headers[n] = v;
+  headers['content-length'] = body.length;
   if (mode === 'gzip') headers['content-encoding'] = 'gzip';
   if (mode === 'set-cookie') headers['set-cookie'] = 'tracker=node-was-here; Path=/';
+  if (mode === 'relabel') Object.assign(headers, { 'content-type': 'TEXT/HTML; charset=utf-8', 'cache-control': 'public, max-age=31536000, immutable', etag: '"node-own-etag"' });
   if (mode === 'weak-headers') {
     Object.assign(headers, {
       'strict-transport-security': 'max-age=0', 'content-security-policy': 'default-src *', 'clear-site-data': '"*"',
@@ -91,6 +103,11 @@ function misbehave(mode: NodeMode, req: IncomingMessage, res: ServerResponse, ti
       raw(socket, `HTTP/1.1 200 OK\r\nX-Huge: ${'a'.repeat(20_000)}\r\nContent-Length: 2\r\n\r\nok`);
       return true;
     case 'hang':
+      return true;
+    case 'status-204':
+    case 'status-304':
+      res.writeHead(mode === 'status-204' ? 204 : 304, { 'cache-control': 'public, max-age=31536000', etag: '"node-own-etag"' });
+      res.end();
       return true;
     case 'error500':
       res.writeHead(500, { 'content-length': 4 });
