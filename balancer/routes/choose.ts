@@ -35,6 +35,7 @@ export function attemptEnded(v: Visit, node: RouteNode, startedAt: number, faile
   if (left <= 0) rt.outstanding.delete(node.id);
   else rt.outstanding.set(node.id, left);
   rt.traffic.observe(node.id, rt.now() - startedAt, failed);
+  rt.metrics.observeUpstream('node', (rt.now() - startedAt) / 1000);
   if (!failed) rt.outlier.onSuccess(node.id);
 }
 

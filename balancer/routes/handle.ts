@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { requestWantsOrigin } from '../../common/http/rfc9111.js';
 import { AUDIT_PIN_HEADER, verifyAuditPin } from '../../common/protocol/audit-pin.js';
-import { isFresh, type Publication } from '../publication/types.js';
+import { isFresh, PIECE_SIZE, type Publication } from '../publication/types.js';
 import { encodingClass, type EncodingClass } from '../publication/variant.js';
 import type { RouteNode, RouteSite } from '../registry/types.js';
 import { classifyRequest } from './classify.js';
@@ -108,8 +108,9 @@ function serveStable(v: Visit, pub: Publication): void {
   }
   // Large bodies are checked piece by piece; an encoded one has no pieces we could check.
   if (o.encoding !== null || o.size > rt.limits.maxResponseSize) return toOrigin(v, 'origin_unverifiable', false, true);
-  if (!rt.budget.take(2 * 1024 * 1024)) return overBudget(v);
-  v.reserved = 2 * 1024 * 1024;
+  // One piece is held at a time.
+  if (!rt.budget.take(PIECE_SIZE)) return overBudget(v);
+  v.reserved = PIECE_SIZE;
   servePieces(v, pub, range ?? { start: 0, end: o.size - 1 });
 }
 

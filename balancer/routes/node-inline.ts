@@ -20,13 +20,16 @@ import type { Visit } from './visit.js';
 
 export type InlineMode = 'verified' | 'sampled';
 
+const OVERFLOW_SLACK = 64 * 1024;
+
 class InlineAttempt implements BufferedOwner {
   private readonly startedAt: number;
   private readonly fetch: BufferedFetch;
 
   constructor(private readonly v: Visit, private readonly pub: Publication, private readonly node: RouteNode, private readonly mode: InlineMode, private readonly range: ByteRange) {
     this.startedAt = v.rt.now();
-    this.fetch = new BufferedFetch(this, mode === 'verified' ? pub.current.size : v.rt.limits.bufferLimit);
+    // A few bytes more than the origin's are read, so a node that added some is judged on them.
+    this.fetch = new BufferedFetch(this, mode === 'verified' ? pub.current.size + OVERFLOW_SLACK : v.rt.limits.bufferLimit);
   }
 
   start(): void {
@@ -54,6 +57,7 @@ class InlineAttempt implements BufferedOwner {
       // Another answer than the origin's: not bytes we can check, so not served (nor punished as tampering).
       return this.fetchFailed('status', a.body.length, `answered ${a.status} ${encoding ?? 'identity'}, origin ${o.status} ${o.encoding ?? 'identity'}`);
     }
+    if (a.overflow && this.mode === 'sampled') return this.fetchFailed('too-large', a.body.length, 'over the buffer limit');
     attemptEnded(v, node, this.startedAt, false);
     if (this.mode === 'sampled') return this.sendSampled(a.body);
     const sha256 = createHash('sha256').update(a.body).digest('hex');

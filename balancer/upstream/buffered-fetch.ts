@@ -9,6 +9,8 @@ export interface FetchedAnswer {
   status: number;
   headers: IncomingHttpHeaders;
   body: Buffer;
+  /** The node sent more than the limit: `body` is what came before it (the connection is closed). */
+  overflow: boolean;
 }
 
 /** The caller's side of a buffered fetch (one object, no closures per request). */
@@ -50,20 +52,28 @@ export class BufferedFetch implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    this.size += chunk.length;
-    if (this.size > this.limit) {
+    if (this.settled) return;
+    if (this.size + chunk.length > this.limit) {
+      this.chunks.push(chunk.subarray(0, this.limit - this.size));
+      this.size = this.limit;
+      this.deliver(true);
       controller.abort(upstreamError('too-large', `sent more than ${this.limit} bytes`));
       return;
     }
+    this.size += chunk.length;
     this.chunks.push(chunk);
   }
 
   onResponseEnd(): void {
+    this.deliver(false);
+  }
+
+  private deliver(overflow: boolean): void {
     if (this.settled) return;
     this.settled = true;
     const body = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.size);
     this.chunks = [];
-    this.owner.fetched({ status: this.status, headers: this.headers, body });
+    this.owner.fetched({ status: this.status, headers: this.headers, body, overflow });
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {

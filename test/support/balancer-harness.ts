@@ -71,10 +71,10 @@ export async function startBalancer(opts: StartBalancerOptions = {}): Promise<St
 }
 
 /** A site row, as `verity site add` would make it. */
-export async function insertTestSite(db: Queryable, site: { host: string; origin: string; privateRoutes?: string[]; manifestUrl?: string }): Promise<string> {
+export async function insertTestSite(db: Queryable, site: { host: string; origin: string; privateRoutes?: string[]; publicRoutes?: string[]; dynamicPolicy?: 'origin' | 'sampled'; manifestUrl?: string }): Promise<string> {
   const { rows } = await db.query<{ id: string }>(
-    'INSERT INTO sites (host, origin, private_routes, integrity_manifest_url) VALUES ($1, $2, $3, $4) RETURNING id::text',
-    [site.host, site.origin, site.privateRoutes ?? [], site.manifestUrl ?? null],
+    'INSERT INTO sites (host, origin, private_routes, public_routes, dynamic_policy, integrity_manifest_url) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id::text',
+    [site.host, site.origin, site.privateRoutes ?? [], site.publicRoutes ?? [], site.dynamicPolicy ?? 'origin', site.manifestUrl ?? null],
   );
   return (rows[0] as { id: string }).id;
 }

