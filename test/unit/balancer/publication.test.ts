@@ -91,11 +91,11 @@ describe('header violations: only provable ones', () => {
     return { ...evolve(evolve(undefined, at, o).pub, at, o).pub };
   };
   it('same version (validator): cookies, weakened policies and cross-site redirects', () => {
-    const v = headerViolations({ etag: '"v1"', 'set-cookie': 'x=1', 'content-security-policy': 'default-src *', location: 'https://evil.example/' }, stable({}), 'site.test');
+    const v = headerViolations({ etag: '"v1"', 'set-cookie': ['x=1'], 'content-security-policy': 'default-src *', location: 'https://evil.example/' }, stable({}), 'site.test');
     expect(v).toEqual(['set-cookie', 'location: https://evil.example/', 'content-security-policy: default-src *']);
   });
   it('another version, or a header the origin itself varies: nothing provable', () => {
-    expect(headerViolations({ etag: '"v0"', 'set-cookie': 'x=1' }, stable({}), 'site.test')).toEqual([]);
+    expect(headerViolations({ etag: '"v0"', 'set-cookie': ['x=1'] }, stable({}), 'site.test')).toEqual([]);
     const pub = stable({});
     pub.unstableHeaders = ['content-security-policy'];
     expect(headerViolations({ etag: '"v1"', 'content-security-policy': 'other' }, pub, 'site.test')).toEqual([]);
