@@ -9,6 +9,7 @@ import type { Logger } from '../common/log.js';
 import { nodeRequestKey } from '../common/protocol/node-request-auth.js';
 import { HealthProber } from './background/health.js';
 import { Invalidator } from './background/invalidate.js';
+import { RttRecorder } from './background/rtt.js';
 import { ShadowSampler } from './background/shadow.js';
 import { SiteRefresher } from './background/site-refresh.js';
 import { StrikeQueue } from './background/strikes.js';
@@ -161,7 +162,9 @@ export async function buildBalancer(config: BalancerConfig, deps: BalancerDeps):
     trustedProxies: config.trustedProxies.length > 0 ? rt.trustedProxies : undefined,
   }, deps.plugins ?? []);
   const lookup = nodeLookup({ resolve: deps.resolveHost ?? defaultResolveHost, allowPrivate: config.allowPrivateNodeUrls, log: deps.log });
-  const health = new HealthProber({ pool: deps.pool, log: deps.log, table, outlier: rt.outlier, unhealthy: rt.unhealthy, intervalMs: config.healthInterval, now: rt.now, lookup });
+  // With --location, probe round trips check the locations nodes declare (balancer/geo).
+  const rtt = config.location ? new RttRecorder({ pool: deps.pool, log: deps.log, vantage: config.location, now: rt.now }) : undefined;
+  const health = new HealthProber({ pool: deps.pool, log: deps.log, table, outlier: rt.outlier, unhealthy: rt.unhealthy, intervalMs: config.healthInterval, now: rt.now, lookup, rtt });
   const refresher = new SiteRefresher({ table, manifests: rt.manifests, log: deps.log });
   if (deps.background?.health !== false) health.start();
   // Advisory-locked: with several balancers on one database, one sweeps at a time.
@@ -195,6 +198,7 @@ export async function buildBalancer(config: BalancerConfig, deps: BalancerDeps):
       stopSweeper();
       await control.close();
       await Promise.all([health.stop(), refresher.stop(), sync.close(), revalidator.close()]);
+      await rtt?.flush();
       await shadow.close();
       await Promise.all([rt.strikes.close(), rt.samples.close(), traffic.stop(), publicationSync.close()]);
       await rt.upstreams.close();
