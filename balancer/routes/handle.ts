@@ -2,14 +2,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { requestWantsOrigin } from '../../common/http/rfc9111.js';
 import { AUDIT_PIN_HEADER, verifyAuditPin } from '../../common/protocol/audit-pin.js';
 import { isFresh, PIECE_SIZE, type Publication } from '../publication/types.js';
-import { encodingClass, type EncodingClass } from '../publication/variant.js';
+import { encodingClass } from '../publication/variant.js';
 import type { RouteNode, RouteSite } from '../registry/types.js';
 import { classifyRequest } from './classify.js';
 import { clientAddress, normalizeIp } from './client-address.js';
 import { servePieces } from './node-pieces.js';
 import { serveInline } from './node-inline.js';
 import { OriginRelay } from './origin-relay.js';
-import { notModified, requestedRange, sendMetadataOnly, sendNotModified, sendUnsatisfiable } from './respond.js';
+import { acceptsEncoding, notModified, requestedRange, sendMetadataOnly, sendNotModified, sendUnsatisfiable } from './respond.js';
 import type { Runtime } from './runtime.js';
 import { changeHooks, teachingHooks } from './teach.js';
 import { Visit } from './visit.js';
@@ -45,14 +45,6 @@ function toOrigin(v: Visit, outcome: string, teach: boolean, candidate = true): 
   new OriginRelay(v, { outcome, observe: teach, keepHead: 0, normaliseEncoding: candidate, hooks }).start();
 }
 
-/** Does the visitor take the bytes in the encoding the origin gave? */
-function acceptsEncoding(cls: EncodingClass, encoding: string | null): boolean {
-  if (encoding === null) return true;
-  if (encoding === 'gzip') return cls !== 'identity';
-  if (encoding === 'br') return cls === 'br, gzip';
-  return false;
-}
-
 export function handleVisitor(rt: Runtime, req: IncomingMessage, res: ServerResponse, site: RouteSite, hasBody: boolean): void {
   const url = req.url ?? '/';
   const pin = checkPin(rt, req, site, url);
@@ -64,7 +56,7 @@ export function handleVisitor(rt: Runtime, req: IncomingMessage, res: ServerResp
   const cls = classifyRequest(method, url, req.headers, site);
   if (cls.route === 'origin') return toOrigin(v, `origin_${cls.reason}`, false, false);
   // Nodes never receive a body: a GET or HEAD that carries one is refused, not forwarded.
-  if (hasBody) return v.sendError(400, 'BAL_ERR_BODY_NOT_ALLOWED');
+  if (hasBody) return v.sendError(400, 'BAL_ERR_BODY_NOT_ALLOWED', 'origin', true);
   const plain = req.headers.range === undefined && req.headers['if-none-match'] === undefined && req.headers['if-modified-since'] === undefined
     && req.headers['if-match'] === undefined && req.headers['if-unmodified-since'] === undefined;
   const teach = method === 'GET' && plain;

@@ -8,6 +8,7 @@ import { statusForFailure, type UpstreamFailure } from '../upstream/upstream-err
 import { attemptEnded, attemptStarted, chooseNode, countFailure, mayRetry } from './choose.js';
 import { fallBackToOrigin } from './fallback.js';
 import { headerViolations } from './node-headers.js';
+import { acceptsEncoding } from './respond.js';
 import { recordHeaders, sendVerified, type ByteRange } from './respond.js';
 import type { Visit } from './visit.js';
 
@@ -53,13 +54,15 @@ class InlineAttempt implements BufferedOwner {
     const o = pub.current;
     if (a.status >= 500) return this.fetchFailed('status', a.body.length, `status ${a.status}`);
     const encoding = normaliseEncoding(a.headers['content-encoding']);
-    if (a.status !== o.status || encoding !== o.encoding) {
+    // A dynamic page has no bytes to check: another encoding the visitor takes will do.
+    const encodingOk = encoding === o.encoding || (this.mode === 'sampled' && acceptsEncoding(v.encoding, encoding));
+    if (a.status !== o.status || !encodingOk) {
       // Another answer than the origin's: not bytes we can check, so not served (nor punished as tampering).
-      return this.fetchFailed('status', a.body.length, `answered ${a.status} ${encoding ?? 'identity'}, origin ${o.status} ${o.encoding ?? 'identity'}`);
+      return this.otherAnswer(a, encoding);
     }
     if (a.overflow && this.mode === 'sampled') return this.fetchFailed('too-large', a.body.length, 'over the buffer limit');
     attemptEnded(v, node, this.startedAt, false);
-    if (this.mode === 'sampled') return this.sendSampled(a.body);
+    if (this.mode === 'sampled') return this.sendSampled(a.body, encoding);
     const sha256 = createHash('sha256').update(a.body).digest('hex');
     if (sha256 !== o.sha256) return this.mismatch(a, sha256, encoding);
     sendVerified(v, pub, a.body, node.id, this.range);
@@ -87,6 +90,14 @@ class InlineAttempt implements BufferedOwner {
     fallBackToOrigin(v, 'origin_after_node_failure');
   }
 
+  /** Not the origin's status or encoding: the origin answers; an audit learns the node was not the one. */
+  private otherAnswer(a: FetchedAnswer, encoding: string | null): void {
+    const { v, node, pub } = this;
+    if (!v.pinned) return this.fetchFailed('status', a.body.length, `answered ${a.status} ${encoding ?? 'identity'}, origin ${pub.current.status} ${pub.current.encoding ?? 'identity'}`);
+    attemptEnded(v, node, this.startedAt, false);
+    fallBackToOrigin(v, 'origin_other_answer');
+  }
+
   private mismatch(a: FetchedAnswer, sha256: string, encoding: string | null): void {
     const { v, pub, node } = this;
     v.rt.metrics.integrityMismatches.inc();
@@ -94,11 +105,11 @@ class InlineAttempt implements BufferedOwner {
     fallBackToOrigin(v, 'origin_integrity');
   }
 
-  private sendSampled(body: Buffer): void {
+  private sendSampled(body: Buffer, encoding: string | null): void {
     const { v, pub, node } = this;
     const { rt } = v;
     // A dynamic page's validators are for the origin's bytes, not these.
-    const headers = recordHeaders(pub.current, rt.now(), { dropValidators: true });
+    const headers = recordHeaders(pub.current, rt.now(), { dropValidators: true, encoding });
     headers.push('content-length', String(body.length));
     v.writeHead(pub.current.status, headers, node.id);
     v.res.end(v.method === 'HEAD' ? undefined : body);
@@ -106,7 +117,7 @@ class InlineAttempt implements BufferedOwner {
     if (v.pinned !== null) return;
     rt.samples.record(v.site.id, v.url);
     if (rt.random() < rt.limits.shadowShare) {
-      rt.shadow.offer({ siteId: v.site.id, nodeId: node.id, url: v.url, host: v.site.host, contentType: pub.current.headers['content-type'], encoding: pub.current.encoding, body });
+      rt.shadow.offer({ siteId: v.site.id, nodeId: node.id, url: v.url, host: v.site.host, contentType: pub.current.headers['content-type'], encoding, body });
     }
   }
 }

@@ -1,5 +1,6 @@
 import { etagMatches, httpDateMs, notModifiedSince } from '../../common/http/rfc9111.js';
 import { ageSeconds, type Observation, type Publication } from '../publication/types.js';
+import type { EncodingClass } from '../publication/variant.js';
 import type { Visit } from './visit.js';
 
 // Answers built from what the origin said about a URL: its headers (never a node's), our Age,
@@ -23,11 +24,26 @@ function originHeaders(o: Observation): string[] {
   return list;
 }
 
-/** Per request: headers for a response carrying (part of) the origin's bytes. */
-export function recordHeaders(o: Observation, now: number, opts: { dropValidators?: boolean } = {}): string[] {
+/** Does a visitor of this encoding class take bytes in this content-encoding? */
+export function acceptsEncoding(cls: EncodingClass, encoding: string | null): boolean {
+  if (encoding === null) return true;
+  if (encoding === 'gzip') return cls !== 'identity';
+  if (encoding === 'br') return cls === 'br, gzip';
+  return false;
+}
+
+/**
+ * Per request: headers for a response carrying (part of) the origin's bytes. For a dynamic page
+ * the validators (they name the origin's bytes) go, and `encoding` names the bytes sent.
+ */
+export function recordHeaders(o: Observation, now: number, opts: { dropValidators?: boolean; encoding?: string | null } = {}): string[] {
   const base = originHeaders(o);
   const out = base.slice();
   if (opts.dropValidators) for (let i = out.length - 2; i >= 0; i -= 2) if (VALIDATORS.has(out[i] ?? '')) out.splice(i, 2);
+  if (opts.encoding !== undefined && opts.encoding !== o.encoding) {
+    for (let i = out.length - 2; i >= 0; i -= 2) if (out[i] === 'content-encoding') out.splice(i, 2);
+    if (opts.encoding !== null) out.push('content-encoding', opts.encoding);
+  }
   out.push('age', String(ageSeconds(o, now)));
   return out;
 }

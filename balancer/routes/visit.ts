@@ -122,16 +122,26 @@ export class Visit {
     this.res.writeHead(status, headers);
   }
 
-  sendError(status: number, code: string, servedBy = 'origin'): void {
+  /** `close`: the request was refused for its framing; nothing after it on the connection is read. */
+  sendError(status: number, code: string, servedBy = 'origin', close = false): void {
     if (this.res.headersSent) {
       this.res.destroy();
       return;
     }
     const body = `{"error":"${code}"}\n`;
-    this.writeHead(status, ['content-type', 'application/json', 'content-length', String(body.length), 'cache-control', 'no-store'], servedBy);
+    const headers = ['content-type', 'application/json', 'content-length', String(body.length), 'cache-control', 'no-store'];
+    if (close) {
+      headers.push('connection', 'close');
+      this.res.once('finish', destroySocket);
+    }
+    this.writeHead(status, headers, servedBy);
     this.res.end(this.method === 'HEAD' ? undefined : body);
     this.rt.metrics.countRequest(String(status));
   }
+}
+
+function destroySocket(this: ServerResponse): void {
+  this.socket?.destroy();
 }
 
 function expire(v: Visit): void {

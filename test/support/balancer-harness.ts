@@ -181,3 +181,16 @@ export async function waitPublished(bal: StartedBalancer, siteId: string, path: 
     return [...bal.balancer.runtime.publications.all()].some((p) => p.siteId === siteId && p.url === path && p.mode === 'stable');
   });
 }
+
+/**
+ * Visits each path until the origin has published it one way or another (stable or dynamic),
+ * as a site's first visitors would: afterwards nodes may serve what the site lets them.
+ */
+export async function warmPublications(bal: StartedBalancer, host: string, paths: readonly string[]): Promise<void> {
+  for (const path of paths) {
+    for (let i = 0; i < 2; i++) {
+      await visit(bal.publicUrl, path, { host, headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36' } });
+      await bal.balancer.revalidator.settled();
+    }
+  }
+}
