@@ -4,6 +4,7 @@ import type { RouteSite } from '../registry/types.js';
 import { handleVisitor } from '../routes/handle.js';
 import type { Runtime } from '../routes/runtime.js';
 import { NODE_HEADER } from '../routes/visit.js';
+import { isPoisoned, poisonConnection } from './connection-guard.js';
 import { trackConnections, type ConnectionTracker } from './shutdown.js';
 
 // The visitors' port: node:http straight into one handler, no framework. Every request is vetted
@@ -39,21 +40,14 @@ export interface PublicState {
   connections: ConnectionTracker | null;
 }
 
-const poisoned = new WeakSet<Socket>();
-
-function closeAfter(this: ServerResponse): void {
-  this.socket?.destroy();
-}
-
 /**
  * A refused request closes its connection: whatever follows it on the wire (a body we did not
  * read, a request smuggled behind it) is never parsed as a request of its own.
  */
 function reject(rt: Runtime, res: ServerResponse, status: number, error: string): void {
   const body = `{"error":"${error}"}\n`;
-  if (res.socket) poisoned.add(res.socket);
+  poisonConnection(res);
   res.writeHead(status, [NODE_HEADER, 'origin', 'cache-control', 'no-store', 'content-type', 'application/json', 'content-length', String(body.length), 'connection', 'close']);
-  res.once('finish', closeAfter);
   res.end(body);
   rt.metrics.countRequest(String(status));
 }
@@ -101,7 +95,7 @@ export function createPublicServer(rt: Runtime, limits: PublicServerLimits, stat
     joinDuplicateHeaders: false,
   }, (req, res) => {
     // Requests pipelined behind a refused one are dropped with their connection.
-    if (poisoned.has(req.socket)) return void req.socket.destroy();
+    if (isPoisoned(req.socket)) return void req.socket.destroy();
     if (state.closing) return reject(rt, res, 503, 'BAL_ERR_SHUTTING_DOWN');
     const vetted = vet(rt, req, limits);
     if ('error' in vetted) return reject(rt, res, vetted.status, vetted.error);
@@ -119,7 +113,7 @@ export function createPublicServer(rt: Runtime, limits: PublicServerLimits, stat
   server.setTimeout(limits.connectionTimeoutMs);
   // A malformed request gets one clear 400 and its connection closed (Node's default, made explicit).
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    if (!socket.writable || err.code === 'ECONNRESET' || poisoned.has(socket as Socket)) return socket.destroy();
+    if (!socket.writable || err.code === 'ECONNRESET' || isPoisoned(socket as Socket)) return socket.destroy();
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
     socket.write(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
     socket.destroy();

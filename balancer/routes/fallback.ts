@@ -1,6 +1,7 @@
 import { diffExcerpt } from '../integrity/diff-excerpt.js';
 import { sameAnswer } from '../publication/evolve.js';
 import { normaliseEncoding } from '../publication/learn.js';
+import type { Observation } from '../publication/types.js';
 import { countFailure } from './choose.js';
 import { OriginRelay, type OriginOutcome, type RelayHooks } from './origin-relay.js';
 import { teach } from './teach.js';
@@ -47,7 +48,7 @@ function settleFailures(v: Visit, originWasFine: boolean): void {
   v.failures = null;
 }
 
-function judge(v: Visit, out: OriginOutcome, fresh: import('../publication/types.js').Observation | null): void {
+function judge(v: Visit, out: OriginOutcome, fresh: Observation | null): void {
   const j = v.judging;
   v.judging = null;
   if (!j) return;

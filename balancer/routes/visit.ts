@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { poisonConnection } from '../edge/connection-guard.js';
 import type { GeoPoint } from '../geo/resolver.js';
 import type { Publication } from '../publication/types.js';
 import type { EncodingClass } from '../publication/variant.js';
@@ -132,16 +133,12 @@ export class Visit {
     const headers = ['content-type', 'application/json', 'content-length', String(body.length), 'cache-control', 'no-store'];
     if (close) {
       headers.push('connection', 'close');
-      this.res.once('finish', destroySocket);
+      poisonConnection(this.res);
     }
     this.writeHead(status, headers, servedBy);
     this.res.end(this.method === 'HEAD' ? undefined : body);
     this.rt.metrics.countRequest(String(status));
   }
-}
-
-function destroySocket(this: ServerResponse): void {
-  this.socket?.destroy();
 }
 
 function expire(v: Visit): void {
