@@ -15,6 +15,8 @@ export const MANIFEST_CHANGED_CHANNEL = 'verity_manifest_changed';
 
 export class ManifestStore {
   private sites = new Map<string, Map<string, ManifestEntry>>();
+  /** From the older manifest URL: kept apart, so reloading the stored manifests keeps them. */
+  private legacy = new Map<string, Map<string, string>>();
   private warned = new Set<string>();
   /** Called with each path of a manifest that arrived or changed (the balancer fetches them ahead). */
   onEntry: ((siteId: string, path: string) => void) | null = null;
@@ -35,9 +37,14 @@ export class ManifestStore {
 
   /** Digests from the older `{path: sha256}` manifest URL (no sizes or pieces). */
   setLegacy(siteId: string, hashes: Map<string, string>): void {
-    const current = this.sites.get(siteId) ?? new Map<string, ManifestEntry>();
-    for (const [path, sha256] of hashes) if (!current.has(path)) current.set(path, { sha256, size: -1, pieces: null, contentType: null });
-    this.sites.set(siteId, current);
+    this.legacy.set(siteId, hashes);
+  }
+
+  private entry(siteId: string, path: string): ManifestEntry | undefined {
+    const stored = this.sites.get(siteId)?.get(path);
+    if (stored) return stored;
+    const sha256 = this.legacy.get(siteId)?.get(path);
+    return sha256 === undefined ? undefined : { sha256, size: -1, pieces: null, contentType: null };
   }
 
   /**
@@ -46,7 +53,7 @@ export class ManifestStore {
    */
   vouches(siteId: string, url: string, obs: Observation): boolean {
     if (obs.encoding !== null || url.includes('?')) return false;
-    const entry = this.sites.get(siteId)?.get(pathOf(url));
+    const entry = this.entry(siteId, pathOf(url));
     if (!entry) return false;
     if (entry.sha256 === obs.sha256 && (entry.size < 0 || entry.size === obs.size)) return true;
     this.warn(siteId, url, entry, obs);

@@ -34,19 +34,62 @@ export interface HostileNode {
   close(): Promise<void>;
 }
 
-function fetchOrigin(origin: string, req: IncomingMessage): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
+function openOrigin(origin: string, req: IncomingMessage): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { host: req.headers.host ?? '', 'accept-encoding': String(req.headers['accept-encoding'] ?? 'identity') };
     if (typeof req.headers.range === 'string') headers.range = req.headers.range;
-    const up = request(new URL(req.url ?? '/', origin), { method: 'GET', agent: false, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
+    const up = request(new URL(req.url ?? '/', origin), { method: 'GET', agent: false, headers }, resolve);
     up.on('error', reject);
     up.end();
   });
+}
+
+async function fetchOrigin(origin: string, req: IncomingMessage): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
+  const res = await openOrigin(origin, req);
+  const chunks: Buffer[] = [];
+  for await (const c of res as AsyncIterable<Buffer>) chunks.push(c);
+  return { status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) };
+}
+
+/** Bodies this large are streamed through (honest, or with one byte flipped past the first pieces). */
+const STREAM_FROM = 2 * 1024 * 1024;
+const FLIP_AT = 3 * 1024 * 1024 + 10;
+
+async function stream(origin: string, mode: NodeMode, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+  const up = await openOrigin(origin, req);
+  const length = Number(up.headers['content-length'] ?? 0);
+  if (length < STREAM_FROM || (mode !== 'honest' && mode !== 'tamper')) {
+    // Small: hand it back to the buffered relay.
+    (req as IncomingMessage & { preopened?: IncomingMessage }).preopened = up;
+    return false;
+  }
+  const headers: Record<string, string | string[] | number> = {};
+  for (const [n, v] of Object.entries(up.headers)) if (v !== undefined && !HOP.has(n)) headers[n] = v;
+  headers['content-length'] = length;
+  res.writeHead(up.statusCode ?? 502, headers);
+  const start = Number(/^bytes (\d+)-/.exec(String(up.headers['content-range'] ?? ''))?.[1] ?? 0);
+  let at = start;
+  up.on('data', (chunk: Buffer) => {
+    if (mode === 'tamper' && at <= FLIP_AT && FLIP_AT < at + chunk.length) {
+      const copy = Buffer.from(chunk);
+      copy[FLIP_AT - at] = (copy[FLIP_AT - at] ?? 0) ^ 0xff;
+      chunk = copy;
+    }
+    at += chunk.length;
+    if (!res.write(chunk)) {
+      up.pause();
+      res.once('drain', () => up.resume());
+    }
+  });
+  up.on('end', () => res.end());
+  res.on('close', () => up.destroy());
+  return true;
+}
+
+async function collect(res: IncomingMessage): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
+  const chunks: Buffer[] = [];
+  for await (const c of res as AsyncIterable<Buffer>) chunks.push(c);
+  return { status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) };
 }
 
 function tamper(body: Buffer, label: string): Buffer {
@@ -62,7 +105,9 @@ const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-l
 
 /** An honest node relays the origin's status and headers; each mode changes one thing. */
 async function relay(origin: string, mode: NodeMode, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const up = await fetchOrigin(origin, req);
+  if (await stream(origin, mode, req, res)) return;
+  const pre = (req as IncomingMessage & { preopened?: IncomingMessage }).preopened;
+  const up = pre ? await collect(pre) : await fetchOrigin(origin, req);
   const type = String(up.headers['content-type'] ?? 'application/octet-stream');
   const body = mode === 'tamper' ? tamper(up.body, type) : mode === 'gzip' ? gzipSync(up.body) : up.body;
   const headers: Record<string, string | string[] | number> = {};

@@ -28,7 +28,7 @@ async function strikes(nodeId: string, kind: string): Promise<Array<{ reason: st
 
 const asset = (path: string): string | Buffer => {
   const body = defaultAssets().get(path)?.body;
-  if (body === undefined || typeof body === 'function') throw new Error(`no asset ${path}`);
+  if (typeof body !== 'string' && !Buffer.isBuffer(body)) throw new Error(`no fixed asset ${path}`);
   return body;
 };
 

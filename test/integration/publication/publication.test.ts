@@ -160,7 +160,8 @@ describe('every stable byte is verified', () => {
       expect(sha(r.body), path).toBe(sha(asset.body));
       expect(r.headers['x-verity-node'], path).toBe('origin');
     }
-    expect(rogue.requests.length).toBeGreaterThanOrEqual(Object.keys(kinds).length);
+    // Its first mismatches are unambiguous: it is quarantined and gets no more traffic.
+    expect(rogue.requests.length).toBeGreaterThan(0);
     await bal.balancer.runtime.strikes.flush();
     const { rows } = await db.pool.query("SELECT count(*)::int AS n FROM trust_events WHERE node_id = $1 AND kind = 'integrity_mismatch'", [rogueId]);
     expect(rows[0]?.n).toBeGreaterThan(0);
