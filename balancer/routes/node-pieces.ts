@@ -75,8 +75,10 @@ abstract class PieceStream implements Dispatcher.DispatchHandler, Abortable, Pie
     if (this.settled) return;
     const result = this.sink.feed(chunk);
     if (result !== 'ok') {
+      // Settle first: aborting reports an error synchronously, which must not count as a failure.
+      this.badBytes(result === 'mismatch');
       controller.abort(upstreamError(result === 'mismatch' ? 'protocol' : 'too-large', `piece ${this.sink.index} ${result}`));
-      return this.badBytes(result === 'mismatch');
+      return;
     }
     if (this.sink.backlogged) {
       this.sink.backlogged = false;
