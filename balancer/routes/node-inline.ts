@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { DecodeError, decodeBody } from '../../common/http/decode.js';
 import type { RouteNode } from '../registry/types.js';
 import type { Publication } from '../publication/types.js';
 import { normaliseEncoding } from '../publication/learn.js';
@@ -22,6 +23,8 @@ import type { Visit } from './visit.js';
 export type InlineMode = 'verified' | 'sampled';
 
 const OVERFLOW_SLACK = 64 * 1024;
+/** A sampled page may inflate to this many times the buffer limit (HTML compresses ~10×). */
+const DECODED_CAP_FACTOR = 16;
 
 class InlineAttempt implements BufferedOwner {
   private readonly startedAt: number;
@@ -62,7 +65,7 @@ class InlineAttempt implements BufferedOwner {
     }
     if (a.overflow && this.mode === 'sampled') return this.fetchFailed('too-large', a.body.length, 'over the buffer limit');
     attemptEnded(v, node, this.startedAt, false);
-    if (this.mode === 'sampled') return this.sendSampled(a.body, encoding);
+    if (this.mode === 'sampled') return encoding === null ? this.sendSampled(a.body, encoding) : this.checkDecodes(a.body, encoding);
     const sha256 = createHash('sha256').update(a.body).digest('hex');
     if (sha256 !== o.sha256) return this.mismatch(a, sha256, encoding);
     sendVerified(v, pub, a.body, node.id, this.range);
@@ -103,6 +106,27 @@ class InlineAttempt implements BufferedOwner {
     v.rt.metrics.integrityMismatches.inc();
     v.judging = { node, status: a.status, encoding, sha256, body: a.body, expected: pub };
     fallBackToOrigin(v, 'origin_integrity');
+  }
+
+  /**
+   * Unchecked bytes must at least be what their encoding says, within reason: a 6 KiB brotli bomb
+   * that inflates to gigabytes never reaches a visitor's browser. Decoded off the event loop.
+   */
+  private checkDecodes(body: Buffer, encoding: string): void {
+    const { v, node } = this;
+    decodeBody(body, encoding, DECODED_CAP_FACTOR * v.rt.limits.bufferLimit).then(
+      () => {
+        if (!v.done) this.sendSampled(body, encoding);
+      },
+      (err: unknown) => {
+        if (v.done) return;
+        if (err instanceof DecodeError && err.reason === 'too-large') {
+          v.rt.strikes.push({ nodeId: node.id, kind: 'integrity_mismatch', reason: `${encoding} body of ${v.url.slice(0, 300)} inflates past ${DECODED_CAP_FACTOR * v.rt.limits.bufferLimit} bytes (a decompression bomb)` });
+          v.rt.metrics.strikes.inc({ kind: 'integrity_mismatch' });
+        }
+        fallBackToOrigin(v, 'origin_undecodable');
+      },
+    );
   }
 
   private sendSampled(body: Buffer, encoding: string | null): void {

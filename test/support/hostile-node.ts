@@ -1,6 +1,6 @@
 import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { gzipSync } from 'node:zlib';
+import { constants as zlibConstants, createBrotliCompress, createDeflate, createGzip, gzipSync } from 'node:zlib';
 
 // Volunteer nodes for balancer tests, honest and hostile, as real HTTP servers. An honest node
 // fetches what it is asked from the origin (Host picks the site; Range and Accept-Encoding are
@@ -16,7 +16,9 @@ export type NodeMode =
   /** Empty answers where the origin has bytes. */
   | 'status-204' | 'status-304'
   /** Honest answers, sent 64 KiB at a time every 10 ms. */
-  | 'slow-honest';
+  | 'slow-honest'
+  /** Decompression bombs: a few KiB that inflate to 512 MiB of zeros. */
+  | 'bomb-br' | 'bomb-gzip' | 'bomb-deflate';
 
 export interface SeenRequest {
   method: string;
@@ -140,6 +142,37 @@ function slowly(res: ServerResponse, body: Buffer): void {
   }, 10);
 }
 
+const bombs = new Map<string, Buffer>();
+
+/**
+ * 512 MiB of zeros, compressed once per coding (brotli: a few KiB). Made with a stream from one
+ * 64 MiB block, so making it never holds 512 MiB (call it before measuring anything).
+ */
+export async function prepareBomb(coding: string): Promise<Buffer> {
+  const made = bombs.get(coding);
+  if (made) return made;
+  const zeros = Buffer.alloc(64 * 1024 * 1024);
+  const z = coding === 'br' ? createBrotliCompress({ params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 5 } }) : coding === 'gzip' ? createGzip({ level: 9 }) : createDeflate({ level: 9 });
+  const out: Buffer[] = [];
+  z.on('data', (c: Buffer) => out.push(c));
+  const done = new Promise<void>((resolve, reject) => {
+    z.on('end', resolve);
+    z.on('error', reject);
+  });
+  for (let i = 0; i < 8; i++) if (!z.write(zeros)) await new Promise((r) => z.once('drain', r));
+  z.end();
+  await done;
+  const bomb = Buffer.concat(out);
+  bombs.set(coding, bomb);
+  return bomb;
+}
+
+function bombOf(coding: string): Buffer {
+  const b = bombs.get(coding);
+  if (!b) throw new Error(`prepareBomb('${coding}') first`);
+  return b;
+}
+
 function raw(socket: Socket, text: string): void {
   socket.end(text);
 }
@@ -166,6 +199,15 @@ function misbehave(mode: NodeMode, req: IncomingMessage, res: ServerResponse, ti
       return true;
     case 'hang':
       return true;
+    case 'bomb-br':
+    case 'bomb-gzip':
+    case 'bomb-deflate': {
+      const coding = mode.slice(5);
+      const bomb = bombOf(coding);
+      res.writeHead(200, { 'content-type': 'text/html', 'content-encoding': coding, 'content-length': bomb.length });
+      res.end(bomb);
+      return true;
+    }
     case 'status-204':
     case 'status-304':
       res.writeHead(mode === 'status-204' ? 204 : 304, { 'cache-control': 'public, max-age=31536000', etag: '"node-own-etag"' });
