@@ -37,7 +37,10 @@ describe('decompression bombs from a node', () => {
       expect(r.text).toContain('edition');
     }
     lag.disable();
-    expect(lag.max / 1e6).toBeLessThan(50);
+    // p99 of 5 ms samples: a bomb inflated on the event loop would stall it for seconds; the
+    // machine's other work (parallel test files on two cores) adds the odd lone spike.
+    expect(lag.percentile(99) / 1e6).toBeLessThan(50);
+    expect(lag.max / 1e6).toBeLessThan(500);
     expect(process.memoryUsage().rss - rss).toBeLessThan(64 * MiB);
     if (mode !== 'bomb-deflate') {
       // A bomb in an encoding the visitor takes is tampering; deflate is never relayed at all.
