@@ -143,8 +143,17 @@ function buildRuntime(config: BalancerConfig, deps: BalancerDeps, table: Routing
   return { rt, shadow, sync, revalidator };
 }
 
-/** Builds both servers with the routing table loaded; nothing listens until listen(). */
-export async function buildBalancer(config: BalancerConfig, deps: BalancerDeps): Promise<Balancer> {
+export interface PublicSide {
+  server: Server;
+  runtime: Runtime;
+  sync: RegistrySync;
+  revalidator: Revalidator;
+  listen(addr: ListenAddress): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** The visitors' side, with the routing table loaded and its background loops; nothing listens until listen(). */
+export async function buildPublicSide(config: BalancerConfig, deps: BalancerDeps): Promise<PublicSide> {
   const table = new RoutingTable();
   const traffic = startNodeTrafficRecorder({ db: deps.pool, log: deps.log, now: deps.now ?? Date.now, intervalMs: deps.trafficFlushMs });
   const { rt, shadow, sync: publicationSync, revalidator } = buildRuntime(config, deps, table, traffic);
@@ -155,38 +164,28 @@ export async function buildBalancer(config: BalancerConfig, deps: BalancerDeps):
   registerStateGauges(rt.metrics, table, deps.pool);
   const state: PublicState = { closing: false, inFlight: 0, connections: null };
   const server = createPublicServer(rt, { ...defaultServerLimits, ...deps.serverLimits }, state);
-  const control = await buildControlApp({
-    pool: deps.pool, log: deps.log, metrics: rt.metrics.registry, adminToken: deps.adminToken, adminTokenSha256: deps.adminTokenSha256,
-    auditSecret: deps.auditSecret, allowPrivateNodeUrls: config.allowPrivateNodeUrls, now: rt.now,
-    // A node registering through our TLS proxy is recorded with its own address and subnet.
-    trustedProxies: config.trustedProxies.length > 0 ? rt.trustedProxies : undefined,
-  }, deps.plugins ?? []);
   const lookup = nodeLookup({ resolve: deps.resolveHost ?? defaultResolveHost, allowPrivate: config.allowPrivateNodeUrls, log: deps.log });
   // With --location, probe round trips check the locations nodes declare (balancer/geo).
   const rtt = config.location ? new RttRecorder({ pool: deps.pool, log: deps.log, vantage: config.location, now: rt.now }) : undefined;
   const health = new HealthProber({ pool: deps.pool, log: deps.log, table, outlier: rt.outlier, unhealthy: rt.unhealthy, intervalMs: config.healthInterval, now: rt.now, lookup, rtt });
   const refresher = new SiteRefresher({ table, manifests: rt.manifests, log: deps.log });
   if (deps.background?.health !== false) health.start();
-  // Advisory-locked: with several balancers on one database, one sweeps at a time.
-  const stopSweeper = deps.background?.offlineSweep === false ? () => undefined
-    : startOfflineSweeper({ pool: deps.pool, log: deps.log, now: rt.now }, { intervalMs: 5_000, staleAfterMs: 30_000, ...deps.offlineSweep });
   if (deps.background?.siteRefresh !== false) {
     refresher.start();
     table.onSiteChanged((site) => void refresher.refresh(site));
   }
   table.onSiteChanged((site) => void rt.manifests.load(site.id).catch(() => undefined));
   return {
-    server, control, runtime: rt, sync, revalidator,
-    async listen(publicAddr, controlAddr) {
+    server, runtime: rt, sync, revalidator,
+    async listen(addr) {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen(publicAddr.port, publicAddr.host, () => {
+        server.listen(addr.port, addr.host, () => {
           server.off('error', reject);
           resolve();
         });
       });
-      await control.listen({ host: controlAddr.host, port: controlAddr.port });
-      return { publicUrl: urlOf(server.address()), controlUrl: urlOf(control.server.address()) };
+      return urlOf(server.address());
     },
     async close() {
       // Keep listening while requests in flight finish, so new visitors get a clean 503 with
@@ -195,13 +194,60 @@ export async function buildBalancer(config: BalancerConfig, deps: BalancerDeps):
       if (state.connections && server.listening) {
         await drainConnections(server, state.connections, () => state.inFlight, { deadlineMs: config.deadline, quietMs: deps.drainQuietMs ?? 500 });
       }
-      stopSweeper();
-      await control.close();
       await Promise.all([health.stop(), refresher.stop(), sync.close(), revalidator.close()]);
       await rtt?.flush();
       await shadow.close();
       await Promise.all([rt.strikes.close(), rt.samples.close(), traffic.stop(), publicationSync.close()]);
       await rt.upstreams.close();
+    },
+  };
+}
+
+export interface ControlSide {
+  control: FastifyInstance;
+  listen(addr: ListenAddress): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** The control plane (node API, admin API, dashboard, /metrics) and the offline sweeper. */
+export async function buildControlSide(config: BalancerConfig, deps: BalancerDeps, metrics: Registry): Promise<ControlSide> {
+  const now = deps.now ?? Date.now;
+  const control = await buildControlApp({
+    pool: deps.pool, log: deps.log, metrics, adminToken: deps.adminToken, adminTokenSha256: deps.adminTokenSha256,
+    auditSecret: deps.auditSecret, allowPrivateNodeUrls: config.allowPrivateNodeUrls, now,
+    // A node registering through our TLS proxy is recorded with its own address and subnet.
+    trustedProxies: config.trustedProxies.length > 0 ? compileTrustedProxies(config.trustedProxies) : undefined,
+  }, deps.plugins ?? []);
+  // Advisory-locked: with several balancers on one database, one sweeps at a time.
+  const stopSweeper = deps.background?.offlineSweep === false ? () => undefined
+    : startOfflineSweeper({ pool: deps.pool, log: deps.log, now }, { intervalMs: 5_000, staleAfterMs: 30_000, ...deps.offlineSweep });
+  return {
+    control,
+    async listen(addr) {
+      await control.listen({ host: addr.host, port: addr.port });
+      return urlOf(control.server.address());
+    },
+    async close() {
+      stopSweeper();
+      await control.close();
+    },
+  };
+}
+
+/** Both sides in one process; nothing listens until listen(). */
+export async function buildBalancer(config: BalancerConfig, deps: BalancerDeps): Promise<Balancer> {
+  const pub = await buildPublicSide(config, deps);
+  const ctl = await buildControlSide(config, deps, pub.runtime.metrics.registry);
+  return {
+    server: pub.server, control: ctl.control, runtime: pub.runtime, sync: pub.sync, revalidator: pub.revalidator,
+    async listen(publicAddr, controlAddr) {
+      const publicUrl = await pub.listen(publicAddr);
+      const controlUrl = await ctl.listen(controlAddr);
+      return { publicUrl, controlUrl };
+    },
+    async close() {
+      await pub.close();
+      await ctl.close();
     },
   };
 }

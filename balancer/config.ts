@@ -3,7 +3,7 @@ import { commaList, databaseOptions, durationMs, latLon, listenAddress, logOptio
 import { defineProgram, option } from '../common/config/options.js';
 
 export const balancerProgram = defineProgram({
-  usage: 'verity balancer [--listen ADDR] [--control-listen ADDR]',
+  usage: 'verity balancer [--listen ADDR] [--control-listen ADDR] [--workers N]',
   summary: 'The public proxy visitors reach (DNS points here) and the control plane: node API, admin API, dashboard.',
   options: {
     listen: option({ flag: 'listen', env: 'VERITY_LISTEN', valueName: 'ADDR', description: 'public proxy address', default: '0.0.0.0:8080', schema: listenAddress }),
@@ -23,6 +23,7 @@ export const balancerProgram = defineProgram({
     originTimeout: option({ flag: 'origin-timeout', env: 'VERITY_ORIGIN_TIMEOUT', valueName: 'DURATION', description: 'time the origin has to send response headers (its body may stream as long as it takes)', default: '120s', schema: durationMs }),
     maxResponseSize: option({ flag: 'max-response-size', env: 'VERITY_MAX_RESPONSE_SIZE', valueName: 'BYTES', description: 'largest published body nodes may serve (larger ones are served by the origin)', default: 4 * 1024 * 1024 * 1024, schema: positiveInt }),
     location: option({ flag: 'location', env: 'VERITY_BALANCER_LOCATION', valueName: 'LAT,LON', description: 'where this balancer is: health-probe round-trip times then check the locations nodes declare (unset: no RTT check)', schema: latLon.optional() }),
+    workers: option({ flag: 'workers', env: 'VERITY_WORKERS', valueName: 'N', description: 'processes sharing the public port, each with its own routing table; the first process keeps the control plane', defaultLabel: 'number of CPU cores', schema: positiveInt.max(256).optional() }),
     healthInterval: option({ flag: 'health-interval', env: 'VERITY_HEALTH_INTERVAL', valueName: 'DURATION', description: 'how often every node\'s health endpoint is probed', default: '10s', schema: durationMs }),
     ...databaseOptions,
     ...logOptions,
