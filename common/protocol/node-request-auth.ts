@@ -52,21 +52,3 @@ export function verifyNodeRequest(key: string, header: string | string[] | undef
   const expected = mac(key, t, parts);
   return given.length === expected.length && timingSafeEqual(given, expected) ? { ok: true } : { ok: false, reason: 'bad-signature' };
 }
-
-export interface NodeRequestSigner {
-  /** The header value for one request to one node. */
-  sign(nodeId: string, parts: SignedRequestParts): string;
-  /** That node's key (for signedInvalidation). */
-  keyFor(nodeId: string): string;
-}
-
-/** What a balancer keeps to sign its requests to every node: the shared secret, keys derived once per node. */
-export function createNodeRequestSigner(secret: string, now: () => number = Date.now): NodeRequestSigner {
-  const keys = new Map<string, string>();
-  const keyFor = (nodeId: string): string => {
-    let key = keys.get(nodeId);
-    if (key === undefined) keys.set(nodeId, (key = nodeRequestKey(secret, nodeId)));
-    return key;
-  };
-  return { keyFor, sign: (nodeId, parts) => signNodeRequest(keyFor(nodeId), parts, now()) };
-}
