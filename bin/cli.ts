@@ -7,17 +7,22 @@ const commands: Record<string, { summary: string; run: (argv: string[], io: Prog
   demo: { summary: 'the whole system on this machine (what npm start runs)', run: async (a, io) => (await import('./demo/main.js')).run(a, io) },
   balancer: { summary: 'public proxy and control plane', run: async (a, io) => (await import('../balancer/main.js')).run(a, io) },
   auditor: { summary: 'audit worker', run: async (a, io) => (await import('../auditor/main.js')).run(a, io) },
-  node: { summary: 'volunteer node; or node ban|quarantine|reinstate ID', run: runNode },
+  node: { summary: 'volunteer node; or node quarantine|reinstate|ban ID --reason TEXT', run: runNode },
   site: { summary: 'site add --host HOST --origin URL [--private GLOB,...]; site list', run: async (a, io) => (await import('./commands/site.js')).runSite(a, io) },
   token: { summary: 'token create --site HOST [--uses N] [--ttl DURATION]', run: async (a, io) => (await import('./commands/token.js')).runToken(a, io) },
   'sample-origin': { summary: 'serve the sample site used by the demo and docker-compose', run: async (a, io) => (await import('./commands/sample-origin.js')).runSampleOrigin(a, io) },
   migrate: { summary: 'bring the database schema up to date', run: async (a, io) => (await import('./commands/migrate.js')).runMigrate(a, io) },
 };
 
+/** `verity node ACTION ID …` is an admin action; `verity node --flags` runs a node; any other word is a mistake. */
 async function runNode(argv: string[], io: ProgramIO): Promise<number> {
   const [first, ...rest] = argv;
   if (first && (nodeActions as readonly string[]).includes(first)) {
     return (await import('./commands/node-admin.js')).runNodeAction(first as NodeAction, rest, io);
+  }
+  if (first !== undefined && !first.startsWith('-')) {
+    io.stderr.write(`verity node: unknown subcommand "${first}" (${nodeActions.join(', ')} take ID --reason TEXT; to run a node give only flags; see verity node --help)\n`);
+    return 2;
   }
   return (await import('../node/main.js')).run(argv, io);
 }

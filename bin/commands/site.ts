@@ -1,11 +1,12 @@
 import { z } from 'zod';
-import { commaList, databaseOptions, httpUrl, logOptions } from '../../common/config/shared.js';
+import { databaseOptions, httpUrl, logOptions, privateRouteGlobs } from '../../common/config/shared.js';
 import { defineProgram, option } from '../../common/config/options.js';
 import { openDatabase } from '../../common/db/open.js';
 import { insertSite, listSites } from '../../common/db/queries/sites.js';
 import { VerityError } from '../../common/errors.js';
 import { createLogger } from '../../common/log.js';
 import { runProgram, type ProgramIO } from '../../common/program.js';
+import { runGroup, type Subcommand } from './group.js';
 
 const hostName = z
   .string()
@@ -18,7 +19,7 @@ export const siteAddProgram = defineProgram({
   options: {
     host: option({ flag: 'host', valueName: 'HOST', description: 'host name visitors use (DNS points at a balancer)', schema: hostName }),
     origin: option({ flag: 'origin', valueName: 'URL', description: "the owner's own server", schema: httpUrl.transform((u) => u.replace(/\/+$/, '')) }),
-    privateRoutes: option({ flag: 'private', valueName: 'GLOB,...', description: 'path globs that only the origin may serve (login, account, API…)', default: '', schema: commaList }),
+    privateRoutes: option({ flag: 'private', valueName: 'GLOB,...', description: 'URL path globs, each starting with /, that only the origin may serve (login, account, API…)', default: '', schema: privateRouteGlobs }),
     integrityManifest: option({ flag: 'integrity-manifest', valueName: 'URL', description: 'optional URL of a JSON {path: sha256} manifest of static files', schema: httpUrl.optional() }),
     ...databaseOptions,
     ...logOptions,
@@ -31,34 +32,39 @@ export const siteListProgram = defineProgram({
   options: { ...databaseOptions, ...logOptions },
 });
 
-export async function runSite(argv: string[], io: ProgramIO): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub === 'add') {
-    return runProgram(siteAddProgram, rest, io, async (config, positionals) => {
-      if (positionals.length) throw new VerityError('CLI_ERR_USAGE', `unexpected argument ${positionals[0]}`);
-      const log = createLogger({ name: 'site', level: config.logLevel });
-      const db = await openDatabase(config, log);
-      try {
-        const site = await insertSite(db.pool, { host: config.host, origin: config.origin, privateRoutes: config.privateRoutes, integrityManifestUrl: config.integrityManifest ?? null });
-        io.stdout.write(`${site.id}\n`);
-        return 0;
-      } finally {
-        await db.close();
-      }
-    });
-  }
-  if (sub === 'list') {
-    return runProgram(siteListProgram, rest, io, async (config) => {
-      const log = createLogger({ name: 'site', level: config.logLevel });
-      const db = await openDatabase(config, log);
-      try {
-        for (const s of await listSites(db.pool)) io.stdout.write(`${s.id}  ${s.host}  ${s.origin}  private=${s.privateRoutes.join(',') || '-'}\n`);
-        return 0;
-      } finally {
-        await db.close();
-      }
-    });
-  }
-  io.stderr.write(`usage: verity site add --host HOST --origin URL [--private GLOB,...] | verity site list\n`);
-  return 2;
+function runAdd(argv: string[], io: ProgramIO): Promise<number> {
+  return runProgram(siteAddProgram, argv, io, async (config, positionals) => {
+    if (positionals.length) throw new VerityError('CLI_ERR_USAGE', `unexpected argument ${positionals[0]}`);
+    const log = createLogger({ name: 'site', level: config.logLevel });
+    const db = await openDatabase(config, log);
+    try {
+      const site = await insertSite(db.pool, { host: config.host, origin: config.origin, privateRoutes: config.privateRoutes, integrityManifestUrl: config.integrityManifest ?? null });
+      io.stdout.write(`${site.id}\n`);
+      return 0;
+    } finally {
+      await db.close();
+    }
+  });
+}
+
+function runList(argv: string[], io: ProgramIO): Promise<number> {
+  return runProgram(siteListProgram, argv, io, async (config) => {
+    const log = createLogger({ name: 'site', level: config.logLevel });
+    const db = await openDatabase(config, log);
+    try {
+      for (const s of await listSites(db.pool)) io.stdout.write(`${s.id}  ${s.host}  ${s.origin}  private=${s.privateRoutes.join(',') || '-'}\n`);
+      return 0;
+    } finally {
+      await db.close();
+    }
+  });
+}
+
+export const siteCommands: Record<string, Subcommand> = {
+  add: { spec: siteAddProgram, run: runAdd },
+  list: { spec: siteListProgram, run: runList },
+};
+
+export function runSite(argv: string[], io: ProgramIO): Promise<number> {
+  return runGroup('site', siteCommands, argv, io);
 }

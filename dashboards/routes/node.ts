@@ -68,6 +68,7 @@ export function nodeRoutes(app: FastifyInstance, deps: ControlDeps): void {
     const action = String(body.action ?? '');
     const reason = typeof body.reason === 'string' ? body.reason.trim().slice(0, 2000) : '';
     if (!(nodeActions as readonly string[]).includes(action)) return reply.code(400).send('unknown action');
+    if (reason === '') return reply.code(400).send('a reason is required: go back and say why (it is shown to the volunteer and kept in the admin log)');
     const node = await findNode(deps.pool, req.params.id);
     if (!node) return notFound(reply, 'node');
     await runNodeAction(deps, auth.actor, node.id, action as NodeAction, reason);
