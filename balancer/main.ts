@@ -5,7 +5,8 @@ import type { Pool } from '../common/db/pool.js';
 import { getOrCreateSetting } from '../common/db/queries/settings.js';
 import { createLogger } from '../common/log.js';
 import { runProgram, type ProgramIO } from '../common/program.js';
-import { buildBalancer } from './app.js';
+import { listenProblem } from '../common/listen.js';
+import { buildBalancer, type Balancer, type BalancerConfig } from './app.js';
 import { balancerProgram } from './config.js';
 import { controlPlugins } from './control/plugins.js';
 import { validateCidrs } from './routes/client-address.js';
@@ -14,6 +15,8 @@ import { validateCidrs } from './routes/client-address.js';
 // signals.
 
 const ADMIN_TOKEN_SETTING = 'admin_token_sha256';
+const PUBLIC_LISTENER = { what: "the balancer's public proxy", flag: '--listen' };
+const CONTROL_LISTENER = { what: "the balancer's control plane", flag: '--control-listen' };
 
 export const sha256Hex = (s: string): string => createHash('sha256').update(s).digest('hex');
 
@@ -46,6 +49,23 @@ function waitForSignal(): Promise<string> {
   });
 }
 
+/**
+ * Both listeners, or one line naming the port and the flag. On failure the background loops
+ * (routing sync, health probes, offline sweep) are stopped before the database closes: they hold
+ * a pool client, so the pool would otherwise never finish ending and the process would hang,
+ * logging "Cannot use a pool after calling end on the pool" every few seconds.
+ */
+async function listenOrStop(balancer: Balancer, config: BalancerConfig): Promise<{ publicUrl: string; controlUrl: string }> {
+  try {
+    return await balancer.listen(config.listen, config.controlListen);
+  } catch (err) {
+    // The public listener is tried first: if it is up, the control plane's address failed.
+    const control = balancer.app.server.listening;
+    await balancer.close();
+    throw listenProblem(err, control ? config.controlListen : config.listen, control ? CONTROL_LISTENER : PUBLIC_LISTENER);
+  }
+}
+
 export function run(argv: string[], io: ProgramIO): Promise<number> {
   return runProgram(balancerProgram, argv, io, async (config) => {
     const problems = validateCidrs(config.trustedProxies);
@@ -56,7 +76,7 @@ export function run(argv: string[], io: ProgramIO): Promise<number> {
       const admin = await adminToken(db.pool, config.adminToken, io);
       const auditSecret = config.auditSecret ?? (await getOrCreateSetting(db.pool, 'audit_secret')).value;
       const balancer = await buildBalancer(config, { pool: db.pool, log, adminToken: admin.token, adminTokenSha256: admin.sha256, auditSecret, plugins: controlPlugins });
-      const urls = await balancer.listen(config.listen, config.controlListen);
+      const urls = await listenOrStop(balancer, config);
       io.stdout.write(`balancer: ${urls.publicUrl}\ncontrol: ${urls.controlUrl}\n`);
       const signal = await waitForSignal();
       log.info({ signal }, 'shutting down: finishing requests in flight');

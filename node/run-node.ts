@@ -14,7 +14,8 @@ import { enroll } from './enroll.js';
 import { createCounter, startHeartbeats, type Counter } from './heartbeat.js';
 import { loadOrCreateIdentity, type NodeIdentity } from './identity.js';
 import { lockDataDir } from './instance-lock.js';
-import { closeGracefully, defaultPublicUrl, listen, urlOf } from './listen.js';
+import { listenOn } from '../common/listen.js';
+import { closeGracefully, defaultPublicUrl, urlOf } from './listen.js';
 import { checkCacheDir, createChecklist, type Checklist } from './preflight.js';
 import { heartbeatStats, nodeName, standingChanges, statusView, type NodeParts, type NodeState } from './node-view.js';
 import { createNodeServer } from './server.js';
@@ -107,10 +108,10 @@ async function startListeners(config: NodeConfig, p: NodeParts) {
     originFor: (host) => p.state.standing?.sites.find((s) => s.host === host)?.origin ?? null,
     health: () => ({ nodeId: p.identity.nodeId, status: p.state.standing?.status ?? 'unregistered', inFlight: p.traffic.inFlight() }),
   });
-  const bound = await listen(publicServer, config.listen);
+  const bound = await listenOn(publicServer, config.listen, { what: 'the node\'s listener for the balancer', flag: '--listen' });
   const statusServer = createStatusServer(() => statusView(p));
   try {
-    const statusBound = await listen(statusServer, config.statusListen);
+    const statusBound = await listenOn(statusServer, config.statusListen, { what: 'the node\'s status page', flag: '--status-listen' });
     return { publicServer, statusServer, bound, statusBound };
   } catch (err) {
     await closeGracefully(publicServer, 0);

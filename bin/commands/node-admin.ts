@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { databaseOptions, logOptions } from '../../common/config/shared.js';
+import { databaseOptions, commandLogOptions } from '../../common/config/shared.js';
 import { defineProgram, option } from '../../common/config/options.js';
 import { openDatabase } from '../../common/db/open.js';
 import { applyNodeAction, type NodeAction } from '../../common/db/queries/admin-actions.js';
@@ -15,7 +15,7 @@ export function nodeActionProgram(action: NodeAction) {
     options: {
       reason: option({ flag: 'reason', valueName: 'TEXT', description: 'why (required: shown to admins and to the volunteer)', schema: z.string().trim().min(1, 'must say why') }),
       ...databaseOptions,
-      ...logOptions,
+      ...commandLogOptions,
     },
   });
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { databaseOptions, httpUrl, logOptions, privateRouteGlobs } from '../../common/config/shared.js';
+import { databaseOptions, httpUrl, commandLogOptions, privateRouteGlobs } from '../../common/config/shared.js';
 import { defineProgram, option } from '../../common/config/options.js';
 import { openDatabase } from '../../common/db/open.js';
 import { insertSite, listSites } from '../../common/db/queries/sites.js';
@@ -22,14 +22,14 @@ export const siteAddProgram = defineProgram({
     privateRoutes: option({ flag: 'private', valueName: 'GLOB,...', description: 'URL path globs, each starting with /, that only the origin may serve (login, account, API…)', default: '', schema: privateRouteGlobs }),
     integrityManifest: option({ flag: 'integrity-manifest', valueName: 'URL', description: 'optional URL of a JSON {path: sha256} manifest of static files', schema: httpUrl.optional() }),
     ...databaseOptions,
-    ...logOptions,
+    ...commandLogOptions,
   },
 });
 
 export const siteListProgram = defineProgram({
   usage: 'verity site list',
   summary: 'List registered sites.',
-  options: { ...databaseOptions, ...logOptions },
+  options: { ...databaseOptions, ...commandLogOptions },
 });
 
 function runAdd(argv: string[], io: ProgramIO): Promise<number> {

@@ -16,6 +16,11 @@ export const logOptions = {
   }),
 };
 
+/** One-shot commands (site, token, node actions, migrate) print their answer; logs only when something is wrong. */
+export const commandLogOptions = {
+  logLevel: option({ ...logOptions.logLevel, default: 'warn' }),
+};
+
 export const databaseOptions = {
   databaseUrl: option({
     flag: 'database-url',
