@@ -20,6 +20,7 @@ import { checkCacheDir, createChecklist, type Checklist } from './preflight.js';
 import { heartbeatStats, nodeName, standingChanges, statusView, type NodeParts, type NodeState } from './node-view.js';
 import { createNodeServer } from './server.js';
 import { createStatusServer } from './status-page.js';
+import { resolveProfile } from './profile.js';
 import { createOriginFetcher, type OriginFetcher } from './origin-fetch.js';
 import { createTrafficStats } from './traffic.js';
 
@@ -79,8 +80,12 @@ function reportStanding(checklist: Checklist, s: NodeStanding): void {
   else checklist.pass('sites assigned', s.sites.map((x) => x.host).join(', '));
 }
 
+function registerParams(r: Running) {
+  return { name: nodeName(r.config), publicUrl: r.state.publicUrl, location: r.config.location ?? null };
+}
+
 async function connect(r: Running, signal: AbortSignal): Promise<NodeStanding> {
-  const params = { name: nodeName(r.config), publicUrl: r.state.publicUrl, location: r.config.location ?? null };
+  const params = registerParams(r);
   const t0 = r.now();
   try {
     const standing = await enroll({
@@ -126,12 +131,13 @@ export interface RunNodeDeps {
 }
 
 /** `verity node`: preflight, listen, enroll, heartbeat, serve; drain and exit 0 on SIGTERM. */
-export async function runNode(config: NodeConfig, deps: RunNodeDeps): Promise<number> {
+export async function runNode(given: NodeConfig, deps: RunNodeDeps): Promise<number> {
   const now = deps.now ?? Date.now;
-  const log = createLogger({ level: config.logLevel, name: 'verity-node' });
+  const log = createLogger({ level: given.logLevel, name: 'verity-node' });
   const checklist = createChecklist(deps.io.stdout);
   checklist.info('verity node preflight');
-  const { identity, store, unlock } = await prepareLocal(config, checklist);
+  const { identity, store, unlock } = await prepareLocal(given, checklist);
+  const config: NodeConfig = { ...given, ...(await resolveProfile(given.dataDir, { name: given.name, location: given.location })) };
   const fetcher = createOriginFetcher({ maxSockets: config.maxConcurrency, maxBufferedBytes: config.maxBufferBytes, now });
   const cache = createHttpCache({ store, fetchOrigin: fetcher.fetch, now, originTimeoutMs: config.originTimeout, maxBodyBytes: config.maxBodyBytes });
   const state: NodeState = { standing: null, lastHeartbeatAt: null, lastError: null, draining: false, publicUrl: '', startedAt: new Date(now()).toISOString() };
@@ -164,7 +170,7 @@ export async function runNode(config: NodeConfig, deps: RunNodeDeps): Promise<nu
 
 /** The balancer lost track of us mid-run (unknown id or counter out of step): register again. */
 async function registerAgain(r: Running): Promise<NodeStanding> {
-  const params = { name: nodeName(r.config), publicUrl: r.state.publicUrl, location: r.config.location ?? null };
+  const params = registerParams(r);
   try {
     return await r.client.register({ ...params, token: undefined });
   } catch (err) {
