@@ -6,7 +6,6 @@ import { migrate } from '../../common/db/migrate.js';
 import { createPool, endPool, type Pool } from '../../common/db/pool.js';
 import { upsertSite } from '../../common/db/queries/sites.js';
 import { createJoinToken } from '../../common/db/queries/tokens.js';
-import { VerityError } from '../../common/errors.js';
 import { createLogger, type Logger } from '../../common/log.js';
 import type { ConfigOf } from '../../common/config/options.js';
 import { runProgram, type ProgramIO } from '../../common/program.js';
@@ -107,8 +106,8 @@ async function startNodes(running: Running, config: DemoConfig, o: { root: strin
 async function startAuditor(running: Running, config: DemoConfig, env: Record<string, string | undefined>, publicUrl: string, logDir: string): Promise<void> {
   const auditor = spawnVerity({ name: 'auditor', args: ['auditor', '--concurrency', '2', '--audit-every', formatDuration(config.auditEvery), '--balancer-url', publicUrl, '--metrics-listen', '127.0.0.1:0'], env, logDir });
   running.processes.push(auditor);
-  await new Promise((r) => setTimeout(r, 500));
-  if (auditor.child.exitCode !== null) throw new VerityError('DEMO_ERR_START', `auditor exited at start (see ${auditor.logFile})`);
+  // Its start line comes once it handles signals and runs: a Ctrl-C right after "ready" stops it cleanly.
+  await auditor.waitForLine(/^auditor: /, 60_000);
 }
 
 function readyText(o: { ports: Ports; adminToken: string; logDir: string; root: string; pgDir: string }): string {
