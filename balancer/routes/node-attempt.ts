@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { AUDIT_PIN_HEADER } from '../../common/protocol/audit-pin.js';
 import { headersToNode } from '../proxy/request-headers.js';
 import { nodeResponseHeaders, type HeaderVerdict } from '../proxy/response-headers.js';
 import { failureOf, upstreamError, type UpstreamFailure } from '../proxy/upstream-error.js';
@@ -56,10 +57,12 @@ export async function tryNode(ex: Exchange, node: RouteNode, verify: boolean): P
 function countTraffic(ex: Exchange, node: RouteNode, started: number, result: AttemptResult): void {
   const { rt } = ex;
   if (result.kind === 'gone') return;
-  if (result.kind !== 'stream') return rt.traffic.observe(node.id, rt.now() - started, result.kind === 'failed');
+  // serve.ts answers 403 to a request whose pin does not verify, so one that reached a node with the header is an audit.
+  const audit = ex.req.headers[AUDIT_PIN_HEADER] !== undefined;
+  if (result.kind !== 'stream') return rt.traffic.observe(node.id, rt.now() - started, result.kind === 'failed', audit);
   const body = result.body;
   // Cut by us (visitor left, deadline) is not the node's doing.
-  body.once('close', () => rt.traffic.observe(node.id, rt.now() - started, !body.complete && !ex.clientGone && !ex.expired));
+  body.once('close', () => rt.traffic.observe(node.id, rt.now() - started, !body.complete && !ex.clientGone && !ex.expired, audit));
 }
 
 async function attempt(ex: Exchange, node: RouteNode, verify: boolean): Promise<AttemptResult> {
