@@ -28,7 +28,8 @@ export function trustChart(node: NodeRecord, events: TrustEventRecord[], nowMs: 
     const severity = markFor(e.kind);
     return severity ? [{ t: e.at.getTime() / 1000, label: `${e.kind}: ${e.reason}`, severity }] : [];
   });
-  return { kind: 'trust', x, series: [{ label: 'integrity', values: integrity }, { label: 'availability', values: availability }], marks };
+  // Availability first, so integrity is drawn over it where the two lines meet.
+  return { kind: 'trust', x, series: [{ label: 'availability', values: availability }, { label: 'integrity', values: integrity }], marks };
 }
 
 async function latencyChart(deps: ControlDeps, nodeId: string): Promise<ChartSpec> {
@@ -56,7 +57,7 @@ export function nodeRoutes(app: FastifyInstance, deps: ControlDeps): void {
     const total = [...summary.values()].reduce((a, t) => a + t.requests, 0);
     const data = {
       node, events, audits, strikes, traffic, latency, trust: trustChart(node, events, deps.now()),
-      hourRequests: mine?.requests ?? 0, trafficShare: total > 0 ? (mine?.requests ?? 0) / total : null, p50Ms: mine?.p50Ms ?? null, p99Ms: mine?.p99Ms ?? null,
+      hourRequests: mine?.requests ?? 0, hourAuditRequests: mine?.auditRequests ?? 0, trafficShare: total > 0 ? (mine?.requests ?? 0) / total : null, p50Ms: mine?.p50Ms ?? null, p99Ms: mine?.p99Ms ?? null,
     };
     return sendHtml(reply, nodePage(data, csrfOf(req), flashes[req.query.done ?? ''] ?? null));
   });

@@ -1,3 +1,4 @@
+import { countryAt } from './countries.js';
 import { html, type SafeHtml } from './html.js';
 
 /** A timestamp the browser shows in the viewer's locale with a relative time (assets/app.js). */
@@ -40,11 +41,17 @@ export function severityBadge(severity: string): SafeHtml {
   return html`<span class="badge sev-${severity.replace(/[^a-z]/g, '')}">${severity}</span>`;
 }
 
+/**
+ * Where a node is: the country its address is in, else the country its declared coordinates
+ * fall in (marked "declared": a claim), else plainly "country unknown".
+ */
 export function location(loc: { lat: number; lon: number; country: string | null } | null): string {
   if (!loc) return 'unknown';
   const ns = `${Math.abs(loc.lat).toFixed(1)}°${loc.lat >= 0 ? 'N' : 'S'}`;
   const ew = `${Math.abs(loc.lon).toFixed(1)}°${loc.lon >= 0 ? 'E' : 'W'}`;
-  return `${loc.country ?? '??'} · ${ns} ${ew}`;
+  const declared = loc.country ? null : countryAt(loc.lat, loc.lon);
+  const country = loc.country ?? (declared ? `${declared} (declared)` : 'country unknown');
+  return `${country} · ${ns} ${ew}`;
 }
 
 export function shortId(id: string): string {
