@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { databaseOptions, durationMs, commandLogOptions, positiveInt } from '../../common/config/shared.js';
+import { commandLogOptions, databaseOptions, durationMs, positiveInt, secretValue } from '../../common/config/shared.js';
 import { defineProgram, option } from '../../common/config/options.js';
 import { openDatabase } from '../../common/db/open.js';
 import { findSiteByHost } from '../../common/db/queries/sites.js';
@@ -15,7 +15,7 @@ export const tokenCreateProgram = defineProgram({
   options: {
     site: option({ flag: 'site', valueName: 'HOST', description: 'host of the site the node will serve', schema: z.string().min(1).transform((h) => h.toLowerCase()) }),
     uses: option({ flag: 'uses', valueName: 'N', description: 'how many nodes may enroll with it', default: 1, schema: positiveInt }),
-    value: option({ flag: 'value', env: 'VERITY_BOOTSTRAP_TOKEN', valueName: 'TOKEN', description: 'use this value instead of a random one (for automated provisioning, e.g. docker-compose)', schema: z.string().min(24, 'must be at least 24 characters').regex(/^[A-Za-z0-9_-]+$/, 'may hold only letters, digits, _ and -').optional() }),
+    value: option({ flag: 'value', env: 'VERITY_BOOTSTRAP_TOKEN', valueName: 'TOKEN', description: 'use this value instead of a random one (for automated provisioning, e.g. docker-compose)', schema: secretValue.pipe(z.string().min(24, 'must be at least 24 characters').regex(/^[A-Za-z0-9_-]+$/, 'may hold only letters, digits, _ and -')).optional() }),
     ttl: option({ flag: 'ttl', valueName: 'DURATION', description: 'how long it stays valid (90s, 15m, 24h, 7d; the dashboard uses the same default)', default: DEFAULT_TOKEN_TTL, schema: durationMs }),
     ...databaseOptions,
     ...commandLogOptions,

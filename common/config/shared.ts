@@ -39,6 +39,16 @@ export const databaseOptions = {
   }),
 };
 
+/**
+ * A secret given by the operator (admin token, audit secret, a join token's value): long enough
+ * to guess at no rate, and never one of the placeholders that example files used to ship with
+ * ("change-me-…"), which anyone who read them would know.
+ */
+export const secretValue = z.string().min(16, 'must be at least 16 characters').refine(
+  (v) => !/change[-_]?me/i.test(v),
+  'is a placeholder from an example, known to anyone who read it: generate one (e.g. openssl rand -base64 32)',
+);
+
 /** host:port, [v6]:port or a bare port. */
 export const listenAddress = z.string().transform((value, ctx) => {
   const parsed = parseListenAddress(value);

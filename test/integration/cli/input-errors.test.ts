@@ -71,6 +71,17 @@ describe('input that used to be accepted and silently wrong', () => {
   });
 });
 
+describe('secrets copied from an example', () => {
+  it('refuses a placeholder admin token or audit secret instead of starting with it', async () => {
+    const balancer = oneClearLine(await spawnCli(['balancer'], { VERITY_ADMIN_TOKEN: 'change-me-admin-token-0123456789' }));
+    expect(balancer).toContain('--admin-token (from env VERITY_ADMIN_TOKEN): is a placeholder from an example, known to anyone who read it: generate one');
+    const auditor = oneClearLine(await spawnCli(['auditor'], { VERITY_AUDIT_SECRET: 'change-me-audit-secret-0123456789' }));
+    expect(auditor).toContain('--audit-secret (from env VERITY_AUDIT_SECRET): is a placeholder');
+    const token = oneClearLine(await spawnCli(['token', 'create', '--site', 'a.example'], { VERITY_BOOTSTRAP_TOKEN: 'vjt_compose-bootstrap-token-change-me' }));
+    expect(token).toContain('--value (from env VERITY_BOOTSTRAP_TOKEN): is a placeholder');
+  });
+});
+
 describe('error messages a person can act on', () => {
   it('gives a missing flag its own message instead of validator output', async () => {
     const token = oneClearLine(await spawnCli(['token', 'create']));
