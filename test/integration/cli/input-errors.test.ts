@@ -1,6 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnCli, stackLines } from '../../support/cli.js';
 
@@ -17,6 +19,15 @@ function oneClearLine(r: { code: number; stdout: string; stderr: string }, code 
   expect(lines, r.stderr).toHaveLength(1);
   return lines[0] ?? '';
 }
+
+describe('the verity command of a fresh checkout', () => {
+  it('runs as `npx verity`, the way the README writes every command', async () => {
+    const checkout = fileURLToPath(new URL('../../..', import.meta.url));
+    const r = spawnSync('npx', ['--no-install', 'verity', 'site', '--help'], { cwd: join(checkout, 'docs'), encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('verity site add --host HOST --origin URL');
+  });
+});
 
 describe('verity subcommand groups', () => {
   it('lists the subcommands of site, token and node on --help', async () => {
