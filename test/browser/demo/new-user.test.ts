@@ -117,6 +117,16 @@ describe('the first hour, as the README tells it', () => {
     const before = await fetchNodes(ready.dashboard, ready.token);
     expect(before.ids.length).toBe(5);
 
+    // A second `npm start` while this one runs says so and touches nothing of it.
+    const twin = spawn('npm', ['start'], { cwd: checkout, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let twinOut = '';
+    twin.stdout?.on('data', (c: Buffer) => (twinOut += c.toString()));
+    twin.stderr?.on('data', (c: Buffer) => (twinOut += c.toString()));
+    expect(await new Promise((r) => twin.once('exit', r))).not.toBe(0);
+    expect(twinOut).toMatch(/^error DEMO_ERR_START: another verity demo \(pid \d+\) is running with .*: stop it first/m);
+    expect(await fetchNodes(ready.dashboard, ready.token)).toEqual(before);
+    expect(curlSite(ready.curl)).toMatch(/^HTTP\/1\.1 200/);
+
     await ctrlC(first);
     expect(troubles(first.output())).toEqual([]);
     // PostgreSQL went last and went: nothing of the demo is left running.
