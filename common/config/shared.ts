@@ -138,3 +138,15 @@ export const privateRouteGlobs = commaList.superRefine((globs, ctx) => {
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   }
 });
+
+/** `LAT,LON` in degrees, e.g. 50.11,8.68. */
+export const latLon = z.string().transform((value, ctx) => {
+  const m = /^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$/.exec(value);
+  const lat = Number(m?.[1]);
+  const lon = Number(m?.[2]);
+  if (!m || Math.abs(lat) > 90 || Math.abs(lon) > 180) {
+    ctx.addIssue({ code: 'custom', message: `"${value}" is not LAT,LON (e.g. 50.11,8.68)` });
+    return z.NEVER;
+  }
+  return { lat, lon };
+});
