@@ -1,4 +1,3 @@
-import { countryAt } from './countries.js';
 import { html, type SafeHtml } from './html.js';
 
 /** A timestamp the browser shows in the viewer's locale with a relative time (assets/app.js). */
@@ -41,17 +40,12 @@ export function severityBadge(severity: string): SafeHtml {
   return html`<span class="badge sev-${severity.replace(/[^a-z]/g, '')}">${severity}</span>`;
 }
 
-/**
- * Where a node is: the country its address is in, else the country its declared coordinates
- * fall in (marked "declared": a claim), else plainly "country unknown".
- */
+/** Where a node is: its country (from its checked location) or, when none is known, says so in words. */
 export function location(loc: { lat: number; lon: number; country: string | null } | null): string {
   if (!loc) return 'unknown';
   const ns = `${Math.abs(loc.lat).toFixed(1)}°${loc.lat >= 0 ? 'N' : 'S'}`;
   const ew = `${Math.abs(loc.lon).toFixed(1)}°${loc.lon >= 0 ? 'E' : 'W'}`;
-  const declared = loc.country ? null : countryAt(loc.lat, loc.lon);
-  const country = loc.country ?? (declared ? `${declared} (declared)` : 'country unknown');
-  return `${country} · ${ns} ${ew}`;
+  return `${loc.country ?? 'country unknown'} · ${ns} ${ew}`;
 }
 
 export function shortId(id: string): string {
