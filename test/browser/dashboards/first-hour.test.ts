@@ -69,7 +69,9 @@ describe('dashboard charts', () => {
     const site = await seedSite(db.pool, { host: 'shop.example' });
     const lonely = await seedNode(db.pool, { name: 'lonely', siteIds: [site.id] });
     const busy = await seedNode(db.pool, { name: 'busy', siteIds: [site.id] });
-    await seedTraffic(db.pool, busy, { now: new Date(Date.now() - MIN), minutes: 1, perMinute: 120, p50Ms: 20, p99Ms: 90 });
+    // Both minutes counted from one instant, so they are always two different minutes.
+    const base = Date.now();
+    await seedTraffic(db.pool, busy, { now: new Date(base), minutes: 1, perMinute: 120, p50Ms: 20, p99Ms: 90 });
 
     await open('/');
     expect(await page.$$eval('#traffic-chart .uplot', (e) => e.length)).toBe(0);
@@ -84,7 +86,7 @@ describe('dashboard charts', () => {
 
     // With a second minute the overview's live chart appears by itself at its next refresh (10 s).
     await open('/');
-    await seedTraffic(db.pool, busy, { now: new Date(Date.now() - 2 * MIN), minutes: 1, perMinute: 60, p50Ms: 20, p99Ms: 90 });
+    await seedTraffic(db.pool, busy, { now: new Date(base - MIN), minutes: 1, perMinute: 60, p50Ms: 20, p99Ms: 90 });
     await page.waitForSelector('#traffic-chart .uplot', { timeout: 25_000 });
     expect(await page.$$eval('#traffic-chart .chart-empty', (e) => e.length)).toBe(0);
   });
