@@ -4,9 +4,14 @@ import { openDatabase } from '../common/db/open.js';
 import type { Pool } from '../common/db/pool.js';
 import { getOrCreateSetting } from '../common/db/queries/settings.js';
 import { createLogger } from '../common/log.js';
+import { NODE_REQUEST_SECRET_SETTING } from '../common/protocol/node-request-auth.js';
 import { runProgram, type ProgramIO } from '../common/program.js';
-import { listenProblem } from '../common/listen.js';
-import { buildBalancer, type Balancer, type BalancerConfig } from './app.js';
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
+import type { Logger } from '../common/log.js';
+import { listenProblem, probeListen } from '../common/listen.js';
+import { buildBalancer, buildControlSide, buildPublicSide, type Balancer, type BalancerConfig } from './app.js';
+import { answerMetricsRequests, ClusterRegistry, reportReady, startWorkers } from './cluster.js';
 import { balancerProgram } from './config.js';
 import { controlPlugins } from './control/plugins.js';
 import { validateCidrs } from './routes/client-address.js';
@@ -50,6 +55,17 @@ function waitForSignal(): Promise<string> {
 }
 
 /**
+ * A worker stops when the primary says so (SIGTERM). A terminal's Ctrl-C reaches the whole
+ * process group, workers included: they leave it to the primary, which drains them in order,
+ * instead of dying by it half-way.
+ */
+function waitForPrimary(): Promise<void> {
+  const ignore = (): void => undefined;
+  process.on('SIGINT', ignore);
+  return new Promise((resolve) => process.once('SIGTERM', () => resolve()));
+}
+
+/**
  * Both listeners, or one line naming the port and the flag. On failure the background loops
  * (routing sync, health probes, offline sweep) are stopped before the database closes: they hold
  * a pool client, so the pool would otherwise never finish ending and the process would hang,
@@ -60,9 +76,30 @@ async function listenOrStop(balancer: Balancer, config: BalancerConfig): Promise
     return await balancer.listen(config.listen, config.controlListen);
   } catch (err) {
     // The public listener is tried first: if it is up, the control plane's address failed.
-    const control = balancer.app.server.listening;
+    const control = balancer.server.listening;
     await balancer.close();
     throw listenProblem(err, control ? config.controlListen : config.listen, control ? CONTROL_LISTENER : PUBLIC_LISTENER);
+  }
+}
+
+/** A worker of `--workers N`: the public side only, on the port the primary shares. */
+async function runWorker(config: BalancerConfig, log: Logger): Promise<number> {
+  const db = await openDatabase(config, log, { applicationName: 'verity-balancer-worker' });
+  try {
+    const auditSecret = config.auditSecret ?? (await getOrCreateSetting(db.pool, 'audit_secret')).value;
+    const nodeRequestSecret = (await getOrCreateSetting(db.pool, NODE_REQUEST_SECRET_SETTING)).value;
+    const side = await buildPublicSide(config, { pool: db.pool, log, adminToken: '', auditSecret, nodeRequestSecret, background: { offlineSweep: false } });
+    answerMetricsRequests(side.runtime.metrics.registry);
+    reportReady(await side.listen(config.listen).catch(async (err: unknown) => {
+      await side.close();
+      throw listenProblem(err, config.listen, PUBLIC_LISTENER);
+    }));
+    await waitForPrimary();
+    log.info({ pid: process.pid }, 'worker shutting down: finishing requests in flight');
+    await side.close();
+    return 0;
+  } finally {
+    await db.close();
   }
 }
 
@@ -71,16 +108,45 @@ export function run(argv: string[], io: ProgramIO): Promise<number> {
     const problems = validateCidrs(config.trustedProxies);
     if (problems.length > 0) throw new VerityError('CFG_ERR_INVALID', `${balancerProgram.usage}: invalid configuration: ${problems.join('; ')}`);
     const log = createLogger({ level: config.logLevel, name: 'balancer' });
+    if (cluster.isWorker) return runWorker(config, log);
+    const workers = config.workers ?? availableParallelism();
     const db = await openDatabase(config, log, { applicationName: 'verity-balancer' });
     try {
       const admin = await adminToken(db.pool, config.adminToken, io);
       const auditSecret = config.auditSecret ?? (await getOrCreateSetting(db.pool, 'audit_secret')).value;
-      const balancer = await buildBalancer(config, { pool: db.pool, log, adminToken: admin.token, adminTokenSha256: admin.sha256, auditSecret, plugins: controlPlugins });
-      const urls = await listenOrStop(balancer, config);
-      io.stdout.write(`balancer: ${urls.publicUrl}\ncontrol: ${urls.controlUrl}\n`);
+      const nodeRequestSecret = (await getOrCreateSetting(db.pool, NODE_REQUEST_SECRET_SETTING)).value;
+      const deps = { pool: db.pool, log, adminToken: admin.token, adminTokenSha256: admin.sha256, auditSecret, nodeRequestSecret, plugins: controlPlugins };
+      if (workers === 1) {
+        const balancer = await buildBalancer(config, deps);
+        const urls = await listenOrStop(balancer, config);
+        io.stdout.write(`balancer: ${urls.publicUrl}\ncontrol: ${urls.controlUrl}\n`);
+        const signal = await waitForSignal();
+        log.info({ signal }, 'shutting down: finishing requests in flight');
+        await balancer.close();
+        return 0;
+      }
+      // Both ports are tried before any worker starts, so a taken one is one clear line.
+      const control = await buildControlSide(config, deps, new ClusterRegistry());
+      let controlUrl: string;
+      try {
+        controlUrl = await control.listen(config.controlListen).catch((err: unknown) => {
+          throw listenProblem(err, config.controlListen, CONTROL_LISTENER);
+        });
+        await probeListen(config.listen, PUBLIC_LISTENER);
+      } catch (err) {
+        await control.close();
+        throw err;
+      }
+      // The workers reach the database the primary opened (an embedded one included).
+      const pool = await startWorkers({ count: workers, log, env: { DATABASE_URL: db.url, VERITY_AUDIT_SECRET: auditSecret } }).catch(async (err: unknown) => {
+        await control.close();
+        throw err;
+      });
+      io.stdout.write(`balancer: ${pool.publicUrl}\ncontrol: ${controlUrl}\n`);
       const signal = await waitForSignal();
-      log.info({ signal }, 'shutting down: finishing requests in flight');
-      await balancer.close();
+      log.info({ signal, workers }, 'shutting down: workers finish requests in flight');
+      await pool.stop();
+      await control.close();
       return 0;
     } finally {
       await db.close();

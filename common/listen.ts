@@ -1,4 +1,4 @@
-import type { AddressInfo, Server } from 'node:net';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { formatListenAddress, type ListenAddress } from './config/shared.js';
 import { VerityError } from './errors.js';
 
@@ -35,4 +35,14 @@ export function listenOn(server: Server, addr: ListenAddress, role: ListenerRole
       resolve(server.address() as AddressInfo);
     });
   });
+}
+
+/**
+ * Tries `addr` and lets it go again: for a program whose listener is opened later by other
+ * processes (the balancer's workers), so that a taken port is one listenProblem up front.
+ */
+export async function probeListen(addr: ListenAddress, role: ListenerRole): Promise<void> {
+  const server = createServer();
+  await listenOn(server, addr, role);
+  await new Promise<void>((resolve) => server.close(() => resolve()));
 }

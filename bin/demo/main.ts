@@ -135,7 +135,8 @@ async function startAll(running: Running, config: DemoConfig, io: ProgramIO, log
 
   const origin = await progress.step('sample origin site', () => startSampleOrigin({ port: ports.originPort }));
   running.closers.push(origin.close);
-  const site = await upsertSite(running.pool, { host: DEMO_SITE_HOST, origin: origin.url, privateRoutes: samplePrivateRoutes });
+  // The shop's pages change on every request (nonces, tokens): sampled, so the demo shows audits at work.
+  const site = await upsertSite(running.pool, { host: DEMO_SITE_HOST, origin: origin.url, privateRoutes: samplePrivateRoutes, dynamicPolicy: 'sampled' });
   // Nodes kept from an earlier run re-use their identity; a new one needs this token.
   const { token } = await createJoinToken(running.pool, { siteId: site.id, uses: config.nodes, ttlMs: 3_600_000, createdBy: 'demo' });
 

@@ -124,20 +124,23 @@ export const commaList = z.union([z.array(z.string()), z.string()]).transform((v
 );
 
 /**
- * Private routes are URL path globs and so start with "/": a glob like "login" never matches
- * the path "/login", and would quietly let that page reach volunteers. Refused, with the fix.
+ * Route globs (--private, --public) are URL path globs and so start with "/": a glob like
+ * "login" never matches the path "/login", and would quietly let a private page reach
+ * volunteers (or keep a public one from them). Refused, with the fix.
  */
-export function privateRouteProblem(glob: string): string | null {
+export function routeGlobProblem(glob: string, kind: 'private' | 'public'): string | null {
   if (glob.startsWith('/')) return null;
-  return `"${glob}" does not start with "/": private routes are URL paths, write "/${glob.replace(/^\.?\/*/, '')}"`;
+  return `"${glob}" does not start with "/": ${kind} routes are URL paths, write "/${glob.replace(/^\.?\/*/, '')}"`;
 }
 
-export const privateRouteGlobs = commaList.superRefine((globs, ctx) => {
-  for (const glob of globs) {
-    const problem = privateRouteProblem(glob);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  }
-});
+export function routeGlobs(kind: 'private' | 'public') {
+  return commaList.superRefine((globs, ctx) => {
+    for (const glob of globs) {
+      const problem = routeGlobProblem(glob, kind);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }
+  });
+}
 
 /** `LAT,LON` in degrees, e.g. 50.11,8.68. */
 export const latLon = z.string().transform((value, ctx) => {

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { recordTrustEvent } from '../../../common/db/queries/trust.js';
-import { insertTestNode, insertTestSite, startBalancer, visit, waitFor, type StartedBalancer } from '../../support/balancer-harness.js';
+import { insertTestNode, insertTestSite, startBalancer, visit, visitPublished, waitFor, type StartedBalancer } from '../../support/balancer-harness.js';
 import { startOrigin, type TestOrigin } from '../../support/balancer-origin.js';
 import { useTestDatabase } from '../../support/db.js';
 import { startHostileNode, type HostileNode } from '../../support/hostile-node.js';
@@ -38,7 +38,7 @@ async function two(): Promise<{ a: StartedBalancer; b: StartedBalancer; nodeId: 
 describe('routing table sync', () => {
   it('two balancers on one database agree on a trust change within 1 s', async () => {
     const { a, b, nodeId } = await two();
-    for (const bal of [a, b]) expect((await visit(bal.publicUrl, '/page', { host: HOST })).headers['x-verity-node']).toBe(nodeId);
+    for (const bal of [a, b]) expect((await visitPublished(bal, '/page', { host: HOST })).headers['x-verity-node']).toBe(nodeId);
     const t0 = Date.now();
     await recordTrustEvent(db.pool, nodeId, { kind: 'admin_quarantine', reason: 'test', actor: 'test' });
     await waitFor(() => [a, b].every((bal) => bal.balancer.runtime.table.node(nodeId)?.status === 'quarantined'), 5_000, 10);
@@ -52,7 +52,7 @@ describe('routing table sync', () => {
     await waitFor(() => a.balancer.runtime.table.siteByHost('two.test'), 5_000, 10);
     const n2 = await insertTestNode(db.pool, { url: node.url, siteIds: [site2] });
     await waitFor(() => a.balancer.runtime.table.indexFor(site2).all.some((n) => n.id === n2), 5_000, 10);
-    expect((await visit(a.publicUrl, '/page', { host: 'two.test' })).headers['x-verity-node']).toBe(n2);
+    expect((await visitPublished(a, '/page', { host: 'two.test' })).headers['x-verity-node']).toBe(n2);
   });
 
   it('28: connections killed (idle and LISTEN) → keeps serving from memory, reconnects, resyncs everything', async () => {
@@ -79,5 +79,21 @@ describe('routing table sync', () => {
     expect((await visit(a.publicUrl, '/page', { host: HOST })).status).toBe(200);
     await waitFor(() => a.balancer.sync.connected, 15_000);
     expect((await visit(a.controlUrl, '/healthz', { host: 'localhost' })).status).toBe(200);
+  });
+});
+
+describe('publications are shared', () => {
+  it('what one balancer learned, another serves from nodes after one origin visit; a change made through one is forgotten by both', async () => {
+    const { a, b, nodeId } = await two();
+    await visitPublished(a, '/page', { host: HOST });
+    await a.balancer.runtime.publicationSync.flush();
+    // b has never seen /page: its first visitor goes to the origin, and b recalls it meanwhile.
+    expect((await visit(b.publicUrl, '/page', { host: HOST })).headers['x-verity-node']).toBe('origin');
+    await waitFor(() => b.balancer.runtime.publications.family([...b.balancer.runtime.table.allSites()][0]?.id ?? '', '/page'), 5_000, 20);
+    expect((await visit(b.publicUrl, '/page', { host: HOST })).headers['x-verity-node']).toBe(nodeId);
+    await visit(a.publicUrl, '/page', { host: HOST, method: 'POST', body: 'x=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    await a.balancer.runtime.publicationSync.flush();
+    await waitFor(() => !b.balancer.runtime.publications.family([...b.balancer.runtime.table.allSites()][0]?.id ?? '', '/page'), 5_000, 20);
+    expect((await visit(b.publicUrl, '/page', { host: HOST })).headers['x-verity-node']).toBe('origin');
   });
 });

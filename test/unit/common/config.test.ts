@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defineProgram, loadConfig, option, renderHelp } from '../../../common/config/options.js';
-import { durationMs, formatDuration, listenAddress, parseDurationMs, privateRouteGlobs } from '../../../common/config/shared.js';
+import { durationMs, formatDuration, listenAddress, parseDurationMs, routeGlobs } from '../../../common/config/shared.js';
 import { isVerityError } from '../../../common/errors.js';
 
 const program = defineProgram({
@@ -113,8 +113,9 @@ describe('parsers', () => {
   });
 
   it('refuses private routes that are not URL paths', () => {
-    expect(privateRouteGlobs.parse('/login, /account/**')).toEqual(['/login', '/account/**']);
-    const r = privateRouteGlobs.safeParse('/ok,login');
+    expect(routeGlobs('private').parse('/login, /account/**')).toEqual(['/login', '/account/**']);
+    expect(routeGlobs('public').safeParse('blog/**').error?.issues[0]?.message).toBe('"blog/**" does not start with "/": public routes are URL paths, write "/blog/**"');
+    const r = routeGlobs('private').safeParse('/ok,login');
     expect(r.success).toBe(false);
     expect(r.error?.issues[0]?.message).toBe('"login" does not start with "/": private routes are URL paths, write "/login"');
   });
