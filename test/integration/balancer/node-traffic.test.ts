@@ -31,9 +31,10 @@ describe('node traffic', () => {
   }, 30_000);
 
   it('requests the auditor pinned to a node are counted as audits, apart from visitors; a forged pin counts nowhere', async () => {
-    const { bal, ids } = await scene.setup(['honest']);
+    const { bal, ids, siteId } = await scene.setup(['honest']);
     const node = ids[0] ?? '';
-    await visit(bal.publicUrl, '/page', { host: SCENE_HOST });
+    await waitPublished(bal, siteId, '/page', SCENE_HOST);
+    expect((await visit(bal.publicUrl, '/page', { host: SCENE_HOST })).headers['x-verity-node']).toBe(node);
     for (let i = 0; i < 3; i++) {
       const pin = signAuditPin(bal.auditSecret, { nodeId: node, host: SCENE_HOST, path: '/page', clientIp: '81.2.69.142' });
       const r = await visit(bal.publicUrl, '/page', { host: SCENE_HOST, headers: { [AUDIT_PIN_HEADER]: pin } });

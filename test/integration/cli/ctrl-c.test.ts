@@ -43,7 +43,8 @@ describe('Ctrl-C on a program using the embedded PostgreSQL', () => {
 
     process.kill(-(child.pid ?? 0), 'SIGINT');
     expect(await exited, out).toBe(0);
-    expect(out).toMatch(/"msg":"shutting down: finishing requests in flight"/);
+    // One process, or a primary and its workers (--workers, default: one per core): each drained.
+    expect(out).toMatch(/"msg":"shutting down: (finishing requests|workers finish requests) in flight"/);
     expect(out.split('\n').filter((l) => /"level":(40|50|60)/.test(l))).toEqual([]);
     expect(stackLines(out)).toEqual([]);
     expect(postgresPids(join(pgDir, 'data'))).toEqual([]);
