@@ -125,22 +125,17 @@ export function run(argv: string[], io: ProgramIO): Promise<number> {
         await balancer.close();
         return 0;
       }
-      // Both ports are tried before any worker starts, so a taken one is one clear line.
-      const control = await buildControlSide(config, deps, new ClusterRegistry());
-      let controlUrl: string;
-      try {
-        controlUrl = await control.listen(config.controlListen).catch((err: unknown) => {
-          throw listenProblem(err, config.controlListen, CONTROL_LISTENER);
-        });
-        await probeListen(config.listen, PUBLIC_LISTENER);
-      } catch (err) {
-        await control.close();
-        throw err;
-      }
+      // Both ports are tried before any worker starts, so a taken one is one clear line; the
+      // control plane (and its /healthz) opens only once every worker listens.
+      await probeListen(config.controlListen, CONTROL_LISTENER);
+      await probeListen(config.listen, PUBLIC_LISTENER);
       // The workers reach the database the primary opened (an embedded one included).
-      const pool = await startWorkers({ count: workers, log, env: { DATABASE_URL: db.url, VERITY_AUDIT_SECRET: auditSecret } }).catch(async (err: unknown) => {
+      const pool = await startWorkers({ count: workers, log, env: { DATABASE_URL: db.url, VERITY_AUDIT_SECRET: auditSecret } });
+      const control = await buildControlSide(config, deps, new ClusterRegistry());
+      const controlUrl = await control.listen(config.controlListen).catch(async (err: unknown) => {
         await control.close();
-        throw err;
+        await pool.stop();
+        throw listenProblem(err, config.controlListen, CONTROL_LISTENER);
       });
       io.stdout.write(`balancer: ${pool.publicUrl}\ncontrol: ${controlUrl}\n`);
       const signal = await waitForSignal();

@@ -36,12 +36,13 @@ async function expectOneLine(argv: string[], env: Record<string, string>, what: 
 }
 
 describe('a busy port', () => {
-  it("stops the balancer at once, naming the public proxy's port and --listen", async () => {
-    await expectOneLine(['balancer', '--listen', `127.0.0.1:${busy}`, '--control-listen', '127.0.0.1:0'], { DATABASE_URL: db.url }, "the balancer's public proxy", '--listen');
+  // With workers (the default: one per core) and in one process (--workers 1).
+  it.each([['2'], ['1']])("stops the balancer at once (--workers %s), naming the public proxy's port and --listen", async (workers) => {
+    await expectOneLine(['balancer', '--workers', workers, '--listen', `127.0.0.1:${busy}`, '--control-listen', '127.0.0.1:0'], { DATABASE_URL: db.url }, "the balancer's public proxy", '--listen');
   });
 
-  it("stops the balancer at once, naming the control plane's port and --control-listen", async () => {
-    await expectOneLine(['balancer', '--listen', '127.0.0.1:0', '--control-listen', `127.0.0.1:${busy}`], { DATABASE_URL: db.url }, "the balancer's control plane", '--control-listen');
+  it.each([['2'], ['1']])("stops the balancer at once (--workers %s), naming the control plane's port and --control-listen", async (workers) => {
+    await expectOneLine(['balancer', '--workers', workers, '--listen', '127.0.0.1:0', '--control-listen', `127.0.0.1:${busy}`], { DATABASE_URL: db.url }, "the balancer's control plane", '--control-listen');
   });
 
   it('stops a node, naming its listener or its status page and the flag for each', async () => {
