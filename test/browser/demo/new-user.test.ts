@@ -21,11 +21,21 @@ chmodSync(dir, 0o755);
 const env = { ...process.env, VERITY_DEMO_DIR: join(dir, 'demo'), VERITY_PG_DIR: join(dir, 'demo-pg'), DATABASE_URL: undefined, VERITY_ADMIN_TOKEN: undefined, VERITY_CONFIG: undefined, VERITY_LOG_LEVEL: undefined };
 let current: ChildProcess | undefined;
 
-afterAll(() => {
-  try {
-    if (current?.pid && current.exitCode === null) process.kill(-current.pid, 'SIGKILL');
-  } catch {
-    // already gone
+afterAll(async () => {
+  // After a failure half-way: Ctrl-C first, so the demo stops the programs it runs in process
+  // groups of their own (a SIGKILL to its group would leave them running); SIGKILL if it hangs.
+  const stop = (signal: NodeJS.Signals): void => {
+    try {
+      if (current?.pid && current.exitCode === null) process.kill(-current.pid, signal);
+    } catch {
+      // already gone
+    }
+  };
+  if (current && current.exitCode === null) {
+    const gone = new Promise((r) => current?.once('exit', r));
+    stop('SIGINT');
+    await Promise.race([gone, new Promise((r) => setTimeout(r, 120_000))]);
+    stop('SIGKILL');
   }
   rmSync(dir, { recursive: true, force: true });
 });
