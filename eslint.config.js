@@ -13,6 +13,7 @@ const adapters = [
   { name: 'geoip-lite', home: 'balancer/geo/**' },
   { name: '@rapideditor/country-coder', home: 'balancer/geo/**' },
   { name: 'puppeteer', home: 'auditor/browser/**' },
+  { name: 'nodemailer', home: 'balancer/mail/**' },
 ];
 
 function restricted(files, { forbidPrograms = [], forbidCommonDb = false, allowAdapters = [] }) {
@@ -47,6 +48,7 @@ export default tseslint.config(
   restricted(['balancer/**/*.ts'], { forbidPrograms: ['auditor', 'node'] }),
   restricted(['balancer/proxy/**/*.ts'], { forbidPrograms: ['auditor', 'node'], allowAdapters: ['http-proxy'] }),
   restricted(['balancer/geo/**/*.ts'], { forbidPrograms: ['auditor', 'node'], allowAdapters: ['geoip-lite', '@rapideditor/country-coder'] }),
+  restricted(['balancer/mail/**/*.ts'], { forbidPrograms: ['auditor', 'node'], allowAdapters: ['nodemailer'] }),
   restricted(['auditor/**/*.ts'], { forbidPrograms: others('auditor') }),
   restricted(['auditor/browser/**/*.ts'], { forbidPrograms: others('auditor'), allowAdapters: ['puppeteer'] }),
   restricted(['node/**/*.ts'], { forbidPrograms: others('node'), forbidCommonDb: true }),

@@ -17,6 +17,9 @@ import { UrlSampler } from './background/url-samples.js';
 import type { balancerProgram } from './config.js';
 import { startOfflineSweeper, type OfflineSweeperOptions } from './control/offline-sweeper.js';
 import { buildControlApp } from './control/server.js';
+import { ownerUrlProblem } from './control/ssrf.js';
+import { createSmtpMailer } from './mail/smtp.js';
+import { startNotifier, type NotifierOptions } from './notify/worker.js';
 import type { ControlPlugin } from './control/types.js';
 import { createPublicServer, defaultServerLimits, type PublicServerLimits, type PublicState } from './edge/public-server.js';
 import { drainConnections } from './edge/shutdown.js';
@@ -58,7 +61,9 @@ export interface BalancerDeps {
   serverLimits?: Partial<PublicServerLimits>;
   outlier?: Partial<OutlierOptions>;
   /** Background loops (health probes, legacy manifest refresh, offline sweep); default on. */
-  background?: { health?: boolean; siteRefresh?: boolean; offlineSweep?: boolean };
+  background?: { health?: boolean; siteRefresh?: boolean; offlineSweep?: boolean; notify?: boolean };
+  /** Notifications (webhooks, e-mail): poll and retry timing (balancer/notify/worker.ts). */
+  notifier?: Partial<NotifierOptions>;
   /** Marks nodes offline whose heartbeats stopped (default every 5 s, silent for 30 s). */
   offlineSweep?: Partial<OfflineSweeperOptions>;
   /** Shutdown: once in-flight requests finished, 503s go on until no visitor arrived for this long (default 500 ms, bounded by the deadline). */
@@ -214,13 +219,19 @@ export async function buildControlSide(config: BalancerConfig, deps: BalancerDep
   const now = deps.now ?? Date.now;
   const control = await buildControlApp({
     pool: deps.pool, log: deps.log, metrics, adminToken: deps.adminToken, adminTokenSha256: deps.adminTokenSha256,
-    auditSecret: deps.auditSecret, allowPrivateNodeUrls: config.allowPrivateNodeUrls, now,
+    auditSecret: deps.auditSecret, allowPrivateNodeUrls: config.allowPrivateNodeUrls, allowPrivateOwnerUrls: config.allowPrivateOwnerUrls, now,
     // A node registering through our TLS proxy is recorded with its own address and subnet.
     trustedProxies: config.trustedProxies.length > 0 ? compileTrustedProxies(config.trustedProxies) : undefined,
   }, deps.plugins ?? []);
   // Advisory-locked: with several balancers on one database, one sweeps at a time.
   const stopSweeper = deps.background?.offlineSweep === false ? () => undefined
     : startOfflineSweeper({ pool: deps.pool, log: deps.log, now }, { intervalMs: 5_000, staleAfterMs: 30_000, ...deps.offlineSweep });
+  // Webhooks and e-mail; several balancers share the outbox (FOR UPDATE SKIP LOCKED).
+  const notifier = deps.background?.notify === false ? null : startNotifier({
+    pool: deps.pool, log: deps.log, now,
+    mailer: config.smtpUrl ? createSmtpMailer(config.smtpUrl, config.smtpFrom) : null,
+    checkUrl: (url) => ownerUrlProblem(url, config.allowPrivateOwnerUrls),
+  }, { backlogThreshold: config.auditBacklogAlert, ...deps.notifier });
   return {
     control,
     async listen(addr) {
@@ -229,6 +240,7 @@ export async function buildControlSide(config: BalancerConfig, deps: BalancerDep
     },
     async close() {
       stopSweeper();
+      await notifier?.stop();
       await control.close();
     },
   };

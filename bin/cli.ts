@@ -10,6 +10,8 @@ const commands: Record<string, { summary: string; run: (argv: string[], io: Prog
   node: { summary: 'volunteer node; or node quarantine|reinstate|ban ID --reason TEXT', run: runNode },
   site: { summary: 'site add --host HOST --origin URL [--private GLOB,...] [--public GLOB,...] [--dynamic origin|sampled]; site list', run: async (a, io) => (await import('./commands/site.js')).runSite(a, io) },
   manifest: { summary: "manifest --site HOST DIR: publish a deploy's file digests", run: async (a, io) => (await import('./commands/manifest.js')).runManifest(a, io) },
+  webhook: { summary: 'webhook add --url URL [--site HOST] [--format verity|slack]; webhook list', run: async (a, io) => (await import('./commands/webhook.js')).runWebhook(a, io) },
+  user: { summary: 'user add --email E --role admin|owner [--site HOST,...]; user list', run: async (a, io) => (await import('./commands/user.js')).runUser(a, io) },
   token: { summary: 'token create --site HOST [--uses N] [--ttl DURATION]', run: async (a, io) => (await import('./commands/token.js')).runToken(a, io) },
   'sample-origin': { summary: 'serve the sample site used by the demo and docker-compose', run: async (a, io) => (await import('./commands/sample-origin.js')).runSampleOrigin(a, io) },
   migrate: { summary: 'bring the database schema up to date', run: async (a, io) => (await import('./commands/migrate.js')).runMigrate(a, io) },

@@ -8,6 +8,8 @@ import { sampleOriginProgram } from './commands/sample-origin.js';
 import { nodeActionProgram } from './commands/node-admin.js';
 import { siteAddProgram, siteListProgram } from './commands/site.js';
 import { tokenCreateProgram } from './commands/token.js';
+import { userAddProgram, userListProgram } from './commands/user.js';
+import { webhookAddProgram, webhookListProgram } from './commands/webhook.js';
 import { demoProgram } from './demo/config.js';
 
 /** Every command line and its option schema: the source of the configuration reference. */
@@ -19,6 +21,10 @@ export const programs: { command: string; spec: ProgramSpec<OptionsSpec> }[] = [
   { command: 'site add', spec: siteAddProgram },
   { command: 'site list', spec: siteListProgram },
   { command: 'token create', spec: tokenCreateProgram },
+  { command: 'webhook add', spec: webhookAddProgram },
+  { command: 'webhook list', spec: webhookListProgram },
+  { command: 'user add', spec: userAddProgram },
+  { command: 'user list', spec: userListProgram },
   { command: 'node quarantine', spec: nodeActionProgram('quarantine') },
   { command: 'node reinstate', spec: nodeActionProgram('reinstate') },
   { command: 'node ban', spec: nodeActionProgram('ban') },

@@ -7,6 +7,8 @@ import { listJoinTokens } from '../../common/db/queries/tokens.js';
 import { findSiteByHost, listSites } from '../../common/db/queries/sites.js';
 import { createTokenFor, MAX_TOKEN_TTL_MS, MAX_TOKEN_USES, MIN_TOKEN_TTL_MS, rescanAudit, revokeToken, tokenTtlMs } from './admin-ops.js';
 import { domainErrorStatus, isUuid, parseOr400, sendError, writer } from './api-helpers.js';
+import { authOf } from './auth.js';
+import { forbidden, maySite, siteFilter } from './scope.js';
 import type { ControlDeps } from './types.js';
 
 // Admin endpoints beyond CONTRACT.md's list: join tokens, rescans and the admin log.
@@ -22,9 +24,9 @@ const tokenBody = z.object({
 });
 
 export function adminApiWriteRoutes(api: FastifyInstance, deps: ControlDeps): void {
-  api.get<{ Querystring: { site?: string } }>('/api/v1/tokens', async () => {
+  api.get<{ Querystring: { site?: string } }>('/api/v1/tokens', async (req) => {
     const hosts = new Map((await listSites(deps.pool)).map((s) => [s.id, s.host]));
-    return (await listJoinTokens(deps.pool)).map((t) => ({
+    return (await listJoinTokens(deps.pool)).filter((t) => maySite(authOf(req), t.siteId)).map((t) => ({
       id: t.id, site: hosts.get(t.siteId) ?? t.siteId, usesAllowed: t.usesAllowed, usesCount: t.usesCount,
       expiresAt: t.expiresAt.toISOString(), revokedAt: t.revokedAt ? t.revokedAt.toISOString() : null, createdAt: t.createdAt.toISOString(),
     }));
@@ -39,7 +41,7 @@ export function adminApiWriteRoutes(api: FastifyInstance, deps: ControlDeps): vo
     const ttl = body.ttlSeconds !== undefined ? { ms: body.ttlSeconds * 1000 } : tokenTtlMs(body.ttl);
     if ('problem' in ttl) return sendError(reply, 400, 'bad_request', `ttl: ${ttl.problem}`);
     try {
-      const created = await createTokenFor(deps, auth.actor, body.site, body.uses, ttl.ms);
+      const created = await createTokenFor(deps, auth, body.site, body.uses, ttl.ms);
       return reply.code(201).send({ id: created.record.id, token: created.token, site: created.siteHost, usesAllowed: created.record.usesAllowed, expiresAt: created.record.expiresAt.toISOString() });
     } catch (err) {
       const known = domainErrorStatus(err);
@@ -51,14 +53,14 @@ export function adminApiWriteRoutes(api: FastifyInstance, deps: ControlDeps): vo
   api.post<{ Params: { id: string } }>('/api/v1/tokens/:id/revoke', async (req, reply) => {
     const auth = writer(req, reply, req.body);
     if (!auth) return reply;
-    const revoked = isUuid(req.params.id) && (await revokeToken(deps, auth.actor, req.params.id));
+    const revoked = isUuid(req.params.id) && (await revokeToken(deps, auth, req.params.id));
     return revoked ? { id: req.params.id, revoked: true } : sendError(reply, 404, 'not_found', 'no active token has this id');
   });
 
   api.post<{ Params: { id: string } }>('/api/v1/audits/:id/rescan', async (req, reply) => {
     const auth = writer(req, reply, req.body);
     if (!auth) return reply;
-    const id = isUuid(req.params.id) ? await rescanAudit(deps, auth.actor, req.params.id) : null;
+    const id = isUuid(req.params.id) ? await rescanAudit(deps, auth, req.params.id) : null;
     return id ? reply.code(201).send({ id, reason: 'rescan' }) : sendError(reply, 404, 'not_found', 'no audit has this id');
   });
 
@@ -68,6 +70,7 @@ export function adminApiWriteRoutes(api: FastifyInstance, deps: ControlDeps): vo
     if (!auth) return reply;
     const site = await findSiteByHost(deps.pool, req.params.host);
     if (!site) return sendError(reply, 404, 'not_found', `no site ${req.params.host.slice(0, 253)}`);
+    if (!maySite(auth, site.id)) return forbidden(reply, `${site.host} is not one of your sites`);
     let manifest;
     try {
       manifest = manifestFromJson(req.body);
@@ -75,18 +78,19 @@ export function adminApiWriteRoutes(api: FastifyInstance, deps: ControlDeps): vo
       return sendError(reply, 400, 'bad_request', (err as Error).message);
     }
     const paths = await replaceManifest(deps.pool, site.id, manifest);
-    await logAdminAction(deps.pool, { actor: auth.actor, action: 'manifest', targetKind: 'site', targetId: site.host, detail: { paths } });
+    await logAdminAction(deps.pool, { actor: auth.actor, action: 'manifest', targetKind: 'site', targetId: site.host, siteId: site.id, detail: { paths } });
     return { site: site.host, paths };
   });
 
   api.get<{ Params: { host: string } }>('/api/v1/sites/:host/warnings', async (req, reply) => {
     const site = await findSiteByHost(deps.pool, req.params.host);
     if (!site) return sendError(reply, 404, 'not_found', `no site ${req.params.host.slice(0, 253)}`);
+    if (!maySite(authOf(req), site.id)) return forbidden(reply, `${site.host} is not one of your sites`);
     return (await listSiteWarnings(deps.pool, site.id)).map((w) => ({ at: w.at.toISOString(), kind: w.kind, message: w.message }));
   });
 
   api.get<{ Querystring: { limit?: string } }>('/api/v1/admin-log', async (req) => {
     const limit = Math.min(1000, Math.max(1, Number(req.query.limit) || 200));
-    return (await listAdminActions(deps.pool, limit)).map((a) => ({ ...a, at: a.at.toISOString() }));
+    return (await listAdminActions(deps.pool, limit, siteFilter(req))).map((a) => ({ ...a, at: a.at.toISOString() }));
   });
 }

@@ -5,6 +5,8 @@ import { durationProblem, formatDuration, parseDurationMs } from '../../common/c
 import { createJoinToken, DEFAULT_TOKEN_TTL_MS, revokeJoinToken, type JoinToken } from '../../common/db/queries/tokens.js';
 import { score, type TrustState } from '../../common/domain/trust.js';
 import { VerityError } from '../../common/errors.js';
+import type { AdminAuth } from './auth.js';
+import { maySite } from './scope.js';
 import type { ControlDeps } from './types.js';
 
 // The admin operations the API and the dashboard both offer; each one lands in the admin log.
@@ -43,24 +45,36 @@ export interface CreatedToken {
   siteHost: string;
 }
 
+/** Owners act on their own sites only: another's is refused (403), whatever the way in. */
+export function assertSite(auth: AdminAuth, siteId: string, host: string): void {
+  if (!maySite(auth, siteId)) throw new VerityError('AUTH_ERR_FORBIDDEN', `${host} is not one of your sites`);
+}
+
 /** `site` is a host name or a site id. The token in clear is returned once and never stored. */
-export async function createTokenFor(deps: ControlDeps, actor: string, site: string, uses: number, ttlMs: number): Promise<CreatedToken> {
+export async function createTokenFor(deps: ControlDeps, auth: AdminAuth, site: string, uses: number, ttlMs: number): Promise<CreatedToken> {
   const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(site);
   const found = isUuid ? await findSiteById(deps.pool, site) : await findSiteByHost(deps.pool, site);
   if (!found) throw new VerityError('SITE_ERR_UNKNOWN', `no site is registered as ${site}`);
-  const created = await createJoinToken(deps.pool, { siteId: found.id, uses, ttlMs, createdBy: actor, now: new Date(deps.now()) });
-  await logAdminAction(deps.pool, { actor, action: 'token.create', targetKind: 'join_token', targetId: created.record.id, detail: { site: found.host, uses, ttlMs } });
+  assertSite(auth, found.id, found.host);
+  const created = await createJoinToken(deps.pool, { siteId: found.id, uses, ttlMs, createdBy: auth.actor, now: new Date(deps.now()) });
+  await logAdminAction(deps.pool, { actor: auth.actor, action: 'token.create', targetKind: 'join_token', targetId: created.record.id, siteId: found.id, detail: { site: found.host, uses, ttlMs } });
   return { ...created, siteHost: found.host };
 }
 
-export async function revokeToken(deps: ControlDeps, actor: string, tokenId: string): Promise<boolean> {
+export async function revokeToken(deps: ControlDeps, auth: AdminAuth, tokenId: string): Promise<boolean> {
+  const { rows } = await deps.pool.query<{ site_id: string }>('SELECT site_id::text FROM join_tokens WHERE id = $1', [tokenId]);
+  const siteId = rows[0]?.site_id;
+  if (!siteId || !maySite(auth, siteId)) return false;
   const revoked = await revokeJoinToken(deps.pool, tokenId, new Date(deps.now()));
-  if (revoked) await logAdminAction(deps.pool, { actor, action: 'token.revoke', targetKind: 'join_token', targetId: tokenId });
+  if (revoked) await logAdminAction(deps.pool, { actor: auth.actor, action: 'token.revoke', targetKind: 'join_token', targetId: tokenId, siteId });
   return revoked;
 }
 
-export async function rescanAudit(deps: ControlDeps, actor: string, auditId: string): Promise<string | null> {
+export async function rescanAudit(deps: ControlDeps, auth: AdminAuth, auditId: string): Promise<string | null> {
+  const { rows } = await deps.pool.query<{ site_id: string }>('SELECT site_id::text FROM audits WHERE id = $1', [auditId]);
+  const siteId = rows[0]?.site_id;
+  if (!siteId || !maySite(auth, siteId)) return null;
   const id = await queueRescan(deps.pool, auditId, new Date(deps.now()));
-  if (id) await logAdminAction(deps.pool, { actor, action: 'audit.rescan', targetKind: 'audit', targetId: auditId, detail: { newAuditId: id } });
+  if (id) await logAdminAction(deps.pool, { actor: auth.actor, action: 'audit.rescan', targetKind: 'audit', targetId: auditId, siteId, detail: { newAuditId: id } });
   return id;
 }

@@ -15,7 +15,7 @@ export function sendError(reply: FastifyReply, status: number, error: string, me
 export function unauthorized(_req: FastifyRequest, reply: FastifyReply): FastifyReply {
   return reply.header('www-authenticate', 'Bearer realm="verity"')
     .code(401).header('cache-control', 'no-store')
-    .send({ error: 'unauthorized', message: 'send Authorization: Bearer <admin token> or log in to the dashboard' });
+    .send({ error: 'unauthorized', message: 'send Authorization: Bearer <admin token or API token> or log in to the dashboard' });
 }
 
 /** The authenticated caller of a state-changing request, or null after answering 401/403. */
@@ -46,6 +46,9 @@ export function domainErrorStatus(err: unknown): { status: number; error: string
   if (isVerityError(err, 'NODE_ERR_UNKNOWN')) return { status: 404, error: 'not_found', message: err.message };
   if (isVerityError(err, 'SITE_ERR_UNKNOWN')) return { status: 404, error: 'not_found', message: err.message };
   if (isVerityError(err, 'ADMIN_ERR_NO_REASON')) return { status: 400, error: 'bad_request', message: err.message };
+  if (isVerityError(err, 'AUTH_ERR_FORBIDDEN')) return { status: 403, error: 'forbidden', message: err.message };
+  if (isVerityError(err, 'SITE_ERR_EXISTS') || isVerityError(err, 'USER_ERR_EXISTS')) return { status: 409, error: 'conflict', message: err.message };
+  if (isVerityError(err, 'SITE_ERR_INVALID') || isVerityError(err, 'USER_ERR_INVALID') || isVerityError(err, 'CLAIM_ERR_FAILED')) return { status: 400, error: 'bad_request', message: err.message };
   return null;
 }
 

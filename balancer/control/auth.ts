@@ -1,11 +1,14 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { findSession } from '../../common/db/queries/sessions.js';
+import { findApiToken, findUserById, type Role, type User } from '../../common/db/queries/users.js';
 import { authFailuresOf } from './auth-failures.js';
 import type { ControlDeps } from './types.js';
 
-// Who may use the admin API and the dashboard: the bearer admin token, or a dashboard session
-// made by logging in with it. Shared by balancer/control/admin-api.ts and dashboards/.
+// Who may use the admin API and the dashboard: the bearer admin token or an account's API token,
+// or a dashboard session (made by logging in with the admin token, a password or a login link).
+// Admins may do everything; owners act on their own sites only (scope.ts). Shared by
+// balancer/control/admin-api.ts and dashboards/.
 
 export const SESSION_COOKIE = 'verity_session';
 /** Double-submit token for the login form, which has no session yet. */
@@ -15,7 +18,13 @@ export const CSRF_FIELD = '_csrf';
 export const SESSION_TTL_MS = 12 * 3600_000;
 
 export interface AdminAuth {
+  /** Who, for the admin log: an account's e-mail, or "admin token". */
   actor: string;
+  role: Role;
+  /** The account; null for the shared admin token. */
+  userId: string | null;
+  /** Sites the caller may act on; null: every site (admins). */
+  siteIds: string[] | null;
   via: 'bearer' | 'session';
   /** The session's CSRF token; null for bearer callers (no ambient credential to abuse). */
   csrfToken: string | null;
@@ -67,15 +76,35 @@ export function bearerToken(req: FastifyRequest): string | null {
   return m?.[1] ?? null;
 }
 
+export const ADMIN_TOKEN_ACTOR = 'admin token';
+
+/** An account's reach: an admin every site, an owner theirs (narrowed further by a token's sites). */
+export function scopeOf(user: User, narrowTo: string[] | null = null): { role: Role; siteIds: string[] | null } {
+  if (user.role === 'admin') return { role: 'admin', siteIds: narrowTo };
+  return { role: 'owner', siteIds: narrowTo ? user.siteIds.filter((s) => narrowTo.includes(s)) : user.siteIds };
+}
+
+async function bearerAuth(bearer: string, deps: ControlDeps): Promise<AdminAuth | null> {
+  const base = { via: 'bearer' as const, csrfToken: null, sessionCookie: null };
+  if (adminTokenMatches(bearer, deps)) return { ...base, actor: ADMIN_TOKEN_ACTOR, role: 'admin', userId: null, siteIds: null };
+  if (!/^vat_[A-Za-z0-9_-]{20,100}$/.test(bearer)) return null;
+  const found = await findApiToken(deps.pool, bearer, new Date(deps.now()));
+  if (!found) return null;
+  return { ...base, actor: `${found.user.email} (token ${found.tokenName})`, userId: found.user.id, ...scopeOf(found.user, found.siteIds) };
+}
+
 export async function authenticate(req: FastifyRequest, deps: ControlDeps): Promise<AdminAuth | null> {
   const bearer = bearerToken(req);
-  if (bearer !== null) {
-    return adminTokenMatches(bearer, deps) ? { actor: 'admin-api', via: 'bearer', csrfToken: null, sessionCookie: null } : null;
-  }
+  if (bearer !== null) return bearerAuth(bearer, deps);
   const cookie = parseCookies(req.headers.cookie).get(SESSION_COOKIE);
   if (!cookie || !/^[A-Za-z0-9_-]{20,100}$/.test(cookie)) return null;
   const session = await findSession(deps.pool, cookie, new Date(deps.now()));
-  return session ? { actor: session.actor, via: 'session', csrfToken: session.csrfToken, sessionCookie: cookie } : null;
+  if (!session) return null;
+  const base = { via: 'session' as const, csrfToken: session.csrfToken, sessionCookie: cookie };
+  // A session made with the admin token has no account: it is an admin's.
+  if (session.userId === null) return { ...base, actor: session.actor, role: 'admin', userId: null, siteIds: null };
+  const user = await findUserById(deps.pool, session.userId);
+  return user ? { ...base, actor: user.email, userId: user.id, ...scopeOf(user) } : null;
 }
 
 /** The caller's identity, set by requireAdmin. */

@@ -11,6 +11,8 @@ export interface NodeUrlCheckOptions {
   allowPrivate: boolean;
   /** Name → addresses; default dns.lookup with all: true (what a connect would use). */
   resolve?: (host: string) => Promise<string[]>;
+  /** What the refusal says after the address (default: the node's wording). */
+  hint?: string;
 }
 
 export const ALLOW_PRIVATE_ENV = 'VERITY_ALLOW_PRIVATE_NODE_URLS';
@@ -75,8 +77,17 @@ export async function checkNodeUrl(url: string, opts: NodeUrlCheckOptions): Prom
     const why = forbiddenAddressReason(address);
     if (why) {
       const via = address === host ? '' : ` (${host} resolves to it)`;
-      return { ok: false, reason: `${why}${via}; nodes must have a public address (a balancer setting allows private ones for local trials: start the balancer with ${ALLOW_PRIVATE_ENV}=1)` };
+      return { ok: false, reason: `${why}${via}; ${opts.hint ?? `nodes must have a public address (a balancer setting allows private ones for local trials: start the balancer with ${ALLOW_PRIVATE_ENV}=1)`}` };
     }
   }
   return { ok: true };
+}
+
+export const ALLOW_PRIVATE_OWNER_ENV = 'VERITY_ALLOW_PRIVATE_OWNER_URLS';
+
+/** An owner's origin or webhook URL: null when allowed, else why not (admins are not checked). */
+export async function ownerUrlProblem(url: string, allowPrivate: boolean, resolve?: (host: string) => Promise<string[]>): Promise<string | null> {
+  const hint = `a site's origin and webhooks must have public addresses (for local trials an operator starts the balancer with ${ALLOW_PRIVATE_OWNER_ENV}=1)`;
+  const check = await checkNodeUrl(url, { allowPrivate, resolve, hint });
+  return check.ok ? null : check.reason;
 }

@@ -17,6 +17,10 @@ export interface ControlDeps {
   auditSecret: string;
   /** VERITY_ALLOW_PRIVATE_NODE_URLS: nodes may register loopback/private URLs. */
   allowPrivateNodeUrls: boolean;
+  /** VERITY_ALLOW_PRIVATE_OWNER_URLS: site owners may give loopback/private origins and webhook URLs. */
+  allowPrivateOwnerUrls?: boolean;
+  /** Name resolution for owners' URLs (default dns.lookup). */
+  resolveHost?: (host: string) => Promise<string[]>;
   /** Injected clock (ms since epoch) so tests are exact. */
   now: () => number;
   /**

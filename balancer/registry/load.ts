@@ -25,11 +25,16 @@ interface NodeRow {
 // The routing position is the checked one (common/domain/location-check.ts): the claim when it
 // passed or could not be checked, the GeoIP position when it failed. A node not checked yet
 // (registered before checks existed, or written by hand) is routed at its claim.
+// A resting node (its volunteer's schedule or caps, docs/node-protocol.md) gets no visitors, as a
+// draining one. A node serves none of a paused site's visitors, nor those of a site whose owner
+// quarantined it there (site_node_exclusions): the site is left out of its siteIds.
 const nodeColumns = `n.id, n.name, n.public_url,
   CASE WHEN n.location_check IS NULL THEN n.declared_lat ELSE n.effective_lat END AS route_lat,
   CASE WHEN n.location_check IS NULL THEN n.declared_lon ELSE n.effective_lon END AS route_lon,
-  n.status, n.draining, n.integrity, n.availability, n.subnet,
-  COALESCE((SELECT array_agg(ns.site_id::text) FROM node_sites ns WHERE ns.node_id = n.id), '{}') AS site_ids`;
+  n.status, (n.draining OR n.resting) AS draining, n.integrity, n.availability, n.subnet,
+  COALESCE((SELECT array_agg(ns.site_id::text) FROM node_sites ns JOIN sites s ON s.id = ns.site_id
+             WHERE ns.node_id = n.id AND NOT s.paused
+               AND NOT EXISTS (SELECT 1 FROM site_node_exclusions x WHERE x.site_id = ns.site_id AND x.node_id = n.id)), '{}') AS site_ids`;
 
 function toRouteNode(r: NodeRow): RouteNode | null {
   let publicUrl: URL;

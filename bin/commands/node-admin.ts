@@ -7,6 +7,7 @@ import { score } from '../../common/domain/trust.js';
 import { VerityError } from '../../common/errors.js';
 import { createLogger } from '../../common/log.js';
 import { runProgram, type ProgramIO } from '../../common/program.js';
+import { cliActor } from './actor.js';
 
 export function nodeActionProgram(action: NodeAction) {
   return defineProgram({
@@ -27,7 +28,7 @@ export function runNodeAction(action: NodeAction, argv: string[], io: ProgramIO)
     const log = createLogger({ name: 'node-admin', level: config.logLevel });
     const db = await openDatabase(config, log);
     try {
-      const state = await applyNodeAction(db.pool, id, action, config.reason, 'cli');
+      const state = await applyNodeAction(db.pool, id, action, config.reason, cliActor());
       io.stdout.write(`node ${id}: ${state.status} (integrity ${score(state.integrity).toFixed(3)})\n`);
       return 0;
     } finally {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commandLogOptions, databaseOptions, httpUrl, routeGlobs } from '../../common/config/shared.js';
+import { commandLogOptions, databaseOptions, hostName, httpUrl, routeGlobs } from '../../common/config/shared.js';
 import { defineProgram, option } from '../../common/config/options.js';
 import { openDatabase } from '../../common/db/open.js';
 import { insertSite, listSites } from '../../common/db/queries/sites.js';
@@ -7,11 +7,6 @@ import { VerityError } from '../../common/errors.js';
 import { createLogger } from '../../common/log.js';
 import { runProgram, type ProgramIO } from '../../common/program.js';
 import { runGroup, type Subcommand } from './group.js';
-
-const hostName = z
-  .string()
-  .transform((h) => h.trim().toLowerCase())
-  .pipe(z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:\d{1,5})?$/, 'must be a host name like www.example.org'));
 
 export const siteAddProgram = defineProgram({
   usage: 'verity site add --host HOST --origin URL [--private GLOB,...] [--public GLOB,...] [--dynamic origin|sampled]',

@@ -78,6 +78,12 @@ export function formatListenAddress(addr: ListenAddress): string {
 
 export const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
 
+/** A site's host name as visitors type it (lower-cased). */
+export const hostName = z
+  .string()
+  .transform((h) => h.trim().toLowerCase())
+  .pipe(z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:\d{1,5})?$/, 'must be a host name like www.example.org'));
+
 export const positiveInt = z.coerce.number().int().positive();
 export const nonNegativeInt = z.coerce.number().int().nonnegative();
 
@@ -116,6 +122,26 @@ export const durationMs = z.union([z.number(), z.string()]).transform((value, ct
     return z.NEVER;
   }
   return ms;
+});
+
+const byteUnits: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4 };
+
+/** "5MB" (10^6), "10GiB" (2^30), "512kb", "1500" (bytes) → bytes; null for anything else. */
+export function parseBytes(value: string): number | null {
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(value.trim());
+  const unit = byteUnits[(m?.[2] ?? '').toLowerCase() || 'b'];
+  if (!m || unit === undefined) return null;
+  return Math.floor(Number(m[1]) * unit);
+}
+
+/** A byte count with an optional unit: 5MB, 10GB (powers of 1000), 512MiB (of 1024), or plain bytes. */
+export const byteSize = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  const bytes = typeof value === 'number' ? value : parseBytes(value);
+  if (bytes === null || !Number.isFinite(bytes) || bytes <= 0) {
+    ctx.addIssue({ code: 'custom', message: `"${String(value)}" is not a size like 5MB, 10GB, 512MiB or 1048576` });
+    return z.NEVER;
+  }
+  return bytes;
 });
 
 /** "a,b,c" (or a YAML list) → ["a","b","c"]. */

@@ -48,7 +48,7 @@ export function auditRoutes(app: FastifyInstance, deps: ControlDeps): void {
   app.post<{ Params: { id: string }; Body: Record<string, unknown> | undefined }>('/audits/:id/rescan', async (req, reply) => {
     const auth = authOf(req);
     if (!auth || !csrfValid(req, auth, (req.body ?? {})._csrf)) return reply.code(403).send('bad CSRF token: reload the page and try again');
-    const id = isUuid(req.params.id) ? await rescanAudit(deps, auth.actor, req.params.id) : null;
+    const id = isUuid(req.params.id) ? await rescanAudit(deps, auth, req.params.id) : null;
     if (!id) return notFound(reply, 'audit');
     return reply.code(303).header('location', `/audits/${id}?queued=1`).send();
   });

@@ -18,10 +18,10 @@ export interface AdminActionRecord {
   reason: string;
 }
 
-export async function logAdminAction(db: Queryable, a: { actor: string; action: string; targetKind: string; targetId: string; reason?: string; detail?: unknown }): Promise<void> {
+export async function logAdminAction(db: Queryable, a: { actor: string; action: string; targetKind: string; targetId: string; reason?: string; detail?: unknown; siteId?: string | null }): Promise<void> {
   await db.query(
-    'INSERT INTO admin_actions (actor, action, target_kind, target_id, reason, detail) VALUES ($1, $2, $3, $4, $5, $6)',
-    [a.actor, a.action, a.targetKind, a.targetId, a.reason ?? '', JSON.stringify(a.detail ?? {})],
+    'INSERT INTO admin_actions (actor, action, target_kind, target_id, reason, detail, site_id) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+    [a.actor, a.action, a.targetKind, a.targetId, a.reason ?? '', JSON.stringify(a.detail ?? {}), a.siteId ?? null],
   );
 }
 
@@ -37,10 +37,11 @@ export async function applyNodeAction(pool: Pool, nodeId: string, action: NodeAc
   return state;
 }
 
-export async function listAdminActions(db: Queryable, limit = 200): Promise<AdminActionRecord[]> {
+/** The newest entries; `siteIds` narrows to the entries about those sites (an owner's view). */
+export async function listAdminActions(db: Queryable, limit = 200, siteIds: readonly string[] | null = null): Promise<AdminActionRecord[]> {
   const { rows } = await db.query<{ id: number; at: Date; actor: string; action: string; target_kind: string; target_id: string; reason: string }>(
-    'SELECT id, at, actor, action, target_kind, target_id, reason FROM admin_actions ORDER BY at DESC, id DESC LIMIT $1',
-    [limit],
+    'SELECT id, at, actor, action, target_kind, target_id, reason FROM admin_actions WHERE $2::uuid[] IS NULL OR site_id = ANY($2::uuid[]) ORDER BY at DESC, id DESC LIMIT $1',
+    [limit, siteIds],
   );
   return rows.map((r) => ({ id: r.id, at: r.at, actor: r.actor, action: r.action, targetKind: r.target_kind, targetId: r.target_id, reason: r.reason }));
 }

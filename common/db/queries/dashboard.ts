@@ -14,6 +14,7 @@ export interface FindingSummary {
 
 export interface AuditListItem {
   id: string;
+  siteId: string;
   nodeId: string;
   nodeName: string;
   siteHost: string;
@@ -28,6 +29,7 @@ export interface AuditListItem {
 
 interface AuditRow {
   id: string;
+  site_id: string;
   node_id: string;
   node_name: string;
   site_host: string;
@@ -41,7 +43,7 @@ interface AuditRow {
 }
 
 const auditSelect = `
-  SELECT a.id, a.node_id, n.name AS node_name, s.host AS site_host, a.url, a.reason, a.status, a.verdict,
+  SELECT a.id, a.site_id::text, a.node_id, n.name AS node_name, s.host AS site_host, a.url, a.reason, a.status, a.verdict,
          COALESCE(a.started_at, a.created_at) AS started_at, a.finished_at,
          COALESCE((SELECT json_agg(json_build_object('kind', f.kind, 'severity', f.severity, 'summary', f.summary) ORDER BY f.id)
                      FROM findings f WHERE f.audit_id = a.id), '[]'::json) AS findings
@@ -49,7 +51,7 @@ const auditSelect = `
 
 function toAudit(r: AuditRow): AuditListItem {
   return {
-    id: r.id, nodeId: r.node_id, nodeName: r.node_name, siteHost: r.site_host, url: r.url, reason: r.reason, status: r.status,
+    id: r.id, siteId: r.site_id, nodeId: r.node_id, nodeName: r.node_name, siteHost: r.site_host, url: r.url, reason: r.reason, status: r.status,
     verdict: r.verdict, startedAt: r.started_at, finishedAt: r.finished_at, findings: r.findings,
   };
 }
@@ -60,6 +62,8 @@ export interface AuditFilter {
   limit: number;
   /** Queued and running audits too (the node page shows what is coming). */
   includePending?: boolean;
+  /** Only audits of these sites (an owner's); null or absent: all. */
+  siteIds?: readonly string[] | null;
 }
 
 /** Newest first by the time shown as "started" (queued ones: when they were planned). */
@@ -67,8 +71,9 @@ export async function listAudits(db: Queryable, f: AuditFilter): Promise<AuditLi
   const { rows } = await db.query<AuditRow>(
     `${auditSelect}
       WHERE ($1::boolean OR a.verdict IS NOT NULL) AND ($2::text IS NULL OR a.node_id = $2) AND ($3::text IS NULL OR a.verdict = $3)
+        AND ($5::uuid[] IS NULL OR a.site_id = ANY($5::uuid[]))
       ORDER BY COALESCE(a.started_at, a.created_at) DESC, a.id LIMIT $4`,
-    [f.includePending === true, f.nodeId ?? null, f.verdict ?? null, f.limit],
+    [f.includePending === true, f.nodeId ?? null, f.verdict ?? null, f.limit, f.siteIds ?? null],
   );
   return rows.map(toAudit);
 }
@@ -117,6 +122,8 @@ export async function findAudit(db: Queryable, id: string): Promise<AuditDetail 
 
 export interface EvidenceBlob {
   id: string;
+  /** The site of its audit; null for a node's inline strike evidence (admins only). */
+  siteId: string | null;
   auditId: string | null;
   nodeId: string | null;
   kind: string;
@@ -125,12 +132,12 @@ export interface EvidenceBlob {
 }
 
 export async function getEvidence(db: Queryable, id: string): Promise<EvidenceBlob | null> {
-  const { rows } = await db.query<{ id: string; audit_id: string | null; node_id: string | null; kind: string; content_type: string; body: Buffer }>(
-    'SELECT id, audit_id, node_id, kind, content_type, body FROM evidence WHERE id = $1',
+  const { rows } = await db.query<{ id: string; site_id: string | null; audit_id: string | null; node_id: string | null; kind: string; content_type: string; body: Buffer }>(
+    'SELECT e.id, a.site_id::text, e.audit_id, e.node_id, e.kind, e.content_type, e.body FROM evidence e LEFT JOIN audits a ON a.id = e.audit_id WHERE e.id = $1',
     [id],
   );
   const r = rows[0];
-  return r ? { id: r.id, auditId: r.audit_id, nodeId: r.node_id, kind: r.kind, contentType: r.content_type, body: r.body } : null;
+  return r ? { id: r.id, siteId: r.site_id, auditId: r.audit_id, nodeId: r.node_id, kind: r.kind, contentType: r.content_type, body: r.body } : null;
 }
 
 export interface NodeStrike extends EvidenceMeta {

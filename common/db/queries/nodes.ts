@@ -21,6 +21,13 @@ export interface NodeRecord {
   /** Decaying weight of confirmed or unambiguous failures (quarantine at the policy's failure mass). */
   provenFailures: number;
   sites: string[];
+  /** Ids of the sites in `sites`, in the same order. */
+  siteIds: string[];
+  /** Sent no visitors for now: outside its volunteer's schedule or near a cap (resting_reason says which). */
+  resting: boolean;
+  restingReason: string | null;
+  /** The caps its volunteer set, and its usage, as its last heartbeat reported them. */
+  caps: unknown;
   lastHeartbeat: unknown;
   lastSeenAt: Date | null;
   createdAt: Date;
@@ -44,6 +51,10 @@ interface NodeRow {
   subnet: string | null;
   proven_failures: number;
   sites: string[] | null;
+  site_ids: string[] | null;
+  resting: boolean;
+  resting_reason: string | null;
+  caps: unknown;
   last_heartbeat: unknown;
   last_seen_at: Date | null;
   created_at: Date;
@@ -52,7 +63,9 @@ interface NodeRow {
 export const nodeSelect = `
   SELECT n.id, n.name, n.public_key, n.public_url, n.declared_lat, n.declared_lon, n.effective_lat, n.effective_lon, n.location_check, n.country, n.status, n.draining,
          n.integrity, n.availability, n.subnet, n.proven_failures, n.last_heartbeat, n.last_seen_at, n.created_at,
-         COALESCE((SELECT array_agg(s.host ORDER BY s.host) FROM node_sites ns JOIN sites s ON s.id = ns.site_id WHERE ns.node_id = n.id), '{}') AS sites
+         n.resting, n.resting_reason, n.caps,
+         COALESCE((SELECT array_agg(s.host ORDER BY s.host) FROM node_sites ns JOIN sites s ON s.id = ns.site_id WHERE ns.node_id = n.id), '{}') AS sites,
+         COALESCE((SELECT array_agg(s.id::text ORDER BY s.host) FROM node_sites ns JOIN sites s ON s.id = ns.site_id WHERE ns.node_id = n.id), '{}') AS site_ids
     FROM nodes n`;
 
 export function toNodeRecord(r: NodeRow): NodeRecord {
@@ -74,15 +87,28 @@ export function toNodeRecord(r: NodeRow): NodeRecord {
     subnet: r.subnet,
     provenFailures: r.proven_failures,
     sites: r.sites ?? [],
+    siteIds: r.site_ids ?? [],
+    resting: r.resting,
+    restingReason: r.resting_reason,
+    caps: r.caps,
     lastHeartbeat: r.last_heartbeat,
     lastSeenAt: r.last_seen_at,
     createdAt: r.created_at,
   };
 }
 
-export async function listNodes(db: Queryable): Promise<NodeRecord[]> {
-  const { rows } = await db.query<NodeRow>(`${nodeSelect} ORDER BY n.created_at`);
-  return rows.map(toNodeRecord);
+/** Every node, or (owners) those serving one of `siteIds`, with only those sites listed. */
+export async function listNodes(db: Queryable, siteIds: readonly string[] | null = null): Promise<NodeRecord[]> {
+  const { rows } = siteIds === null
+    ? await db.query<NodeRow>(`${nodeSelect} ORDER BY n.created_at`)
+    : await db.query<NodeRow>(`${nodeSelect} WHERE EXISTS (SELECT 1 FROM node_sites x WHERE x.node_id = n.id AND x.site_id = ANY($1::uuid[])) ORDER BY n.created_at`, [siteIds]);
+  return rows.map(toNodeRecord).map((n) => (siteIds === null ? n : onlySites(n, siteIds)));
+}
+
+/** The node as an owner of `siteIds` sees it: only their sites among those it serves. */
+export function onlySites(n: NodeRecord, siteIds: readonly string[]): NodeRecord {
+  const keep = n.siteIds.map((id, i) => [id, n.sites[i] ?? ''] as const).filter(([id]) => siteIds.includes(id));
+  return { ...n, siteIds: keep.map(([id]) => id), sites: keep.map(([, host]) => host) };
 }
 
 export async function findNode(db: Queryable, id: string): Promise<NodeRecord | null> {

@@ -3,6 +3,8 @@ import type { Queryable } from '../pool.js';
 
 export interface DashboardSession {
   actor: string;
+  /** The account logged in; null for a session made with the admin token. */
+  userId: string | null;
   csrfToken: string;
   expiresAt: Date;
 }
@@ -13,23 +15,23 @@ export function hashSessionId(cookieValue: string): Buffer {
 }
 
 /** Creates a session and returns the cookie value (shown to the browser once, never stored). */
-export async function createSession(db: Queryable, s: { actor: string; ttlMs: number; now: Date }): Promise<{ cookieValue: string; session: DashboardSession }> {
+export async function createSession(db: Queryable, s: { actor: string; ttlMs: number; now: Date; userId?: string | null }): Promise<{ cookieValue: string; session: DashboardSession }> {
   const cookieValue = randomBytes(32).toString('base64url');
   const csrfToken = randomBytes(24).toString('base64url');
   const expiresAt = new Date(s.now.getTime() + s.ttlMs);
-  await db.query('INSERT INTO sessions (id_hash, csrf_token, actor, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)', [
-    hashSessionId(cookieValue), csrfToken, s.actor, s.now, expiresAt,
+  await db.query('INSERT INTO sessions (id_hash, csrf_token, actor, created_at, expires_at, user_id) VALUES ($1, $2, $3, $4, $5, $6)', [
+    hashSessionId(cookieValue), csrfToken, s.actor, s.now, expiresAt, s.userId ?? null,
   ]);
-  return { cookieValue, session: { actor: s.actor, csrfToken, expiresAt } };
+  return { cookieValue, session: { actor: s.actor, userId: s.userId ?? null, csrfToken, expiresAt } };
 }
 
 export async function findSession(db: Queryable, cookieValue: string, now: Date): Promise<DashboardSession | null> {
-  const { rows } = await db.query<{ actor: string; csrf_token: string; expires_at: Date }>(
-    'SELECT actor, csrf_token, expires_at FROM sessions WHERE id_hash = $1 AND expires_at > $2',
+  const { rows } = await db.query<{ actor: string; user_id: string | null; csrf_token: string; expires_at: Date }>(
+    'SELECT actor, user_id::text, csrf_token, expires_at FROM sessions WHERE id_hash = $1 AND expires_at > $2',
     [hashSessionId(cookieValue), now],
   );
   const r = rows[0];
-  return r ? { actor: r.actor, csrfToken: r.csrf_token, expiresAt: r.expires_at } : null;
+  return r ? { actor: r.actor, userId: r.user_id, csrfToken: r.csrf_token, expiresAt: r.expires_at } : null;
 }
 
 export async function deleteSession(db: Queryable, cookieValue: string): Promise<void> {
