@@ -33,7 +33,7 @@ export async function addWebhook(deps: ControlDeps, auth: AdminAuth, w: { url: s
   if (site && !maySite(auth, site.id)) return { problem: `${site.host} is not one of your sites`, status: 403 };
   const refused = isAdmin(auth) ? null : await ownerUrlProblem(w.url, deps.allowPrivateOwnerUrls === true, deps.resolveHost);
   if (refused) return { problem: refused, status: 400 };
-  const { webhook, secret } = await createWebhook(deps.pool, { siteId: site?.id ?? null, url: w.url, format: w.format, createdBy: auth.actor });
+  const { webhook, secret } = await createWebhook(deps.pool, { siteId: site?.id ?? null, url: w.url, format: w.format, createdBy: auth.actor, ownerMade: !isAdmin(auth) });
   await logAdminAction(deps.pool, { actor: auth.actor, action: 'webhook.add', targetKind: 'webhook', targetId: webhook.id, siteId: site?.id ?? null, detail: { url: w.url, site: site?.host ?? null } });
   return { id: webhook.id, secret };
 }

@@ -32,5 +32,6 @@ export async function adminOnly(req: FastifyRequest, reply: FastifyReply): Promi
 
 /** The caller's site filter for list queries: null for admins (no filter). */
 export function siteFilter(req: FastifyRequest): string[] | null {
-  return authOf(req)?.siteIds ?? [];
+  const auth = authOf(req);
+  return auth ? auth.siteIds : [];
 }

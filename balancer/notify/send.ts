@@ -15,7 +15,7 @@ export interface SendDeps {
   now: () => number;
   mailer: Mailer | null;
   timeoutMs: number;
-  /** Checked just before connecting to a site's webhook (an owner's must not reach private addresses). */
+  /** Checked just before connecting to an owner's webhook (it must not reach private addresses). */
   checkUrl: (url: string) => Promise<string | null>;
 }
 
@@ -29,7 +29,7 @@ export function payloadOf(d: DueDelivery): WebhookPayload {
 
 async function postWebhook(d: DueDelivery, deps: SendDeps): Promise<SendOutcome> {
   if (!d.url || !d.secret) return { ok: false, statusCode: null, error: 'the webhook was deleted' };
-  const refused = d.siteScoped ? await deps.checkUrl(d.url) : null;
+  const refused = d.ownerMade ? await deps.checkUrl(d.url) : null;
   if (refused) return { ok: false, statusCode: null, error: refused };
   const body = webhookBody(d.format ?? 'verity', payloadOf(d));
   const signature = signatureHeader(d.secret, Math.floor(deps.now() / 1000), body);

@@ -7,6 +7,8 @@ CREATE TABLE webhooks (
   url         text NOT NULL,
   secret      text NOT NULL,                                  -- HMAC key; shown once at creation
   format      text NOT NULL DEFAULT 'verity' CHECK (format IN ('verity', 'slack')),
+  -- Made by a site owner: its address is checked to be public at every delivery.
+  owner_made  boolean NOT NULL DEFAULT false,
   created_by  text NOT NULL,
   created_at  timestamptz NOT NULL DEFAULT now(),
   disabled_at timestamptz

@@ -86,15 +86,15 @@ export interface DueDelivery {
   url: string | null;
   secret: string | null;
   format: 'verity' | 'slack' | null;
-  /** A site's webhook (which an owner may have made), not a global one. */
-  siteScoped: boolean;
+  /** Made by a site owner: its address must still be public when it is sent to. */
+  ownerMade: boolean;
   address: string | null;
   event: { id: string; kind: string; at: Date; siteHost: string | null; nodeId: string | null; nodeName: string | null; reason: string };
 }
 
 interface DueRow {
   id: string; channel: 'webhook' | 'email'; attempts: number; webhook_id: string | null; url: string | null; secret: string | null;
-  format: 'verity' | 'slack' | null; site_scoped: boolean; address: string | null; event_id: string; kind: string; at: Date; site_host: string | null;
+  format: 'verity' | 'slack' | null; owner_made: boolean | null; address: string | null; event_id: string; kind: string; at: Date; site_host: string | null;
   node_id: string | null; node_name: string | null; reason: string;
 }
 
@@ -110,12 +110,12 @@ export async function claimDueDeliveries(pool: Pool, o: { now: Date; leaseMs: nu
         ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED),
      taken AS (
        UPDATE notification_deliveries d SET status = 'sending', lease_until = $2 FROM due WHERE d.id = due.id RETURNING d.*)
-     SELECT t.id::text, t.channel, t.attempts, t.webhook_id::text, w.url, w.secret, w.format, w.site_id IS NOT NULL AS site_scoped, t.address,
+     SELECT t.id::text, t.channel, t.attempts, t.webhook_id::text, w.url, w.secret, w.format, w.owner_made, t.address,
             e.id::text AS event_id, e.kind, e.at, t.site_host, e.node_id, e.node_name, e.reason
        FROM taken t JOIN notification_events e ON e.id = t.event_id LEFT JOIN webhooks w ON w.id = t.webhook_id`,
     [o.now, new Date(o.now.getTime() + o.leaseMs), o.limit]);
   return rows.map((r) => ({
-    id: r.id, channel: r.channel, attempts: r.attempts, webhookId: r.webhook_id, url: r.url, secret: r.secret, format: r.format, siteScoped: r.site_scoped ?? false, address: r.address,
+    id: r.id, channel: r.channel, attempts: r.attempts, webhookId: r.webhook_id, url: r.url, secret: r.secret, format: r.format, ownerMade: r.owner_made === true, address: r.address,
     event: { id: r.event_id, kind: r.kind, at: r.at, siteHost: r.site_host, nodeId: r.node_id, nodeName: r.node_name, reason: r.reason },
   }));
 }

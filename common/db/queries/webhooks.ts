@@ -38,11 +38,11 @@ export function generateWebhookSecret(): string {
   return `whsec_${randomBytes(24).toString('base64url')}`;
 }
 
-export async function createWebhook(db: Queryable, w: { siteId: string | null; url: string; format: WebhookFormat; createdBy: string }): Promise<{ webhook: Webhook; secret: string }> {
+export async function createWebhook(db: Queryable, w: { siteId: string | null; url: string; format: WebhookFormat; createdBy: string; ownerMade?: boolean }): Promise<{ webhook: Webhook; secret: string }> {
   const secret = generateWebhookSecret();
   const { rows } = await db.query<{ id: string }>(
-    'INSERT INTO webhooks (site_id, url, secret, format, created_by) VALUES ($1, $2, $3, $4, $5) RETURNING id::text',
-    [w.siteId, w.url, secret, w.format, w.createdBy],
+    'INSERT INTO webhooks (site_id, url, secret, format, created_by, owner_made) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id::text',
+    [w.siteId, w.url, secret, w.format, w.createdBy, w.ownerMade === true],
   );
   const webhook = await findWebhook(db, (rows[0] as { id: string }).id);
   if (!webhook) throw new Error('webhook vanished after insert');
