@@ -1,7 +1,7 @@
 import { VerityError, describeError, errorCodes, type ErrorCode } from '../common/errors.js';
 import {
   SIGNATURE_HEADER, challengeResponse, errorBody, nodeAnswer, paths, recheckResponse, signRequest,
-  type HeartbeatStats, type NodeAnswer, type RecheckResponse, type SignedKind,
+  type HeartbeatStats, type NodeAnswer, type RecheckResponse, type SignedKind, type VolunteerReportWire,
 } from '../common/protocol/node-api.js';
 import type { NodeIdentity } from './identity.js';
 
@@ -22,7 +22,7 @@ export interface Evidence {
 
 export interface BalancerClient {
   register(p: RegisterParams): Promise<NodeAnswer>;
-  heartbeat(counter: number, stats: HeartbeatStats): Promise<NodeAnswer>;
+  heartbeat(counter: number, stats: HeartbeatStats, volunteer?: VolunteerReportWire): Promise<NodeAnswer>;
   drain(counter: number): Promise<NodeAnswer>;
   /** Asks for an audit of the page behind a penalty (or a site's home page); rate-limited by the balancer. */
   recheck(counter: number, auditId?: string): Promise<RecheckResponse>;
@@ -110,7 +110,7 @@ export function createBalancerClient(opts: BalancerClientOptions): BalancerClien
         name: p.name, publicUrl: p.publicUrl, location: p.location, timestamp: opts.now(),
       });
     },
-    heartbeat: (counter, stats) => inOrder(() => signed('heartbeat', paths.heartbeat, { nodeId: id.nodeId, counter, timestamp: opts.now(), stats })),
+    heartbeat: (counter, stats, volunteer) => inOrder(() => signed('heartbeat', paths.heartbeat, { nodeId: id.nodeId, counter, timestamp: opts.now(), stats, ...(volunteer ? { volunteer } : {}) })),
     drain: (counter) => inOrder(() => signed('drain', paths.drain, { nodeId: id.nodeId, counter, timestamp: opts.now() })),
     recheck: (counter, auditId) => inOrder(async () => {
       const { bytes, signature } = signRequest(id.privateKey, 'recheck', { nodeId: id.nodeId, counter, timestamp: opts.now(), ...(auditId ? { auditId } : {}) });

@@ -1,7 +1,8 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { durationMs, httpUrl, latLon, listenAddress, logOptions, positiveInt } from '../common/config/shared.js';
+import { byteSize, durationMs, httpUrl, latLon, listenAddress, logOptions, positiveInt } from '../common/config/shared.js';
+import { parseSchedule } from '../common/domain/volunteer-caps.js';
 import { defineProgram, option } from '../common/config/options.js';
 
 export const nodeProgram = defineProgram({
@@ -28,6 +29,9 @@ export const nodeProgram = defineProgram({
     originTimeout: option({ flag: 'origin-timeout', env: 'VERITY_ORIGIN_TIMEOUT', valueName: 'DURATION', description: 'overall deadline of one origin request (e.g. 15s)', default: '15s', schema: durationMs }),
     maxBodyBytes: option({ flag: 'max-body-bytes', env: 'VERITY_MAX_BODY_BYTES', valueName: 'BYTES', description: 'largest origin response body the node relays (bodies stream through; a longer one is refused or cut)', default: 8 * 1024 ** 3, schema: positiveInt }),
     maxBufferBytes: option({ flag: 'max-buffer-bytes', env: 'VERITY_MAX_BUFFER_BYTES', valueName: 'BYTES', description: 'memory for response bytes passing through at once; past it, reading from origins waits', default: 64 * 1024 * 1024, schema: positiveInt }),
+    maxBandwidth: option({ flag: 'max-bandwidth', env: 'VERITY_MAX_BANDWIDTH', valueName: 'BYTES', description: 'bytes per second the node serves at most (5MB = 5,000,000; 5MiB = 5,242,880); past it, requests get 503 and the balancer sends fewer', schema: byteSize.optional() }),
+    maxMonthly: option({ flag: 'max-monthly', env: 'VERITY_MAX_MONTHLY', valueName: 'BYTES', description: 'bytes per calendar month the node serves at most (10GB); the balancer stops sending visitors before the cap, the node refuses past it', schema: byteSize.optional() }),
+    schedule: option({ flag: 'schedule', env: 'VERITY_SCHEDULE', valueName: 'HH:MM-HH:MM', description: 'local hours when the node serves (22:00-07:00 wraps midnight); outside them it gets no visitors', schema: z.string().refine((s) => parseSchedule(s) !== null, 'must be HH:MM-HH:MM, e.g. 22:00-07:00').optional() }),
     drainTimeout: option({ flag: 'drain-timeout', env: 'VERITY_DRAIN_TIMEOUT', valueName: 'DURATION', description: 'on SIGTERM, how long in-flight requests may take to finish', default: '30s', schema: durationMs }),
     ...logOptions,
   },

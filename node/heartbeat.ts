@@ -1,5 +1,5 @@
 import { isVerityError, type VerityError } from '../common/errors.js';
-import type { HeartbeatStats, NodeAnswer } from '../common/protocol/node-api.js';
+import type { HeartbeatStats, NodeAnswer, VolunteerReportWire } from '../common/protocol/node-api.js';
 import type { BalancerClient } from './balancer-client.js';
 import { backoffMs } from './enroll.js';
 
@@ -26,6 +26,8 @@ export interface HeartbeatOptions {
   client: BalancerClient;
   counter: Counter;
   stats: () => HeartbeatStats;
+  /** The volunteer's caps and usage, when any cap is set. */
+  volunteer?: () => VolunteerReportWire | undefined;
   intervalMs: () => number;
   onStanding: (s: NodeAnswer) => void;
   onError: (err: VerityError | Error) => void;
@@ -47,7 +49,7 @@ export function startHeartbeats(o: HeartbeatOptions): Heartbeats {
 
   const beat = async (): Promise<void> => {
     try {
-      o.onStanding(await o.client.heartbeat(o.counter.next(), o.stats()));
+      o.onStanding(await o.client.heartbeat(o.counter.next(), o.stats(), o.volunteer?.()));
       failures = 0;
     } catch (err) {
       failures += 1;

@@ -5,6 +5,7 @@ import type { HttpCache } from './cache/http-cache.js';
 import type { NodeIdentity } from './identity.js';
 import type { StatusView } from './status-page.js';
 import type { TrafficStats } from './traffic.js';
+import type { UsageMeter } from './usage.js';
 
 // What the node knows about itself at any moment, for heartbeats and the status page.
 
@@ -24,6 +25,8 @@ export interface NodeParts {
   store: DiskStore;
   cache: HttpCache;
   traffic: TrafficStats;
+  /** The volunteer's caps and this month's usage; null when no cap is set. */
+  usage: UsageMeter | null;
   state: NodeState;
   config: { name?: string | undefined; balancer: string };
 }
@@ -50,6 +53,7 @@ export function statusView(p: NodeParts): StatusView {
     nodeId: p.identity.nodeId, name: nodeName(p.config), publicUrl: p.state.publicUrl, balancer: p.config.balancer,
     startedAt: p.state.startedAt, standing: p.state.standing, lastHeartbeatAt: p.state.lastHeartbeatAt, lastError: p.state.lastError,
     traffic: p.traffic.snapshot(),
+    volunteer: p.usage?.report() ?? null,
     cache: { ...c, hitRate: lookups === 0 ? null : (c.hits + c.revalidated + c.stale) / lookups, bytes: s.bytes, entries: s.entries, capBytes: s.capBytes },
   };
 }

@@ -24,6 +24,7 @@ import { createStatusServer, type StatusActions } from './status-server.js';
 import { resolveProfile } from './profile.js';
 import { createOriginFetcher, type OriginFetcher } from './origin-fetch.js';
 import { createTrafficStats } from './traffic.js';
+import { hasCaps, openUsageMeter, type UsageMeter } from './usage.js';
 
 export type NodeConfig = ConfigOf<typeof nodeProgram.options>;
 
@@ -117,7 +118,7 @@ function adopt(r: Running, answer: NodeAnswer): void {
 
 async function startListeners(config: NodeConfig, p: NodeParts, actions: StatusActions) {
   const publicServer = createNodeServer({
-    cache: p.cache, traffic: p.traffic, maxConcurrent: config.maxConcurrency, isDraining: () => p.state.draining, requestKey: () => p.state.requestKey,
+    cache: p.cache, traffic: p.traffic, ...(p.usage ? { usage: p.usage } : {}), maxConcurrent: config.maxConcurrency, isDraining: () => p.state.draining, requestKey: () => p.state.requestKey,
     originFor: (host) => p.state.standing?.sites.find((s) => s.host === host)?.origin ?? null,
     health: () => ({ nodeId: p.identity.nodeId, status: p.state.standing?.status ?? 'unregistered', inFlight: p.traffic.inFlight() }),
   });
@@ -150,7 +151,9 @@ export async function runNode(given: NodeConfig, deps: RunNodeDeps): Promise<num
   const budget = createBufferBudget(config.maxBufferBytes);
   const cache = createHttpCache({ store, fetchOrigin: fetcher.fetch, now, originTimeoutMs: config.originTimeout, maxBodyBytes: config.maxBodyBytes, budget });
   const state: NodeState = { standing: null, requestKey: null, lastHeartbeatAt: null, lastError: null, draining: false, publicUrl: '', startedAt: new Date(now()).toISOString() };
-  const parts: NodeParts = { identity, store, cache, traffic: createTrafficStats(), state, config };
+  const caps = { maxBandwidth: config.maxBandwidth ?? null, maxMonthly: config.maxMonthly ?? null, schedule: config.schedule ?? null };
+  const usage: UsageMeter | null = hasCaps(caps) ? await openUsageMeter({ dataDir: config.dataDir, caps, now }) : null;
+  const parts: NodeParts = { identity, store, cache, traffic: createTrafficStats(), usage, state, config };
   const client = createBalancerClient({ baseUrl: config.balancer, identity, now });
   const counter = createCounter();
   // The status page's re-check button and evidence links speak to the balancer as this node.
@@ -196,7 +199,13 @@ async function serveUntilStopped(r: Running, signal: AbortSignal): Promise<numbe
   const fatalP = new Promise<VerityError>((resolve) => (fatal = resolve));
   const reRegister = async () => adopt(r, await registerAgain(r));
   const heartbeats = startHeartbeats({
-    client: r.client, counter: r.counter, stats: () => heartbeatStats(r), intervalMs: () => r.state.standing?.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
+    client: r.client, counter: r.counter, stats: () => heartbeatStats(r),
+    volunteer: () => {
+      // The month's count is kept on disk at every heartbeat: a crash loses at most one interval.
+      r.usage?.save().catch((err: unknown) => r.log.warn({ err: describeError(err) }, 'could not save usage'));
+      return r.usage?.report();
+    },
+    intervalMs: () => r.state.standing?.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
     onStanding: (s) => {
       for (const line of standingChanges(r.state.standing, s)) r.checklist.info(line);
       take(r, s);
@@ -230,6 +239,7 @@ async function shutdown(r: Running, tellBalancer: boolean): Promise<void> {
   }
   await closeGracefully(r.publicServer, r.config.drainTimeout);
   await closeGracefully(r.statusServer, 1000);
+  await r.usage?.save().catch(() => undefined);
   r.fetcher.close();
   await r.store.close();
   await r.unlock();

@@ -7,6 +7,7 @@ import { OriginError } from './origin-fetch.js';
 import { sendReply } from './reply.js';
 import { authenticate } from './request-auth.js';
 import type { TrafficStats } from './traffic.js';
+import type { UsageMeter } from './usage.js';
 
 // The node's public listener. It answers the balancer only (a signed request, else 401), serves
 // only assigned sites (anything else 421), and relays the origin's bytes exactly as sent. The
@@ -22,6 +23,8 @@ export interface NodeServerOptions {
   maxConcurrent: number;
   health: () => Record<string, unknown>;
   isDraining: () => boolean;
+  /** The volunteer's caps (--max-bandwidth, --max-monthly, --schedule), when any is set. */
+  usage?: UsageMeter;
   now?: () => number;
 }
 
@@ -67,7 +70,14 @@ function interim(res: ServerResponse) {
 async function serveSite(req: IncomingMessage, res: ServerResponse, host: string, origin: string, opts: NodeServerOptions): Promise<void> {
   const method = req.method === 'HEAD' ? 'HEAD' : 'GET';
   const reply = await opts.cache.handle({ host, origin, method, path: req.url ?? '/', headers: req.headers, rawHeaders: pairsFromRaw(req.rawHeaders), onInterim: interim(res) });
+  // A body that would take the month past its cap is refused whole, never cut.
+  const over = method === 'GET' ? opts.usage?.refusal(reply.length) : null;
+  if (over) {
+    reply.body?.destroy();
+    return plain(res, 503, `node is resting: ${over}\n`, { 'retry-after': '60' });
+  }
   const sent = await sendReply(req, res, reply);
+  opts.usage?.add(sent);
   opts.traffic.served(host, reply.cacheStatus, sent);
 }
 
@@ -103,6 +113,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: NodeServe
   if (!req.url?.startsWith('/')) return plain(res, 400, 'bad request target\n');
   if (opts.isDraining()) return plain(res, 503, 'node is draining\n', { connection: 'close' });
   if (opts.traffic.inFlight() >= opts.maxConcurrent) return plain(res, 503, 'node is at its concurrency limit\n', { 'retry-after': '1' });
+  const resting = opts.usage?.refusal(null);
+  if (resting) return plain(res, 503, `node is resting: ${resting}\n`, { 'retry-after': '60' });
   opts.traffic.begin();
   try {
     await serveSite(req, res, host, origin, opts);

@@ -1,3 +1,4 @@
+import type { VolunteerReport } from '../common/domain/volunteer-caps.js';
 import type { NodeStanding, Penalty } from '../common/protocol/node-api.js';
 
 // The volunteer's own page (loopback only by default): who this node is, what it serves, how
@@ -13,6 +14,8 @@ export interface StatusView {
   standing: NodeStanding | null;
   lastHeartbeatAt: string | null;
   lastError: string | null;
+  /** The volunteer's caps and this month's usage; null when no cap is set. */
+  volunteer?: VolunteerReport | null;
   traffic: { inFlight: number; requestsTotal: number; errorsTotal: number; bytesTotal: number; byStatus: Record<string, number>; sites: Record<string, { requests: number; errors: number; bytes: number; hits: number }> };
   cache: { hits: number; misses: number; revalidated: number; bypass: number; hitRate: number | null; bytes: number; entries: number; capBytes: number };
 }
@@ -56,6 +59,37 @@ function penaltiesTable(s: NodeStanding | null, extras: PageExtras): string {
   return `<table class="penalties"><tr><th>when</th><th>what</th><th>reason</th><th>status after</th><th>integrity after</th><th>availability after</th><th>evidence</th></tr>${rows.join('')}</table>`;
 }
 
+const human = (bytes: number): string => {
+  const units = ['bytes', 'kB', 'MB', 'GB', 'TB'];
+  let v = bytes;
+  let i = 0;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return i === 0 ? `${bytes} bytes` : `${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
+};
+
+/** The volunteer's caps against this month's usage, and whether the balancer rests the node. */
+function capsTable(v: StatusView): string {
+  const r = v.volunteer;
+  const s = v.standing;
+  const rest = s?.resting ? `resting: the balancer sends no visitors (${s.restingReason ?? ''})` : 'serving';
+  if (!r) return `<table>${row('caps', 'none (--max-bandwidth, --max-monthly, --schedule)')}${row('now', rest)}</table>`;
+  const c = r.caps;
+  const month = c.maxMonthly === null ? `${human(r.usage.monthBytes)} (no cap)` : `${human(r.usage.monthBytes)} of ${human(c.maxMonthly)} (${pct(r.usage.monthBytes / c.maxMonthly)})`;
+  const rate = c.maxBandwidth === null ? `${human(Math.round(r.usage.bytesPerSecond))}/s (no cap)` : `${human(Math.round(r.usage.bytesPerSecond))}/s of ${human(c.maxBandwidth)}/s`;
+  return `<table class="caps">${row(`this month (${r.usage.month})`, month)}${row('bandwidth now', rate)}${row('schedule', c.schedule ? `${c.schedule} local time` : 'always')}${row('now', rest)}</table>`;
+}
+
+/** Verified bytes served to visitors, as the balancer counts them (audits never count). */
+function creditTable(s: NodeStanding | null): string {
+  const credit = s?.credit;
+  if (!credit) return '<p>No credit reported yet.</p>';
+  const rows = credit.month.map((c) => `<tr><td>${escapeHtml(c.site)}</td><td>${human(c.bytes)}</td><td>${c.requests}</td></tr>`);
+  return `<table class="credit"><tr><th>site</th><th>verified bytes this month</th><th>requests</th></tr>${rows.join('')}</table><p>In all: <strong data-testid="credit-total">${human(credit.totalBytes)}</strong> of verified bytes served. Thank you!</p>`;
+}
+
 function locationTable(s: NodeStanding | null): string {
   const l = s?.location;
   if (!l) return '<p>Not checked yet.</p>';
@@ -88,6 +122,8 @@ export function renderStatusPage(v: StatusView, extras: PageExtras = { csrf: '' 
 </head><body><h1>Verity volunteer node</h1>${notice}
 <h2>Identity</h2><table>${row('node id', v.nodeId)}${row('name', v.name)}${row('public URL', v.publicUrl)}${row('balancer', v.balancer)}${row('running since', v.startedAt)}</table>
 <h2>Standing (as the balancer reports it)</h2>${standingTable(v)}
+<h2>Your caps</h2>${capsTable(v)}
+<h2>Credit</h2>${creditTable(s)}
 <h2>Location check</h2>${locationTable(s)}
 <h2>Penalties</h2>${penaltiesTable(s, extras)}
 <p>Think a penalty is wrong? ${recheckForm(extras, null, 'request re-check')} queues an audit of your node (at most one every 15 minutes); its result shows here after the same delay.</p>

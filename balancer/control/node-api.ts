@@ -1,7 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
 import { acceptHeartbeat, markDraining, registerNode } from '../../common/db/queries/node-registry.js';
+import { recordVolunteerReport } from '../../common/db/queries/node-caps.js';
 import { loadRtt } from '../../common/db/queries/node-location.js';
+import { restDecision } from '../../common/domain/volunteer-caps.js';
 import { recordTrustEvent } from '../../common/db/queries/trust.js';
 import { getOrCreateSetting, getSetting } from '../../common/db/queries/settings.js';
 import { defaultSecrecyPolicy, validateSecrecyPolicy, type SecrecyPolicy } from '../../common/domain/disclosure.js';
@@ -56,6 +58,7 @@ export interface Ctx {
   geo: GeoLocator | undefined;
   secrecy: SecrecyPolicy;
   recheck: RecheckOptions;
+  heartbeatIntervalMs: number;
   standing: (nodeId: string) => Promise<NodeAnswer>;
 }
 
@@ -84,6 +87,12 @@ async function heartbeat(ctx: Ctx, request: FastifyRequest): Promise<NodeAnswer>
   const figures = { ...env.stats, nodeTime: env.timestamp, receivedAt: now.toISOString() };
   const accepted = await acceptHeartbeat(ctx.deps.pool, { nodeId: env.nodeId, counter: env.counter, figures, now });
   if (!accepted) throw await refusal(ctx.deps, 'heartbeat', env);
+  if (env.volunteer) {
+    // Rest the node before it goes over: until the next heartbeats, it may serve at its peak rate.
+    const decision = restDecision(env.volunteer, now.getTime(), 2 * ctx.heartbeatIntervalMs + 1_000);
+    const changed = await recordVolunteerReport(ctx.deps.pool, env.nodeId, env.volunteer, decision.resting, decision.resting ? `${decision.reason ?? ''}: ${decision.detail}` : null);
+    if (changed) ctx.deps.log.info({ node: { id: env.nodeId, resting: decision.resting, reason: decision.reason, detail: decision.detail } }, 'node rest changed');
+  }
   if (accepted.status === 'offline') {
     await recordTrustEvent(ctx.deps.pool, env.nodeId, { kind: 'heartbeat_resumed', reason: 'heartbeats resumed' }, now);
   }
@@ -138,7 +147,7 @@ export function createNodeApiPlugin(options: NodeApiOptions = {}): ControlPlugin
     const problem = validateSecrecyPolicy(secrecy);
     if (problem) throw new Error(problem);
     const ctx: Ctx = {
-      deps, resolve: options.resolve, geo: options.geo, secrecy, keys: createKeyCache(deps),
+      deps, resolve: options.resolve, geo: options.geo, secrecy, keys: createKeyCache(deps), heartbeatIntervalMs,
       recheck: { intervalMs: 15 * 60_000, maxDelayMs: 5 * 60_000, random: Math.random, ...options.recheck },
       nonces: createNonceIssuer(deps.auditSecret, options.nonceTtlMs ?? NONCE_TTL_MS, options.random),
       // One secret for all balancers (the settings table), read for every answer: each node gets

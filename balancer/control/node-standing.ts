@@ -1,4 +1,5 @@
 import type { Queryable } from '../../common/db/pool.js';
+import { creditSummary } from '../../common/db/queries/node-caps.js';
 import { loadStanding, type NodeStandingRow } from '../../common/db/queries/node-standing.js';
 import { defaultSecrecyPolicy, disclosedUntil, type SecrecyPolicy } from '../../common/domain/disclosure.js';
 import type { LocationStanding, NodeStanding } from '../../common/protocol/node-api.js';
@@ -25,6 +26,10 @@ export async function loadNodeStanding(db: Queryable, nodeId: string, nowMs: num
   const cutoff = disclosedUntil(nodeId, nowMs, o.secret, o.secrecy ?? defaultSecrecyPolicy);
   const row = await loadStanding(db, nodeId, new Date(cutoff));
   if (!row) throw new Error(`node ${nodeId} vanished while answering it`);
+  // Resting and credit are the volunteer's own doing and visitors' traffic (never audits): told at once.
+  const rest = await db.query<{ resting: boolean; resting_reason: string | null }>('SELECT resting, resting_reason FROM nodes WHERE id = $1', [nodeId]);
+  const now = new Date(nowMs);
+  const credit = await creditSummary(db, nodeId, new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)));
   return {
     nodeId: row.nodeId,
     status: row.status,
@@ -38,6 +43,9 @@ export async function loadNodeStanding(db: Queryable, nodeId: string, nowMs: num
     })),
     disclosedUntil: new Date(Math.min(cutoff, nowMs)).toISOString(),
     location: locationOf(row),
+    resting: rest.rows[0]?.resting ?? false,
+    restingReason: rest.rows[0]?.resting_reason ?? null,
+    credit,
     heartbeatIntervalMs: o.heartbeatIntervalMs,
     heartbeatCounter: row.heartbeatCounter,
     serverTime: nowMs,

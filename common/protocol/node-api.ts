@@ -104,6 +104,14 @@ export const nodeStanding = z.object({
    */
   disclosedUntil: z.string().optional(),
   location: locationStanding.optional(),
+  /** The balancer sends this node no visitors for now (its volunteer's schedule or caps), and why. */
+  resting: z.boolean().optional(),
+  restingReason: z.string().nullable().optional(),
+  /** Verified bytes this node served visitors, per site, this month and in all (docs/node-protocol.md). */
+  credit: z.object({
+    month: z.array(z.object({ site: z.string(), bytes: z.number(), requests: z.number() })),
+    totalBytes: z.number(),
+  }).optional(),
   heartbeatIntervalMs: z.number().int().positive(),
   /** The last counter the balancer accepted from this node; the next must be higher. */
   heartbeatCounter: z.number().int().nonnegative(),
@@ -132,6 +140,23 @@ export const heartbeatStats = z.object({
 });
 export type HeartbeatStats = z.infer<typeof heartbeatStats>;
 
+/** A volunteer's caps and the node's usage (common/domain/volunteer-caps.ts); optional in heartbeats. */
+export const volunteerReport = z.object({
+  caps: z.object({
+    maxBandwidth: z.number().int().positive().nullable(),
+    maxMonthly: z.number().int().positive().nullable(),
+    schedule: z.string().max(20).nullable(),
+    utcOffsetMinutes: z.number().int().min(-14 * 60).max(14 * 60),
+  }),
+  usage: z.object({
+    month: z.string().regex(/^\d{4}-\d{2}$/),
+    monthBytes: z.number().int().nonnegative(),
+    bytesPerSecond: z.number().nonnegative(),
+    peakBytesPerSecond: z.number().nonnegative(),
+  }),
+});
+export type VolunteerReportWire = z.infer<typeof volunteerReport>;
+
 /** Body of heartbeat and drain; the signature covers the exact body bytes. */
 export const signedEnvelope = z.object({
   nodeId: nodeIdSchema,
@@ -140,17 +165,18 @@ export const signedEnvelope = z.object({
   /** Node's clock, ms since epoch; refused when more than 60 s off the balancer's. */
   timestamp: z.number().int().positive(),
   stats: heartbeatStats.optional(),
+  volunteer: volunteerReport.optional(),
 });
 export type SignedEnvelope = z.infer<typeof signedEnvelope>;
 
 /** Body of recheck: ask for an audit of the page behind one of this node's penalties (or of a site's home page). */
-export const recheckRequest = signedEnvelope.omit({ stats: true }).extend({ auditId: z.uuid().optional() });
+export const recheckRequest = signedEnvelope.omit({ stats: true, volunteer: true }).extend({ auditId: z.uuid().optional() });
 export type RecheckRequest = z.infer<typeof recheckRequest>;
 export const recheckResponse = z.object({ queued: z.boolean(), url: z.string(), site: z.string(), nextAllowedAt: z.string() });
 export type RecheckResponse = z.infer<typeof recheckResponse>;
 
 /** Body of evidence: one piece of evidence behind a disclosed penalty; the answer is its bytes. */
-export const evidenceRequest = signedEnvelope.omit({ stats: true }).extend({ evidenceId: z.uuid() });
+export const evidenceRequest = signedEnvelope.omit({ stats: true, volunteer: true }).extend({ evidenceId: z.uuid() });
 export type EvidenceRequest = z.infer<typeof evidenceRequest>;
 
 export const errorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
