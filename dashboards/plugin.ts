@@ -9,7 +9,13 @@ import { mapRoutes } from './routes/map.js';
 import { nodeRoutes } from './routes/node.js';
 import { nodesRoutes } from './routes/nodes.js';
 import { overviewRoutes } from './routes/overview.js';
+import { accountRoutes } from './routes/account.js';
+import { creditRoutes } from './routes/credit.js';
+import { notificationRoutes } from './routes/notifications.js';
+import { adminPages } from './routes/respond.js';
+import { sitePageRoutes } from './routes/site.js';
 import { siteRoutes } from './routes/sites.js';
+import { userRoutes } from './routes/users.js';
 import { startRequestSampler, type RequestSampler } from './traffic-sampler.js';
 
 // The admin dashboard, served by the control plane. Evidence on these pages is attacker-chosen
@@ -33,12 +39,21 @@ async function securityHeaders(_req: FastifyRequest, reply: FastifyReply, payloa
 function authedRoutes(deps: ControlDeps, sampler: RequestSampler) {
   return async (authed: FastifyInstance): Promise<void> => {
     authed.addHook('onRequest', requireAdmin(deps, denyPage));
-    overviewRoutes(authed, deps, sampler);
-    nodesRoutes(authed, deps);
-    nodeRoutes(authed, deps);
+    // Fleet-wide pages: admins only (an owner is sent to their sites).
+    await authed.register(async (admins) => {
+      admins.addHook('onRequest', adminPages);
+      overviewRoutes(admins, deps, sampler);
+      nodesRoutes(admins, deps);
+      nodeRoutes(admins, deps);
+      mapRoutes(admins, deps);
+      creditRoutes(admins, deps);
+      userRoutes(admins, deps);
+    });
     auditRoutes(authed, deps);
-    mapRoutes(authed, deps);
     siteRoutes(authed, deps);
+    sitePageRoutes(authed, deps);
+    notificationRoutes(authed, deps);
+    accountRoutes(authed, deps);
     logoutRoute(authed, deps, (req) => {
       const auth = authOf(req);
       const body = (req.body ?? {}) as Record<string, unknown>;

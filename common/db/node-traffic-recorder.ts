@@ -1,6 +1,7 @@
 import { createTrafficWindow } from '../domain/traffic-window.js';
 import type { Logger } from '../log.js';
 import type { Queryable } from './pool.js';
+import { addCredit, type CreditSample } from './queries/node-credit.js';
 import { recordNodeTraffic } from './queries/node-traffic.js';
 
 // What a balancer needs to fill `node_traffic` (the dashboard's traffic share and latency):
@@ -12,6 +13,12 @@ export interface NodeTrafficRecorder {
    * apart, so that audits of a quarantined node never look like a share of visitor traffic.
    */
   observe: (nodeId: string, durationMs: number, isError: boolean, audit?: boolean) => void;
+  /**
+   * Per request: no await, no I/O. Credit for `bytes` a node served a visitor that the balancer
+   * verified against the origin's digest (never audits, never unverified bytes). Written with
+   * the traffic, per UTC day and site (table node_credit).
+   */
+  credit: (nodeId: string, siteId: string, bytes: number) => void;
   /** Writes every finished minute now (tests, shutdown). */
   flush: (all?: boolean) => Promise<void>;
   /** Stops the timer and writes what is left. */
@@ -20,7 +27,16 @@ export interface NodeTrafficRecorder {
 
 export function startNodeTrafficRecorder(o: { db: Queryable; log: Logger; now: () => number; intervalMs?: number }): NodeTrafficRecorder {
   const window = createTrafficWindow();
+  let credits = new Map<string, CreditSample>();
+  const flushCredit = async (): Promise<void> => {
+    const batch = [...credits.values()];
+    credits = new Map();
+    for (const c of batch) {
+      await addCredit(o.db, c).catch((err: unknown) => o.log.warn({ err: (err as Error).message }, 'could not record node credit'));
+    }
+  };
   const flush = async (all = false): Promise<void> => {
+    await flushCredit();
     for (const sample of window.drain(o.now(), all)) {
       // Dashboard figures, not state: a failed write is logged and that minute is lost.
       await recordNodeTraffic(o.db, sample).catch((err: unknown) => o.log.warn({ err: (err as Error).message }, 'could not record node traffic'));
@@ -30,6 +46,15 @@ export function startNodeTrafficRecorder(o: { db: Queryable; log: Logger; now: (
   timer.unref();
   return {
     observe: (nodeId, durationMs, isError, audit = false) => window.observe(nodeId, durationMs, isError, o.now(), audit),
+    credit: (nodeId, siteId, bytes) => {
+      const day = new Date(o.now()).toISOString().slice(0, 10);
+      const key = `${nodeId} ${siteId} ${day}`;
+      const c = credits.get(key);
+      if (c) {
+        c.bytes += bytes;
+        c.requests += 1;
+      } else credits.set(key, { nodeId, siteId, day, bytes, requests: 1 });
+    },
     flush,
     stop: async () => {
       clearInterval(timer);

@@ -9,7 +9,8 @@ import { emptyState } from '../views/format.js';
 import { html } from '../views/html.js';
 import { page } from '../views/layout.js';
 import { auditsTable } from '../views/node.js';
-import { csrfOf, notFound, sendHtml } from './respond.js';
+import { csrfOf, forbiddenPage, notFound, sendHtml, viewerOf } from './respond.js';
+import { maySite, siteFilter } from '../../balancer/control/scope.js';
 
 const JSON_KINDS = ['fragments', 'headers_diff', 'blocked_requests'];
 const MAX_JSON_BYTES = 1 << 20;
@@ -31,18 +32,19 @@ async function jsonEvidence(deps: ControlDeps, a: AuditDetail): Promise<JsonEvid
 export function auditRoutes(app: FastifyInstance, deps: ControlDeps): void {
   app.get<{ Querystring: { verdict?: string } }>('/audits', async (req, reply) => {
     const verdict = (auditVerdicts as readonly string[]).includes(req.query.verdict ?? '') ? (req.query.verdict as AuditVerdict) : null;
-    const audits = await listAudits(deps.pool, { verdict, limit: 200, includePending: verdict === null });
+    const audits = await listAudits(deps.pool, { verdict, limit: 200, includePending: verdict === null, siteIds: siteFilter(req) });
     const links = [html`<a href="/audits" ${verdict === null ? html`aria-current="true" class="active"` : ''}>all</a>`,
       ...auditVerdicts.map((v) => html` <a href="/audits?verdict=${v}" ${verdict === v ? html`aria-current="true" class="active"` : ''}>${v}</a>`)];
     const body = html`<h1>Audits</h1><p class="filters pills">${links}</p>${audits.length ? auditsTable(audits, true) : emptyState('No audits match.', html`Start <code>verity auditor</code>; it audits every node regularly.`)}`;
-    return sendHtml(reply, page({ title: 'Audits', nav: 'audits', csrfToken: csrfOf(req), body }));
+    return sendHtml(reply, page({ title: 'Audits', nav: 'audits', csrfToken: csrfOf(req), body, viewer: viewerOf(req) }));
   });
 
   app.get<{ Params: { id: string }; Querystring: { queued?: string } }>('/audits/:id', async (req, reply) => {
     const audit = isUuid(req.params.id) ? await findAudit(deps.pool, req.params.id) : null;
     if (!audit) return notFound(reply, 'audit');
+    if (!maySite(authOf(req), audit.siteId)) return forbiddenPage(req, reply, 'This audit is of a site that is not yours.');
     const flash = req.query.queued === '1' ? 'Rescan queued: this page shows its result once the auditor has run it.' : null;
-    return sendHtml(reply, auditPage(audit, await jsonEvidence(deps, audit), csrfOf(req), flash));
+    return sendHtml(reply, auditPage(audit, await jsonEvidence(deps, audit), csrfOf(req), flash, viewerOf(req)));
   });
 
   app.post<{ Params: { id: string }; Body: Record<string, unknown> | undefined }>('/audits/:id/rescan', async (req, reply) => {

@@ -2,7 +2,7 @@ import type { AuditDetail, EvidenceMeta } from '../../common/db/queries/dashboar
 import { highlightedPair } from './diff.js';
 import { emptyState, severityBadge, shortId, time, verdictBadge } from './format.js';
 import { html, seg, type SafeHtml } from './html.js';
-import { page } from './layout.js';
+import { page, type Viewer } from './layout.js';
 
 /** Parsed JSON evidence (fragments, headers_diff, blocked_requests) keyed by kind. */
 export type JsonEvidence = Map<string, unknown>;
@@ -79,7 +79,7 @@ ${a.findingsDetail.map((f) => html`<tr><td>${severityBadge(f.severity)}</td><td 
 </tbody></table></div>`;
 }
 
-export function auditPage(a: AuditDetail, json: JsonEvidence, csrf: string | null, flash: string | null): SafeHtml {
+export function auditPage(a: AuditDetail, json: JsonEvidence, csrf: string | null, flash: string | null, viewer: Viewer = 'admin'): SafeHtml {
   const others = a.evidence.filter((e) => !['origin_screenshot', 'node_screenshot', 'diff_image'].includes(e.kind));
   const body = html`<p class="crumbs"><a href="/audits">Audits</a> /</p>
 <h1>Audit ${shortId(a.id)} ${verdictBadge(a.verdict, a.status)}</h1>
@@ -103,5 +103,5 @@ export function auditPage(a: AuditDetail, json: JsonEvidence, csrf: string | nul
 <section class="card"><h2>Blocked third-party requests</h2>${blocked(json.get('blocked_requests'))}</section>
 </div>
 <section class="card"><h2>All evidence</h2>${others.length || a.evidence.length ? html`<ul class="plain">${a.evidence.map((e) => html`<li><a href="${evidenceUrl(e)}">${e.kind}</a> <span class="muted">${e.contentType}, ${e.size} bytes</span></li>`)}</ul>` : html`<p class="muted">None.</p>`}</section>`;
-  return page({ title: `Audit ${shortId(a.id)}`, nav: 'audits', csrfToken: csrf, body, flash });
+  return page({ title: `Audit ${shortId(a.id)}`, nav: 'audits', csrfToken: csrf, body, flash, viewer });
 }

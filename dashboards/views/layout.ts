@@ -1,14 +1,20 @@
 import { html, type Interpolation, type SafeHtml } from './html.js';
 
+// Owners see their sites and what concerns them; the fleet-wide pages are admins'.
 export const navItems = [
-  { href: '/', label: 'Overview', key: 'overview' },
-  { href: '/nodes', label: 'Nodes', key: 'nodes' },
-  { href: '/audits', label: 'Audits', key: 'audits' },
-  { href: '/map', label: 'Map', key: 'map' },
-  { href: '/sites', label: 'Sites', key: 'sites' },
-  { href: '/admin-log', label: 'Admin log', key: 'admin-log' },
+  { href: '/', label: 'Overview', key: 'overview', owner: false },
+  { href: '/nodes', label: 'Nodes', key: 'nodes', owner: false },
+  { href: '/audits', label: 'Audits', key: 'audits', owner: true },
+  { href: '/map', label: 'Map', key: 'map', owner: false },
+  { href: '/sites', label: 'Sites', key: 'sites', owner: true },
+  { href: '/notifications', label: 'Notifications', key: 'notifications', owner: true },
+  { href: '/credit', label: 'Credit', key: 'credit', owner: false },
+  { href: '/users', label: 'Users', key: 'users', owner: false },
+  { href: '/admin-log', label: 'Admin log', key: 'admin-log', owner: true },
+  { href: '/account', label: 'Account', key: 'account', owner: true },
 ] as const;
 export type NavKey = (typeof navItems)[number]['key'];
+export type Viewer = 'admin' | 'owner';
 
 export interface PageOptions {
   title: string;
@@ -17,6 +23,8 @@ export interface PageOptions {
   csrfToken: string | null;
   body: Interpolation;
   flash?: string | null;
+  /** Whose navigation to show (default an admin's). */
+  viewer?: Viewer;
 }
 
 // No inline script or style anywhere: the CSP only allows files from /assets/.
@@ -39,7 +47,7 @@ function head(title: string): SafeHtml {
 }
 
 export function page(o: PageOptions): SafeHtml {
-  const nav = navItems.map((n) => html`<a href="${n.href}"${o.nav === n.key ? html` aria-current="page" class="active"` : ''}>${n.label}</a>`);
+  const nav = navItems.filter((n) => o.viewer !== 'owner' || n.owner).map((n) => html`<a href="${n.href}"${o.nav === n.key ? html` aria-current="page" class="active"` : ''}>${n.label}</a>`);
   const logout = o.csrfToken
     ? html`<form method="post" action="/logout" class="logout"><input type="hidden" name="_csrf" value="${o.csrfToken}"><button type="submit" class="link">Log out</button></form>`
     : '';

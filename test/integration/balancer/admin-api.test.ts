@@ -156,7 +156,7 @@ describe('admin API actions', () => {
     ]);
     const log = await (await api('/api/v1/admin-log')).json();
     expect(log.map((l: { action: string }) => l.action)).toEqual(['node.ban', 'node.reinstate', 'node.quarantine']);
-    expect(log[0]).toMatchObject({ actor: 'admin-api', targetId: node, reason: 'again' });
+    expect(log[0]).toMatchObject({ actor: 'admin token', targetId: node, reason: 'again' });
   });
 
   it('refuses bad actions and unknown nodes', async () => {
