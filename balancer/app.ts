@@ -17,6 +17,7 @@ import { UrlSampler } from './background/url-samples.js';
 import type { balancerProgram } from './config.js';
 import { startOfflineSweeper, type OfflineSweeperOptions } from './control/offline-sweeper.js';
 import { buildControlApp } from './control/server.js';
+import { startSiteSweeper } from './control/site-sweeper.js';
 import { ownerUrlProblem } from './control/ssrf.js';
 import { createSmtpMailer } from './mail/smtp.js';
 import { startNotifier, type NotifierOptions } from './notify/worker.js';
@@ -232,6 +233,7 @@ export async function buildControlSide(config: BalancerConfig, deps: BalancerDep
     mailer: config.smtpUrl ? createSmtpMailer(config.smtpUrl, config.smtpFrom) : null,
     checkUrl: (url) => ownerUrlProblem(url, config.allowPrivateOwnerUrls),
   }, { backlogThreshold: config.auditBacklogAlert, ...deps.notifier });
+  const stopSiteSweeper = startSiteSweeper({ pool: deps.pool, log: deps.log, now });
   return {
     control,
     async listen(addr) {
@@ -240,6 +242,7 @@ export async function buildControlSide(config: BalancerConfig, deps: BalancerDep
     },
     async close() {
       stopSweeper();
+      stopSiteSweeper();
       await notifier?.stop();
       await control.close();
     },

@@ -17,6 +17,8 @@ export interface ControlPlaneOptions {
   adminToken: string;
   now?: () => number;
   auditSecret?: string;
+  /** Owners may give loopback origins and webhooks (VERITY_ALLOW_PRIVATE_OWNER_URLS). */
+  allowPrivateOwnerUrls?: boolean;
 }
 
 /** A real control-plane fastify app with the given plugins mounted, listening on 127.0.0.1:0. */
@@ -29,6 +31,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
     adminToken: opts.adminToken,
     auditSecret: opts.auditSecret ?? 'test-audit-secret-0123456789',
     allowPrivateNodeUrls: true,
+    allowPrivateOwnerUrls: opts.allowPrivateOwnerUrls ?? false,
     now: opts.now ?? Date.now,
   };
   const app: FastifyInstance = Fastify({ loggerInstance: log as FastifyBaseLogger, requestTimeout: 30_000, connectionTimeout: 30_000 });
