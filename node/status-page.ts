@@ -24,6 +24,8 @@ export interface StatusView {
 export interface PageExtras {
   csrf: string;
   notice?: string | null;
+  /** Fragment evidence already fetched from the balancer (evidence id → its JSON text). */
+  fragments?: ReadonlyMap<string, string>;
 }
 
 export function escapeHtml(s: string): string {
@@ -48,6 +50,14 @@ function evidenceCell(p: Penalty, extras: PageExtras): string {
   for (const f of p.findings ?? []) parts.push(`${escapeHtml(f.severity)} ${escapeHtml(f.kind)}: ${escapeHtml(f.summary)}`);
   const links = (p.evidence ?? []).map((e) => `<a href="/evidence/${encodeURIComponent(e.id)}">${escapeHtml(e.kind)}</a>`);
   if (links.length) parts.push(`evidence: ${links.join(', ')}`);
+  // The screenshots (the origin's and this node's, and their difference) shown, the fragments
+  // as text: never run, whatever a hostile page put in them.
+  const shots = (p.evidence ?? []).filter((e) => /^image\/(png|jpeg|webp)$/i.test(e.contentType));
+  if (shots.length) parts.push(`<span class="shots">${shots.map((e) => `<figure><img src="/evidence/${encodeURIComponent(e.id)}" alt="${escapeHtml(e.kind)}" data-kind="${escapeHtml(e.kind)}" width="320"><figcaption>${escapeHtml(e.kind.replace(/[_-]/g, ' '))}</figcaption></figure>`).join('')}</span>`);
+  for (const e of (p.evidence ?? []).filter((x) => x.kind === 'fragments')) {
+    const text = extras.fragments?.get(e.id);
+    if (text !== undefined) parts.push(`<pre class="fragments">${escapeHtml(text)}</pre>`);
+  }
   if (p.auditId) parts.push(recheckForm(extras, p.auditId, 'request re-check of this page'));
   return parts.join('<br>');
 }
@@ -118,7 +128,7 @@ export function renderStatusPage(v: StatusView, extras: PageExtras = { csrf: '' 
   const notice = extras.notice ? `<p class="notice">${escapeHtml(extras.notice)}</p>` : '';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="30">
 <title>Verity node ${escapeHtml(v.name)}</title>
-<style>body{font:14px system-ui,sans-serif;margin:2em;max-width:80em}th{text-align:left;padding-right:1em}td{padding-right:1em;vertical-align:top}table{border-collapse:collapse;margin-bottom:1em}.penalties td{border-top:1px solid #ddd}.notice{background:#eef;padding:.5em}form.inline{display:inline}</style>
+<style>body{font:14px system-ui,sans-serif;margin:2em;max-width:80em}th{text-align:left;padding-right:1em}td{padding-right:1em;vertical-align:top}table{border-collapse:collapse;margin-bottom:1em}.penalties td{border-top:1px solid #ddd}.notice{background:#eef;padding:.5em}form.inline{display:inline}.shots{display:flex;gap:.5em;flex-wrap:wrap}figure{margin:0}img{border:1px solid #ccc;max-width:320px}pre.fragments{white-space:pre-wrap;max-width:60em;background:#f6f6f6;padding:.5em}</style>
 </head><body><h1>Verity volunteer node</h1>${notice}
 <h2>Identity</h2><table>${row('node id', v.nodeId)}${row('name', v.name)}${row('public URL', v.publicUrl)}${row('balancer', v.balancer)}${row('running since', v.startedAt)}</table>
 <h2>Standing (as the balancer reports it)</h2>${standingTable(v)}

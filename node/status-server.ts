@@ -81,7 +81,33 @@ async function getEvidence(id: string, res: ServerResponse, actions: StatusActio
   }
 }
 
-function getOnly(path: string, res: ServerResponse, view: () => StatusView, state: { csrf: string; notice: string | null }): void {
+const MAX_FRAGMENTS = 20;
+const MAX_FRAGMENT_TEXT = 20_000;
+
+/** Fragment evidence of the disclosed penalties, fetched once each (evidence never changes). */
+async function fragmentsOf(v: StatusView, cache: Map<string, string>, actions?: StatusActions): Promise<Map<string, string>> {
+  const wanted = (v.standing?.penalties ?? []).flatMap((p) => (p.evidence ?? []).filter((e) => e.kind === 'fragments')).slice(0, MAX_FRAGMENTS);
+  for (const e of wanted) {
+    if (cache.has(e.id) || !actions) continue;
+    try {
+      const got = await actions.evidence(e.id);
+      const text = got.body.toString('utf8');
+      let pretty = text;
+      try {
+        pretty = JSON.stringify(JSON.parse(text), null, 1);
+      } catch {
+        // Shown as it came.
+      }
+      if (cache.size >= MAX_FRAGMENTS) cache.clear();
+      cache.set(e.id, pretty.slice(0, MAX_FRAGMENT_TEXT));
+    } catch {
+      // Not disclosed yet, or the balancer is away: the link still works later.
+    }
+  }
+  return cache;
+}
+
+function getOnly(path: string, res: ServerResponse, view: () => StatusView, state: { csrf: string; notice: string | null; fragments: Map<string, string> }): void {
   if (path === '/status.json') {
     res.writeHead(200, { 'content-type': 'application/json', ...baseHeaders });
     res.end(JSON.stringify(view()));
@@ -96,7 +122,7 @@ function getOnly(path: string, res: ServerResponse, view: () => StatusView, stat
     res.end(renderNodeMetrics(view()));
   } else if (path === '/') {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', ...baseHeaders });
-    res.end(renderStatusPage(view(), { csrf: state.csrf, notice: state.notice }));
+    res.end(renderStatusPage(view(), { csrf: state.csrf, notice: state.notice, fragments: state.fragments }));
   } else {
     res.writeHead(404, { 'content-type': 'text/plain', ...baseHeaders });
     res.end('not found\n');
@@ -104,7 +130,7 @@ function getOnly(path: string, res: ServerResponse, view: () => StatusView, stat
 }
 
 export function createStatusServer(view: () => StatusView, actions?: StatusActions): Server {
-  const state = { csrf: randomBytes(24).toString('base64url'), notice: null as string | null };
+  const state = { csrf: randomBytes(24).toString('base64url'), notice: null as string | null, fragments: new Map<string, string>() };
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const evidence = /^\/evidence\/([^/]+)$/.exec(path)?.[1];
@@ -115,6 +141,8 @@ export function createStatusServer(view: () => StatusView, actions?: StatusActio
       res.end();
     } else if (evidence !== undefined && actions && uuid.test(evidence)) {
       void getEvidence(evidence, res, actions);
+    } else if (path === '/') {
+      fragmentsOf(view(), state.fragments, actions).then(() => getOnly(path, res, view, state), () => getOnly(path, res, view, state));
     } else {
       getOnly(path, res, view, state);
     }

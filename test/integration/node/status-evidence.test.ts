@@ -14,7 +14,7 @@ const db = useTestDatabase();
 const nodes = useNodeProcesses(db);
 const png = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
 
-async function tamperedAudit(nodeId: string, siteId: string, at: Date): Promise<{ auditId: string; screenshot: string; fragments: string }> {
+async function tamperedAudit(nodeId: string, siteId: string, at: Date): Promise<{ auditId: string; screenshot: string; originShot: string; fragments: string }> {
   const { rows } = await db.pool.query<{ id: string }>(
     "INSERT INTO audits (node_id, site_id, url, status, verdict, started_at, finished_at, confirmation) VALUES ($1, $2, '/checkout', 'done', 'tampered', $3, $3, 'unconfirmed') RETURNING id",
     [nodeId, siteId, at]);
@@ -22,10 +22,11 @@ async function tamperedAudit(nodeId: string, siteId: string, at: Date): Promise<
   await db.pool.query("INSERT INTO findings (audit_id, kind, severity, summary) VALUES ($1, 'script_added', 'high', 'a script from evil.example was added')", [auditId]);
   const ev = async (kind: string, type: string, body: Buffer) => (await db.pool.query<{ id: string }>(
     'INSERT INTO evidence (audit_id, kind, content_type, body) VALUES ($1, $2, $3, $4) RETURNING id', [auditId, kind, type, body])).rows[0]?.id ?? '';
-  const screenshot = await ev('node-screenshot', 'image/png', png);
+  const screenshot = await ev('node_screenshot', 'image/png', png);
+  const originShot = await ev('origin_screenshot', 'image/png', png);
   const fragments = await ev('fragments', 'application/json', Buffer.from(JSON.stringify({ node: '<script src="https://evil.example/x.js"></script>' })));
   await recordTrustEvent(db.pool, nodeId, { kind: 'audit_tampered', severity: 'high', confirmation: 'unconfirmed', reason: 'script added', auditId }, at);
-  return { auditId, screenshot, fragments };
+  return { auditId, screenshot, originShot, fragments };
 }
 
 function postForm(url: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<{ status: number; location?: string }> {
@@ -59,6 +60,11 @@ describe('volunteer status page', () => {
     expect(html).toContain('verdict unconfirmed');
     expect(html).toContain('page /checkout');
     expect(html).toContain(`/evidence/${old.screenshot}`);
+    // Both screenshots shown on the page, and the fragments as text (escaped: never run).
+    expect(html).toContain(`<img src="/evidence/${old.screenshot}" alt="node_screenshot"`);
+    expect(html).toContain(`<img src="/evidence/${old.originShot}" alt="origin_screenshot"`);
+    expect(html).toContain('&lt;script src=\\&quot;https://evil.example/x.js\\&quot;&gt;&lt;/script&gt;');
+    expect(html).not.toContain('<script src="https://evil.example');
     expect(html).toContain('trust changes 10 to 60 minutes late');
     // The penalty of a minute ago is not there yet, nor its evidence.
     expect(html).not.toContain(recent.screenshot);
