@@ -1,6 +1,6 @@
 import type { ProgramIO } from '../common/program.js';
 import { processIO } from '../common/program.js';
-import { nodeActions, type NodeAction } from '../common/db/queries/admin-actions.js';
+import { nodeActions, type NodeAction } from '../common/domain/node-actions.js';
 
 // Programs are imported lazily: `verity site add` must not load puppeteer or fastify.
 const commands: Record<string, { summary: string; run: (argv: string[], io: ProgramIO) => Promise<number> }> = {

@@ -3,8 +3,9 @@ import { VerityError } from '../../errors.js';
 import type { Pool, Queryable } from '../pool.js';
 import { recordTrustEvent } from './trust.js';
 
-export const nodeActions = ['quarantine', 'reinstate', 'ban'] as const;
-export type NodeAction = (typeof nodeActions)[number];
+import type { NodeAction } from '../../domain/node-actions.js';
+
+export { nodeActions, type NodeAction } from '../../domain/node-actions.js';
 
 const eventFor: Record<NodeAction, TrustEventKind> = { quarantine: 'admin_quarantine', reinstate: 'admin_reinstate', ban: 'admin_ban' };
 
