@@ -164,6 +164,12 @@ describe('notifications', () => {
     expect((await api(`/api/v1/webhooks/${siteHook?.id ?? ''}/test`, {})).status).toBe(202);
     const hit = await waitFor(() => receiver.got.find((r) => r.headers['verity-event'] === 'test'), 5_000);
     expect(JSON.parse(hit.body)).toMatchObject({ event: 'test', site: 'notify.test' });
+    // The Slack/Matrix format: {text}, signed the same way.
+    const chat = (await api('/api/v1/webhooks', { url: `${receiver.url}?chat`, site: 'notify.test', format: 'slack' })).json as { id: string; secret: string };
+    expect((await api(`/api/v1/webhooks/${chat.id}/test`, {})).status).toBe(202);
+    const said = await waitFor(() => receiver.got.find((r) => r.headers['verity-delivery'] !== hit.headers['verity-delivery'] && r.headers['verity-event'] === 'test'), 5_000);
+    expect(JSON.parse(said.body)).toEqual({ text: '[Verity] test on notify.test: test sent by admin token' });
+    expect(verifySignature(chat.secret, String(said.headers[SIGNATURE_HEADER]), said.body, Math.floor(Date.now() / 1000))).toBe(true);
     expect((await api('/api/v1/webhooks', { url: 'ftp://x' })).status).toBe(400);
     expect((await api('/api/v1/webhooks', { url: receiver.url, site: 'nope.test' })).status).toBe(404);
     const bad = await runCli(['webhook', 'add', '--url', 'not a url'], { DATABASE_URL: db.url });
