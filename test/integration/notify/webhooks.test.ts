@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminApiPlugin } from '../../../balancer/control/admin-api.js';
+import { dashboardPlugin } from '../../../dashboards/plugin.js';
 import { startNotifier } from '../../../balancer/notify/worker.js';
 import { createUser } from '../../../common/db/queries/users.js';
 import { silentLogger } from '../../../common/log.js';
@@ -87,7 +88,7 @@ beforeAll(async () => {
   otherNodeId = await insertTestNode(db.pool, { url: 'http://127.0.0.1:9', siteIds: [siteId], name: 'cellar-box' });
   await createUser(db.pool, { email: 'ops@example.org', role: 'admin', siteIds: [], createdBy: 'test' });
   bal = await startBalancer({
-    pool: db.pool, plugins: [adminApiPlugin], config: { smtpUrl: `smtp://127.0.0.1:${smtp.port}`, smtpFrom: 'verity@example.org' },
+    pool: db.pool, plugins: [adminApiPlugin, dashboardPlugin], config: { smtpUrl: `smtp://127.0.0.1:${smtp.port}`, smtpFrom: 'verity@example.org' },
     deps: { background: { notify: true }, notifier: { pollMs: 100, retryBaseMs: 400, retryMaxMs: 800 } },
   });
 });
@@ -149,6 +150,11 @@ describe('notifications', () => {
       // Backoff: each wait at least as long as the one before it.
       const gaps = attempts.slice(1).map((a, i) => Date.parse(a.at) - Date.parse(attempts[i]?.at ?? a.at));
       expect(gaps[0]).toBeGreaterThanOrEqual(350);
+      // The dashboard's delivery log shows the same: the refused attempts, then the one that worked.
+      const html = await (await fetch(`${bal.controlUrl}/notifications`, { headers: { authorization: `Bearer ${bal.adminToken}` } })).text();
+      const row = [...html.matchAll(/<tr data-delivery="\d+" data-status="delivered"><td class="mono">node\.banned.*?<\/tr>/gs)].map((m) => m[0]).find((r) => r.includes(`http://127.0.0.1:${port}/hook`)) ?? '';
+      expect(row.match(/ECONNREFUSED/g)?.length).toBe(attempts.length - 1);
+      expect(row).toMatch(/ok 204/);
       // Several balancers share the outbox: exactly one delivery reached the receiver.
       await new Promise((r) => setTimeout(r, 500));
       expect(late.got.filter((r) => r.body.includes('node.banned'))).toHaveLength(1);
