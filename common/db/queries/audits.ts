@@ -129,7 +129,10 @@ export interface AuditPlanRow {
   pending: boolean;
 }
 
-/** Every (node, site) pair that can be audited, with when it last was and whether one is pending. */
+/**
+ * Every (node, site) pair that can be audited, with when it last was and whether one is pending.
+ * A node resting for its volunteer's caps serves nobody and is not audited until it serves again.
+ */
 export async function listAuditPlan(db: Queryable): Promise<AuditPlanRow[]> {
   const { rows } = await db.query<{
     node_id: string; site_id: string; host: string; origin: string; status: NodeStatus; integrity: number; clean_audit_streak: number; last_at: Date | null; pending: boolean;
@@ -138,7 +141,7 @@ export async function listAuditPlan(db: Queryable): Promise<AuditPlanRow[]> {
             (SELECT max(a.finished_at) FROM audits a WHERE a.node_id = ns.node_id AND a.site_id = ns.site_id AND a.status = 'done') AS last_at,
             EXISTS (SELECT 1 FROM audits a WHERE a.node_id = ns.node_id AND a.site_id = ns.site_id AND a.status <> 'done' AND a.reason IN ('scheduled', 'probation')) AS pending
        FROM node_sites ns JOIN nodes n ON n.id = ns.node_id JOIN sites s ON s.id = ns.site_id
-      WHERE n.status NOT IN ('banned', 'offline')`,
+      WHERE n.status NOT IN ('banned', 'offline') AND NOT n.resting`,
   );
   return rows.map((r) => ({
     nodeId: r.node_id, siteId: r.site_id, siteHost: r.host, originUrl: r.origin, status: r.status, integrity: r.integrity,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createNodeApiPlugin } from '../../../balancer/control/node-api.js';
+import { listAuditPlan } from '../../../common/db/queries/audits.js';
 import { startBalancer, visit, waitFor, waitPublished } from '../../support/balancer-harness.js';
 import { useTestDatabase } from '../../support/db.js';
 import { makeSiteWithToken } from '../../support/node-fixtures.js';
@@ -60,6 +61,8 @@ describe('verity node --max-monthly', () => {
     const row = await db.pool.query<{ resting: boolean; resting_reason: string }>('SELECT resting, resting_reason FROM nodes WHERE id = $1', [nodeId]);
     expect(row.rows[0]?.resting).toBe(true);
     expect(row.rows[0]?.resting_reason).toMatch(/^monthly-cap: \d+ of 10000000 bytes served in \d{4}-\d{2}$/);
+    // Resting, it is not planned for audits either (it would answer them 503, an honest refusal).
+    expect((await listAuditPlan(db.pool)).map((r) => r.nodeId)).not.toContain(nodeId);
     // The volunteer sees it on the status page: usage against the cap, and that it rests.
     const status = JSON.parse((await rawRequest(`${statusUrl}status.json`)).body.toString()) as { volunteer: { usage: { monthBytes: number }; caps: { maxMonthly: number } } };
     expect(status.volunteer.caps.maxMonthly).toBe(CAP);
