@@ -24,7 +24,7 @@ describe('notification events', () => {
     expect(await sweepOfflineNodes({ pool: db.pool, log: silentLogger(), now: Date.now }, 30_000)).toEqual([node]);
     await recordTrustEvent(db.pool, node, { kind: 'heartbeat_resumed', reason: 'heartbeats resumed' });
     // A penalty that changes no status notifies nobody.
-    await recordTrustEvent(db.pool, node, { kind: 'health_failed', reason: 'probe timed out' });
+    await recordTrustEvent(db.pool, node, { kind: 'health_fail', reason: 'probe timed out' });
     expect((await events()).map((e) => [e.kind, e.node_id])).toEqual([['node.offline', node], ['node.back', node]]);
   });
 
