@@ -142,7 +142,7 @@ async function startAll(running: Running, config: DemoConfig, io: ProgramIO, log
 
   const env = {
     DATABASE_URL: databaseUrl, VERITY_ADMIN_TOKEN: state.adminToken, VERITY_AUDIT_SECRET: state.auditSecret,
-    VERITY_ALLOW_PRIVATE_NODE_URLS: '1', VERITY_TRUSTED_PROXIES: '127.0.0.1/32', VERITY_LOG_LEVEL: 'info', VERITY_CONFIG: undefined,
+    VERITY_ALLOW_PRIVATE_NODE_URLS: '1', VERITY_ALLOW_PRIVATE_OWNER_URLS: '1', VERITY_TRUSTED_PROXIES: '127.0.0.1/32', VERITY_LOG_LEVEL: 'info', VERITY_CONFIG: undefined,
   };
   const publicUrl = `http://127.0.0.1:${ports.publicPort}`;
   await progress.step('balancer', () => startBalancer(running, env, ports, logDir));
