@@ -45,6 +45,10 @@ async function readAnswer(res: Response, what: string, baseUrl: string): Promise
   const text = await res.text();
   // A 5xx (the balancer's database restarting, a proxy in front of it) passes: retry like a network error.
   if (res.status >= 500) throw new VerityError('NODE_ERR_BALANCER_UNREACHABLE', `the balancer ${baseUrl} is unavailable (HTTP ${res.status} to ${what})`);
+  // The public port answers every Host it does not serve with 421: a classic wrong --balancer.
+  if (res.status === 421) {
+    throw new VerityError('NODE_ERR_BAD_ANSWER', `${baseUrl} answered ${what} with HTTP 421 (misdirected request): is this the control-plane URL? --balancer takes the balancer's control plane (its --control-listen address, port 8081 by default), not the public port visitors use`);
+  }
   let json: unknown;
   try {
     json = JSON.parse(text);

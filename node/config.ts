@@ -7,6 +7,12 @@ import { defineProgram, option } from '../common/config/options.js';
 export const nodeProgram = defineProgram({
   usage: 'verity node --balancer URL --token TOKEN [options]',
   summary: 'Run a volunteer node: serves and caches the public pages of the sites it was assigned.',
+  helpFooter: [
+    'Admin commands (run where the database is; recorded in the admin log):',
+    '  verity node quarantine ID --reason TEXT   no visitor traffic, still audited',
+    '  verity node reinstate ID --reason TEXT    back to active, integrity reset',
+    '  verity node ban ID --reason TEXT          for good',
+  ].join('\n'),
   options: {
     balancer: option({ flag: 'balancer', env: 'VERITY_BALANCER', valueName: 'URL', description: "the balancer's control-plane URL", schema: httpUrl }),
     token: option({ flag: 'token', env: 'VERITY_JOIN_TOKEN', valueName: 'TOKEN', description: 'join token from the site admin (needed on first start only)', schema: z.string().min(1).optional() }),

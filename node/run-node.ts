@@ -15,11 +15,13 @@ import { enroll } from './enroll.js';
 import { createCounter, startHeartbeats, type Counter } from './heartbeat.js';
 import { loadOrCreateIdentity, type NodeIdentity } from './identity.js';
 import { lockDataDir } from './instance-lock.js';
-import { closeGracefully, defaultPublicUrl, listen, urlOf } from './listen.js';
+import { listenOn } from '../common/listen.js';
+import { closeGracefully, defaultPublicUrl, urlOf } from './listen.js';
 import { checkCacheDir, createChecklist, type Checklist } from './preflight.js';
 import { heartbeatStats, nodeName, standingChanges, statusView, type NodeParts, type NodeState } from './node-view.js';
 import { createNodeServer } from './server.js';
 import { createStatusServer, type StatusActions } from './status-server.js';
+import { resolveProfile } from './profile.js';
 import { createOriginFetcher, type OriginFetcher } from './origin-fetch.js';
 import { createTrafficStats } from './traffic.js';
 
@@ -79,8 +81,12 @@ function reportStanding(checklist: Checklist, s: NodeStanding): void {
   else checklist.pass('sites assigned', s.sites.map((x) => x.host).join(', '));
 }
 
+function registerParams(r: Running) {
+  return { name: nodeName(r.config), publicUrl: r.state.publicUrl, location: r.config.location ?? null };
+}
+
 async function connect(r: Running, signal: AbortSignal): Promise<NodeAnswer> {
-  const params = { name: nodeName(r.config), publicUrl: r.state.publicUrl, location: r.config.location ?? null };
+  const params = registerParams(r);
   const t0 = r.now();
   try {
     const standing = await enroll({
@@ -115,10 +121,10 @@ async function startListeners(config: NodeConfig, p: NodeParts, actions: StatusA
     originFor: (host) => p.state.standing?.sites.find((s) => s.host === host)?.origin ?? null,
     health: () => ({ nodeId: p.identity.nodeId, status: p.state.standing?.status ?? 'unregistered', inFlight: p.traffic.inFlight() }),
   });
-  const bound = await listen(publicServer, config.listen);
+  const bound = await listenOn(publicServer, config.listen, { what: 'the node\'s listener for the balancer', flag: '--listen' });
   const statusServer = createStatusServer(() => statusView(p), actions);
   try {
-    const statusBound = await listen(statusServer, config.statusListen);
+    const statusBound = await listenOn(statusServer, config.statusListen, { what: 'the node\'s status page', flag: '--status-listen' });
     return { publicServer, statusServer, bound, statusBound };
   } catch (err) {
     await closeGracefully(publicServer, 0);
@@ -133,12 +139,13 @@ export interface RunNodeDeps {
 }
 
 /** `verity node`: preflight, listen, enroll, heartbeat, serve; drain and exit 0 on SIGTERM. */
-export async function runNode(config: NodeConfig, deps: RunNodeDeps): Promise<number> {
+export async function runNode(given: NodeConfig, deps: RunNodeDeps): Promise<number> {
   const now = deps.now ?? Date.now;
-  const log = createLogger({ level: config.logLevel, name: 'verity-node' });
+  const log = createLogger({ level: given.logLevel, name: 'verity-node' });
   const checklist = createChecklist(deps.io.stdout);
   checklist.info('verity node preflight');
-  const { identity, store, unlock } = await prepareLocal(config, checklist);
+  const { identity, store, unlock } = await prepareLocal(given, checklist);
+  const config: NodeConfig = { ...given, ...(await resolveProfile(given.dataDir, { name: given.name, location: given.location })) };
   const fetcher = createOriginFetcher({ maxSockets: config.maxConcurrency, now });
   const budget = createBufferBudget(config.maxBufferBytes);
   const cache = createHttpCache({ store, fetchOrigin: fetcher.fetch, now, originTimeoutMs: config.originTimeout, maxBodyBytes: config.maxBodyBytes, budget });
@@ -175,7 +182,7 @@ export async function runNode(config: NodeConfig, deps: RunNodeDeps): Promise<nu
 
 /** The balancer lost track of us mid-run (unknown id or counter out of step): register again. */
 async function registerAgain(r: Running): Promise<NodeAnswer> {
-  const params = { name: nodeName(r.config), publicUrl: r.state.publicUrl, location: r.config.location ?? null };
+  const params = registerParams(r);
   try {
     return await r.client.register({ ...params, token: undefined });
   } catch (err) {
