@@ -33,7 +33,7 @@ export const doctors = {
   /** Honest bytes under other metadata: HTML label in capitals, a year of max-age, its own ETag. */
   relabel: ((a) => ({ ...a, headers: { ...a.headers, 'content-type': 'TEXT/HTML; charset=utf-8', 'cache-control': 'public, max-age=31536000, immutable', etag: '"rogue"' } })) as Doctor,
   /** Empty answers where the origin has bytes. */
-  noContent: ((a) => ({ status: 204, headers: { 'cache-control': 'public, max-age=31536000' }, body: Buffer.alloc(0) })) as Doctor,
+  noContent: (() => ({ status: 204, headers: { 'cache-control': 'public, max-age=31536000' }, body: Buffer.alloc(0) })) as Doctor,
   notModified: ((a) => ({ status: 304, headers: { etag: String(a.headers.etag ?? '"x"'), 'cache-control': 'public, max-age=31536000' }, body: Buffer.alloc(0) })) as Doctor,
 };
 
