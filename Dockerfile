@@ -22,6 +22,7 @@ COPY bin/verity bin/cli.ts bin/
 COPY common/errors.ts common/listen.ts common/log.ts common/pid-lock.ts common/program.ts common/
 COPY common/config common/config
 COPY common/domain common/domain
+COPY common/http common/http
 COPY common/protocol common/protocol
 COPY node node
 
