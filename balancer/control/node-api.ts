@@ -87,12 +87,11 @@ async function heartbeat(ctx: Ctx, request: FastifyRequest): Promise<NodeAnswer>
   const figures = { ...env.stats, nodeTime: env.timestamp, receivedAt: now.toISOString() };
   const accepted = await acceptHeartbeat(ctx.deps.pool, { nodeId: env.nodeId, counter: env.counter, figures, now });
   if (!accepted) throw await refusal(ctx.deps, 'heartbeat', env);
-  if (env.volunteer) {
-    // Rest the node before it goes over: until the next heartbeats, it may serve at its peak rate.
-    const decision = restDecision(env.volunteer, now.getTime(), 2 * ctx.heartbeatIntervalMs + 1_000);
-    const changed = await recordVolunteerReport(ctx.deps.pool, env.nodeId, env.volunteer, decision.resting, decision.resting ? `${decision.reason ?? ''}: ${decision.detail}` : null);
-    if (changed) ctx.deps.log.info({ node: { id: env.nodeId, resting: decision.resting, reason: decision.reason, detail: decision.detail } }, 'node rest changed');
-  }
+  // Rest the node before it goes over: until the next heartbeats, it may serve at its peak rate.
+  // A heartbeat without caps (the volunteer dropped them) ends any rest.
+  const decision = env.volunteer ? restDecision(env.volunteer, now.getTime(), 2 * ctx.heartbeatIntervalMs + 1_000) : { resting: false, reason: null, detail: '' };
+  const changed = await recordVolunteerReport(ctx.deps.pool, env.nodeId, env.volunteer ?? null, decision.resting, decision.resting ? `${decision.reason ?? ''}: ${decision.detail}` : null);
+  if (changed) ctx.deps.log.info({ node: { id: env.nodeId, resting: decision.resting, reason: decision.reason, detail: decision.detail } }, 'node rest changed');
   if (accepted.status === 'offline') {
     await recordTrustEvent(ctx.deps.pool, env.nodeId, { kind: 'heartbeat_resumed', reason: 'heartbeats resumed' }, now);
   }

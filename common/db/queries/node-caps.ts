@@ -5,7 +5,7 @@ import type { Queryable } from '../pool.js';
 // (migration 0700), a heartbeat every few seconds must not.
 
 export async function recordVolunteerReport(db: Queryable, nodeId: string, report: unknown, resting: boolean, reason: string | null): Promise<boolean> {
-  await db.query('UPDATE nodes SET caps = $2 WHERE id = $1', [nodeId, JSON.stringify(report)]);
+  await db.query('UPDATE nodes SET caps = $2 WHERE id = $1 AND caps IS DISTINCT FROM $2::jsonb', [nodeId, report === null ? null : JSON.stringify(report)]);
   const { rowCount } = await db.query(
     'UPDATE nodes SET resting = $2, resting_reason = $3 WHERE id = $1 AND (resting IS DISTINCT FROM $2 OR resting_reason IS DISTINCT FROM $3)',
     [nodeId, resting, reason]);

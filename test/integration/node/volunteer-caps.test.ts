@@ -35,8 +35,9 @@ describe('verity node --max-monthly', () => {
     const { site, token } = await makeSiteWithToken(db.pool, { host: HOST, origin: origin.url, uses: 1 });
     const bal = await startBalancer({ pool: db.pool, plugins: [createNodeApiPlugin({ heartbeatIntervalMs: 500 })] });
     nodes.cleanup(() => bal.close());
+    const dataDir = nodes.dataDir();
     const node = nodes.track(spawnNode(['--balancer', bal.controlUrl, '--token', token, '--listen', '127.0.0.1:0', '--status-listen', '127.0.0.1:0',
-      '--data-dir', nodes.dataDir(), '--max-monthly', '10MB']));
+      '--data-dir', dataDir, '--max-monthly', '10MB']));
     const { nodeId, statusUrl } = await node.ready();
     await waitFor(() => bal.balancer.runtime.table.indexFor(site.id).all.length > 0, 10_000);
     for (const p of paths) await waitPublished(bal, site.id, p, HOST);
@@ -73,6 +74,13 @@ describe('verity node --max-monthly', () => {
       return html.includes('resting: the balancer sends no visitors (monthly-cap') ? html : null;
     }, 5_000);
     expect(page).toMatch(/of 10\.0 MB \(\d+\.\d %\)/);
+
+    // The volunteer lifts the cap (a restart without it): the balancer sends it visitors again.
+    expect(await node.stop()).toBe(0);
+    const again = nodes.track(spawnNode(['--balancer', bal.controlUrl, '--listen', '127.0.0.1:0', '--status-listen', '127.0.0.1:0', '--data-dir', dataDir]));
+    await again.ready();
+    await waitFor(async () => (await visit(bal.publicUrl, paths[0] ?? '/', { host: HOST })).headers['x-verity-node'] === nodeId, 15_000, 300);
+    expect((await db.pool.query<{ resting: boolean }>('SELECT resting FROM nodes WHERE id = $1', [nodeId])).rows[0]?.resting).toBe(false);
   });
 
   it('refuses a bad cap or schedule in one line', async () => {
