@@ -2,7 +2,7 @@ import pixelmatch from 'pixelmatch';
 import { PNG } from 'pngjs';
 import { extractFeatures, type DocumentContext } from './document.js';
 import { changeFindings, diffFeatures, learn, type Learned, type LearnedKey } from './features-diff.js';
-import { isExact } from './template.js';
+import { isExactValue } from './value-template.js';
 import type { VolatilityMemory } from './volatility-memory.js';
 import type { Finding } from './types.js';
 
@@ -66,7 +66,7 @@ function domFindings(origin: string, node: string, ctx: DocumentContext, originH
     .map((f) => ({ ...f, kind: `rendered_${f.kind}`, summary: `after scripts ran: ${f.summary}` }));
 }
 
-const isStable = (l: LearnedKey) => l.templates !== null && l.templates.every(isExact);
+const isStable = (l: LearnedKey) => l.templates !== null && l.templates.every(isExactValue);
 
 export function compareRendered(origin: RenderSnapshot, node: RenderSnapshot, ctx: DocumentContext, originHtml: readonly string[], staticFindings: readonly Finding[], memory: { memory: VolatilityMemory; page: string } | null = null): RenderedComparison {
   const reported = new Set(staticFindings.map((f) => `${f.kind}\u0001${f.node ?? ''}`));
