@@ -5,14 +5,17 @@ import type { Pool } from '../common/db/pool.js';
 import type { TrustEventKind, TrustPolicy } from '../common/domain/trust.js';
 import { describeError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
-import { runAudit, type AuditRun, type RenderFn, type RenderSettings } from './checks/run-audit.js';
+import { auditVisitor } from '../common/db/queries/confirmations.js';
+import { runAudit, type AuditMemory, type AuditRun, type RenderFn, type RenderSettings } from './checks/run-audit.js';
+import { confirmationOf, followUp } from './confirm.js';
+import { RenderedMemory } from './compare/rendered-memory.js';
 import { worstSeverity } from './compare/types.js';
 import { VolatilityMemory } from './compare/volatility-memory.js';
 import { withDeadline } from './deadline.js';
 import { buildEvidence, buildFindings, buildSummary } from './evidence/build.js';
 import { createBalancerFetcher, createDirectNodeFetcher, createOriginFetcher, type FetchLimits } from './fetch/fetchers.js';
 import type { HttpClient } from './fetch/http-client.js';
-import { drawVisitor } from './fetch/visitor-profile.js';
+import { drawVisitor, type VisitorProfile } from './fetch/visitor-profile.js';
 import { auditPath, planDueAudits } from './scheduler.js';
 import { createSitemapCache } from './sitemap.js';
 
@@ -36,8 +39,8 @@ export interface WorkerDeps {
   random: () => number;
   now: () => Date;
   workerName?: string;
-  /** What each page's origin was seen to vary, across this process's audits. */
-  memory?: VolatilityMemory;
+  /** What each page's origin was seen to vary (fetched and rendered), across this process's audits. */
+  memory?: AuditMemory;
   /** The trust policy in force (settings row `trust_policy` over the defaults), cached by the caller. */
   trustPolicy: () => Promise<TrustPolicy>;
   /** Told of every finished audit (metrics). */
@@ -52,9 +55,17 @@ export interface AuditWorker {
 
 const trustKind: Record<AuditRun['verdict'], TrustEventKind> = { pass: 'audit_pass', tampered: 'audit_tampered', inconclusive: 'audit_inconclusive', unreachable: 'audit_unreachable' };
 
+/** A confirmation presents another visitor than the audit it confirms (another browser or language). */
+async function visitorFor(deps: WorkerDeps, job: ClaimedAudit): Promise<VisitorProfile> {
+  const avoid = job.confirmsAuditId ? await auditVisitor(deps.pool, job.confirmsAuditId) : null;
+  let profile = drawVisitor(deps.random);
+  for (let i = 0; avoid && i < 20 && profile.family === avoid.family && profile.acceptLanguage.split(',')[0] === avoid.language; i++) profile = drawVisitor(deps.random);
+  return profile;
+}
+
 export async function auditOne(deps: WorkerDeps, job: ClaimedAudit): Promise<AuditRun> {
   const startedMs = Date.now();
-  const profile = drawVisitor(deps.random);
+  const profile = await visitorFor(deps, job);
   const path = auditPath(job.url);
   const node = deps.balancer
     ? createBalancerFetcher(deps.client, { balancerUrl: deps.balancer.url, siteHost: job.siteHost, nodeId: job.nodeId, auditSecret: deps.balancer.auditSecret, secure: deps.balancer.url.startsWith('https:') }, profile, deps.limits)
@@ -64,27 +75,30 @@ export async function auditOne(deps: WorkerDeps, job: ClaimedAudit): Promise<Aud
   const target = { siteHost: job.siteHost, originUrl: job.originUrl, path, nodeId: deps.balancer ? job.nodeId : null, scheme };
   let run: AuditRun;
   try {
-    run = await withDeadline(runAudit(target, node, origin, profile, deps.render, deps.renderSettings, deps.memory ?? null), deps.auditTimeoutMs, 'AUD_ERR_RENDER_TIMEOUT', 'the audit');
+    run = await withDeadline(runAudit(target, node, origin, profile, deps.render, deps.renderSettings, deps.memory ?? null, { freshOrigin: job.reason === 'confirm' }), deps.auditTimeoutMs, 'AUD_ERR_RENDER_TIMEOUT', 'the audit');
   } catch (err) {
-    run = { verdict: 'inconclusive', reason: describeError(err), findings: [], headersDiff: [], blocked: [], rendered: 'failed', renderError: describeError(err), screenshots: null, diffRatio: null, subresourcesChecked: 0 };
+    run = { verdict: 'inconclusive', reason: describeError(err), findings: [], headersDiff: [], blocked: [], rendered: 'failed', renderError: describeError(err), screenshots: null, diffRatio: null, subresourcesChecked: 0, originRenders: 0 };
   }
+  const confirmation = confirmationOf(run, job);
   const evidenceIds = await finishAudit(deps.pool, job.id, {
     verdict: run.verdict,
-    summary: buildSummary(run, { path, visitor: { family: profile.family, language: profile.acceptLanguage.split(',')[0] }, via: deps.balancer ? 'balancer' : 'direct' }),
+    confirmation,
+    summary: buildSummary(run, { path, visitor: { family: profile.family, language: profile.acceptLanguage.split(',')[0] }, via: deps.balancer ? 'balancer' : 'direct', confirms: job.confirmsAuditId }),
     findings: buildFindings(run),
     evidence: buildEvidence(run),
   }, deps.now());
   const worst = worstSeverity(run.findings.filter((f) => f.severity !== 'low'));
-  const reason = run.verdict === 'tampered' ? `audit of ${path}: ${run.findings.find((f) => f.severity === worst)?.summary ?? 'tampered'}` : `audit of ${path}: ${run.verdict}${run.reason ? ` (${run.reason})` : ''}`;
+  const reason = run.verdict === 'tampered' ? `audit of ${path}${confirmation ? ` (${confirmation})` : ''}: ${run.findings.find((f) => f.severity === worst)?.summary ?? 'tampered'}` : `audit of ${path}: ${run.verdict}${run.reason ? ` (${run.reason})` : ''}`;
   const policy = await deps.trustPolicy();
-  await recordTrustEvent(deps.pool, job.nodeId, { kind: trustKind[run.verdict], severity: worst ?? undefined, reason: reason.slice(0, 500), auditId: job.id, evidenceId: evidenceIds.fragments ?? null }, deps.now(), policy);
+  await recordTrustEvent(deps.pool, job.nodeId, { kind: trustKind[run.verdict], severity: worst ?? undefined, confirmation: confirmation ?? undefined, reason: reason.slice(0, 500), auditId: job.id, evidenceId: evidenceIds.fragments ?? null }, deps.now(), policy);
+  await followUp(deps.pool, job, confirmation, deps.now(), deps.random);
   deps.log.info({ auditId: job.id, nodeId: job.nodeId, path, verdict: run.verdict, findings: run.findings.length, rendered: run.rendered }, 'audit done');
   deps.onAuditDone?.(run.verdict, Date.now() - startedMs, run.rendered);
   return run;
 }
 
 export function startAuditWorker(input: WorkerDeps): AuditWorker {
-  const deps: WorkerDeps = { ...input, memory: input.memory ?? new VolatilityMemory() };
+  const deps: WorkerDeps = { ...input, memory: input.memory ?? { volatility: new VolatilityMemory(), rendered: new RenderedMemory() } };
   const name = deps.workerName ?? `${hostname()}:${process.pid}`;
   const active = new Set<Promise<void>>();
   let stopped = false;

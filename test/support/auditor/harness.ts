@@ -1,6 +1,7 @@
 import { createRenderer, type Renderer } from '../../../auditor/browser/renderer.js';
 import { resolveBrowserExecutable } from '../../../auditor/browser/executable.js';
 import { VolatilityMemory } from '../../../auditor/compare/volatility-memory.js';
+import { RenderedMemory } from '../../../auditor/compare/rendered-memory.js';
 import { runAudit, type AuditRun, type RenderSettings } from '../../../auditor/checks/run-audit.js';
 import { createDirectNodeFetcher, createOriginFetcher } from '../../../auditor/fetch/fetchers.js';
 import { createHttpClient, type HttpClient } from '../../../auditor/fetch/http-client.js';
@@ -9,7 +10,8 @@ import { silentLogger } from '../../../common/log.js';
 
 // Audits straight against a node's address (no balancer): the same checks the worker runs.
 
-export const testRenderSettings: RenderSettings = { loadTimeoutMs: 8_000, settleMs: 250, stepTimeoutMs: 8_000 };
+// settleMs is virtual time: 10 s of the page's timers run in milliseconds.
+export const testRenderSettings: RenderSettings = { loadTimeoutMs: 8_000, settleMs: 10_000, stepTimeoutMs: 8_000 };
 
 export interface DirectAuditor {
   client: HttpClient;
@@ -27,7 +29,7 @@ export async function startDirectAuditor(opts: { browser: boolean; random: () =>
     renderer = createRenderer({ executablePath, recycleEvery: opts.recycleEvery ?? 50, launchTimeoutMs: 30_000, log: silentLogger() });
   }
   const limits = { timeoutMs: 10_000, maxBytes: 5_000_000 };
-  const memory = new VolatilityMemory();
+  const memory = { volatility: new VolatilityMemory(), rendered: new RenderedMemory() };
   return {
     client,
     renderer,
