@@ -30,6 +30,8 @@ export interface AuditorSettings {
   env?: Readonly<Record<string, string | undefined>>;
   pollMs?: number;
   workerName?: string;
+  /** When confirmation audits run after an unconfirmed tamper verdict (tests shorten it). */
+  confirmationWindowsMs?: ReadonlyArray<readonly [number, number]>;
 }
 
 export interface RunningAuditor {
@@ -87,6 +89,7 @@ export async function startAuditor(s: AuditorSettings, deps: { pool: Pool; log: 
     now: deps.now ?? (() => new Date()),
     workerName: s.workerName,
     onAuditDone: s.onAuditDone,
+    confirmationWindowsMs: s.confirmationWindowsMs,
   });
   return {
     worker,

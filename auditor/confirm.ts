@@ -22,14 +22,14 @@ export function confirmationOf(run: AuditRun, job: Pick<ClaimedAudit, 'reason'>)
 }
 
 /** Queues the confirmations of an unconfirmed verdict, or marks the original confirmed. */
-export async function followUp(db: Queryable, job: ClaimedAudit, confirmation: Confirmation | null, now: Date, random: () => number): Promise<number> {
+export async function followUp(db: Queryable, job: ClaimedAudit, confirmation: Confirmation | null, now: Date, random: () => number, windows = confirmationWindowsMs): Promise<number> {
   if (job.confirmsAuditId && confirmation !== null) {
     await markConfirmed(db, job.confirmsAuditId);
     return 0;
   }
   if (confirmation !== 'unconfirmed') return 0;
   let queued = 0;
-  for (const [lo, hi] of confirmationWindowsMs) {
+  for (const [lo, hi] of windows) {
     const runAfter = new Date(now.getTime() + lo + (hi - lo) * random());
     if (await enqueueAudit(db, { nodeId: job.nodeId, siteId: job.siteId, url: job.url, reason: 'confirm', runAfter, confirmsAuditId: job.id })) queued++;
   }

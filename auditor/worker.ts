@@ -45,6 +45,8 @@ export interface WorkerDeps {
   trustPolicy: () => Promise<TrustPolicy>;
   /** Told of every finished audit (metrics). */
   onAuditDone?: (verdict: AuditRun['verdict'], durationMs: number, rendered: AuditRun['rendered']) => void;
+  /** When confirmation audits run after an unconfirmed verdict (default confirmationWindowsMs). */
+  confirmationWindowsMs?: ReadonlyArray<readonly [number, number]>;
 }
 
 export interface AuditWorker {
@@ -91,7 +93,7 @@ export async function auditOne(deps: WorkerDeps, job: ClaimedAudit): Promise<Aud
   const reason = run.verdict === 'tampered' ? `audit of ${path}${confirmation ? ` (${confirmation})` : ''}: ${run.findings.find((f) => f.severity === worst)?.summary ?? 'tampered'}` : `audit of ${path}: ${run.verdict}${run.reason ? ` (${run.reason})` : ''}`;
   const policy = await deps.trustPolicy();
   await recordTrustEvent(deps.pool, job.nodeId, { kind: trustKind[run.verdict], severity: worst ?? undefined, confirmation: confirmation ?? undefined, reason: reason.slice(0, 500), auditId: job.id, evidenceId: evidenceIds.fragments ?? null }, deps.now(), policy);
-  await followUp(deps.pool, job, confirmation, deps.now(), deps.random);
+  await followUp(deps.pool, job, confirmation, deps.now(), deps.random, deps.confirmationWindowsMs);
   deps.log.info({ auditId: job.id, nodeId: job.nodeId, path, verdict: run.verdict, findings: run.findings.length, rendered: run.rendered }, 'audit done');
   deps.onAuditDone?.(run.verdict, Date.now() - startedMs, run.rendered);
   return run;

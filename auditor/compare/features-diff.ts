@@ -102,7 +102,9 @@ export function diffFeatures(learned: Learned, node: readonly Feature[]): Featur
     if (learned.has(k)) continue;
     for (const f of fs) out.push({ kind: f.kind, path: f.path, change: 'added', origin: null, node: f.value });
   }
-  return out;
+  // The attributes of an element that is itself new say nothing more than that element.
+  const addedElements = new Set(out.filter((c) => c.change === 'added' && c.kind !== 'attr').map((c) => c.path));
+  return out.filter((c) => !(c.kind === 'attr' && c.change === 'added' && addedElements.has(c.path.slice(0, c.path.lastIndexOf('@')))));
 }
 
 const digits = (s: string | null) => (s ?? '').replace(/[^0-9]/g, '');
