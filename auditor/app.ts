@@ -5,7 +5,7 @@ import { loadTrustPolicy } from '../common/db/queries/trust-policy.js';
 import { defaultTrustPolicy, type TrustPolicy } from '../common/domain/trust.js';
 import { describeError } from '../common/errors.js';
 import { resolveBrowserExecutable } from './browser/executable.js';
-import { createRenderer, type Renderer } from './browser/renderer.js';
+import { startSandboxedRenderer, type SandboxedRenderer } from './render-host/client.js';
 import { createHttpClient } from './fetch/http-client.js';
 import { startAuditWorker, type AuditWorker } from './worker.js';
 
@@ -27,6 +27,9 @@ export interface AuditorSettings {
   auditTimeoutMs: number;
   /** false: HTTP and document checks only. */
   browser: boolean;
+  /** Render even where Chromium cannot have its sandbox (loudly). */
+  allowNoSandbox?: boolean;
+  logLevel?: string;
   env?: Readonly<Record<string, string | undefined>>;
   pollMs?: number;
   workerName?: string;
@@ -36,7 +39,7 @@ export interface AuditorSettings {
 
 export interface RunningAuditor {
   worker: AuditWorker;
-  renderer: Renderer | null;
+  renderer: SandboxedRenderer | null;
   /** Why rendered checks are skipped, or null when a browser renders them. */
   browserMissing: string | null;
   stop(): Promise<void>;
@@ -69,7 +72,9 @@ export async function startAuditor(s: AuditorSettings, deps: { pool: Pool; log: 
     : executablePath
       ? null
       : 'no browser found (set PUPPETEER_EXECUTABLE_PATH or install chromium): HTTP and document checks only; rendered checks are skipped';
-  const renderer = executablePath ? createRenderer({ executablePath, recycleEvery: s.recycleEvery, launchTimeoutMs: 30_000, log: deps.log }) : null;
+  const renderer = executablePath
+    ? await startSandboxedRenderer({ executablePath, recycleEvery: s.recycleEvery, launchTimeoutMs: 30_000, log: deps.log, logLevel: s.logLevel, allowNoSandbox: s.allowNoSandbox ?? false })
+    : null;
   const client = createHttpClient();
   const trustPolicy = cachedTrustPolicy(deps.pool, deps.log);
   const worker = startAuditWorker({

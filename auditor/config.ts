@@ -15,6 +15,7 @@ export const auditorProgram = defineProgram({
     stepTimeout: option({ flag: 'step-timeout', env: 'VERITY_AUDITOR_STEP_TIMEOUT', valueName: 'DURATION', description: 'deadline for each later browser step (DOM, screenshot) and each fetch', default: '10s', schema: durationMs }),
     settle: option({ flag: 'settle', env: 'VERITY_AUDITOR_SETTLE', valueName: 'DURATION', description: "time given to a page's scripts after load, in virtual time (timers run ahead: 10s of them take milliseconds)", default: '10s', schema: durationMs }),
     auditTimeout: option({ flag: 'audit-timeout', env: 'VERITY_AUDITOR_AUDIT_TIMEOUT', valueName: 'DURATION', description: 'deadline for a whole audit; past it the audit is inconclusive', default: '90s', schema: durationMs }),
+    allowNoSandbox: option({ flag: 'allow-no-sandbox', env: 'VERITY_AUDITOR_ALLOW_NO_SANDBOX', description: "render pages even where Chromium cannot have its sandbox (the auditor refuses to start otherwise; says so loudly)", boolean: true, default: false, schema: z.boolean() }),
     browser: option({ flag: 'browser', env: 'VERITY_AUDITOR_BROWSER', description: 'render pages in Chromium (--no-browser: HTTP and document checks only)', boolean: true, default: true, schema: z.boolean() }),
     metricsListen: option({ flag: 'metrics-listen', env: 'VERITY_AUDITOR_METRICS_LISTEN', valueName: 'ADDR', description: 'where /healthz and /metrics are served (port 0: any free port)', default: '127.0.0.1:8082', schema: listenAddress }),
     ...databaseOptions,

@@ -4,6 +4,8 @@
 // then run for a few seconds of virtual time, so delayed rewrites happen before the DOM is read.
 // Serialized into the page: it must be self-contained.
 
+import { pageSource } from './page-source.js';
+
 export interface MutationRecordEntry {
   /** Tag path from <html> (tags only, like the rendered DOM keys). */
   path: string;
@@ -16,7 +18,7 @@ export const observerWorld = 'verity-observer';
 export const observerLogExpression = 'JSON.stringify(globalThis.__verityMutations || [])';
 
 export function observerSource(maxEntries: number): string {
-  return `(${observe.toString()})(${JSON.stringify(maxEntries)});`;
+  return pageSource(observe, maxEntries);
 }
 
 function observe(maxEntries: number): void {

@@ -3,6 +3,7 @@ import type { Browser, CDPSession, HTTPRequest, Page } from 'puppeteer';
 import { withDeadline } from '../deadline.js';
 import type { Destination, VisitorProfile } from '../fetch/visitor-profile.js';
 import { observerLogExpression, observerSource, observerWorld, type MutationRecordEntry } from './observer.js';
+import { pageSource } from './page-source.js';
 import { stealthScript, stealthSettings } from './stealth.js';
 
 // One rendered page in a fresh, isolated context. Every request the page makes is intercepted:
@@ -107,7 +108,7 @@ async function preparePage(page: Page, job: RenderJob, rec: Recorder): Promise<v
   const p = job.profile;
   await page.setUserAgent({ userAgent: p.userAgent, platform: p.platform });
   await page.setViewport({ width: p.viewport.width, height: p.viewport.height, isMobile: p.mobile, hasTouch: p.mobile, deviceScaleFactor: 1 });
-  await page.evaluateOnNewDocument(stealthScript, stealthSettings(p));
+  await page.evaluateOnNewDocument(pageSource(stealthScript, stealthSettings(p)));
   await page.setRequestInterception(true);
   page.on('dialog', (d) => void d.dismiss().catch(() => undefined));
   page.on('console', (m) => {

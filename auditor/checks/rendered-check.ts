@@ -72,11 +72,18 @@ export async function renderAndCompare(t: AuditTarget, s: StaticOutcome, node: P
     if (!o.ok) throw new Error(`origin render: ${o.error}: ${o.message}`);
     return o.output;
   };
-  const firstCount = Math.max(1, minOriginRenders - remembered.length);
+  const freshNeeded = Math.max(1, minOriginRenders - remembered.length);
+  // Two renders at a time (two cores): the node's with the first origin render, then pairs.
+  const renderOrigins = async (from: number, count: number) => {
+    const out = [];
+    for (let i = from; i < from + count; i += 2) out.push(...(await Promise.all([renderOrigin(i), ...(i + 1 < from + count ? [renderOrigin(i + 1)] : [])])));
+    return out;
+  };
   try {
     // Node first in line: its copy is what a visitor would have seen at this moment.
-    const [n, ...origins] = await Promise.all([render({ ...base, fetchSite: siteFetch(node) }), ...Array.from({ length: firstCount }, (_, i) => renderOrigin(i))]);
-    if (!n?.ok) return { error: `node render: ${n?.error ?? 'failed'}: ${n?.message ?? ''}` };
+    const [n, first] = await Promise.all([render({ ...base, fetchSite: siteFetch(node) }), renderOrigin(0)]);
+    if (!n.ok) return { error: `node render: ${n.error}: ${n.message}` };
+    const origins = [first, ...(await renderOrigins(1, freshNeeded - 1))];
     const compare = () => compareRendered({
       origins, remembered, node: n.output, ctx: s.documentContext, staticFindings: s.findings,
       originHtml: s.staleVersion ? [s.staleVersion] : s.originSamples.map((o) => o.body.toString('utf8')),
@@ -88,12 +95,10 @@ export async function renderAndCompare(t: AuditTarget, s: StaticOutcome, node: P
     // (unless the cheap checks already proved tampering).
     const alreadyProven = s.findings.some((f) => severityRank[f.severity] >= severityRank.medium);
     while (!alreadyProven && accusing(comparison) && origins.length + 2 <= maxFreshOriginRenders) {
-      origins.push(...(await Promise.all([renderOrigin(origins.length), renderOrigin(origins.length + 1)])));
+      origins.push(...(await renderOrigins(origins.length, 2)));
       comparison = compare();
     }
     for (const o of origins) memory?.rendered.remember(t.siteHost, t.path, { at: now, ...renderFeatures(o, s.documentContext), hosts: [...o.contactedHosts] });
-    const first = origins[0];
-    if (!first) return { error: 'origin render: none' };
     return { comparison, node: n.output, origin: first, originRenders: origins.length + remembered.length };
   } catch (err) {
     return { error: (err as Error).message };

@@ -30,7 +30,7 @@ describe('hostile pages: escapes and tells', () => {
     expect(nav.blocked.some((b) => b.reason === 'navigation' && b.url.includes('169.254.169.254'))).toBe(true);
     const dash = await audit('/navigate-dashboard');
     expect(dash.blocked.some((b) => b.url.startsWith(scene.site.dashboardUrl))).toBe(true);
-    expect(scene.site.escapes).toEqual({ dashboard: 0, database: 0 });
+    expect(scene.site.escapes).toEqual({ dashboard: 0, database: 0, udp: 0 });
   });
   it('19: a triggered download writes no file', async () => {
     const before = downloads();

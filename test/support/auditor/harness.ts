@@ -1,4 +1,5 @@
-import { createRenderer, type Renderer } from '../../../auditor/browser/renderer.js';
+import type { Renderer } from '../../../auditor/browser/renderer.js';
+import { startSandboxedRenderer, type SandboxedRenderer } from '../../../auditor/render-host/client.js';
 import { resolveBrowserExecutable } from '../../../auditor/browser/executable.js';
 import { VolatilityMemory } from '../../../auditor/compare/volatility-memory.js';
 import { RenderedMemory } from '../../../auditor/compare/rendered-memory.js';
@@ -15,18 +16,18 @@ export const testRenderSettings: RenderSettings = { loadTimeoutMs: 8_000, settle
 
 export interface DirectAuditor {
   client: HttpClient;
-  renderer: Renderer | null;
+  renderer: SandboxedRenderer | null;
   audit(nodeUrl: string, originUrl: string, path: string, siteHost?: string): Promise<AuditRun>;
   close(): Promise<void>;
 }
 
 export async function startDirectAuditor(opts: { browser: boolean; random: () => number; recycleEvery?: number; settings?: RenderSettings }): Promise<DirectAuditor> {
   const client = createHttpClient();
-  let renderer: Renderer | null = null;
+  let renderer: SandboxedRenderer | null = null;
   if (opts.browser) {
     const executablePath = await resolveBrowserExecutable();
     if (!executablePath) throw new Error('no browser found');
-    renderer = createRenderer({ executablePath, recycleEvery: opts.recycleEvery ?? 50, launchTimeoutMs: 30_000, log: silentLogger() });
+    renderer = await startSandboxedRenderer({ executablePath, recycleEvery: opts.recycleEvery ?? 50, launchTimeoutMs: 30_000, log: silentLogger(), allowNoSandbox: false });
   }
   const limits = { timeoutMs: 10_000, maxBytes: 5_000_000 };
   const memory = { volatility: new VolatilityMemory(), rendered: new RenderedMemory() };
