@@ -6,11 +6,9 @@ import type { TrustEventKind, TrustPolicy } from '../common/domain/trust.js';
 import { describeError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import { auditVisitor } from '../common/db/queries/confirmations.js';
-import { runAudit, type AuditMemory, type AuditRun, type RenderFn, type RenderSettings } from './checks/run-audit.js';
+import { createAuditMemory, runAudit, type AuditMemory, type AuditRun, type RenderFn, type RenderSettings } from './checks/run-audit.js';
 import { confirmationOf, followUp } from './confirm.js';
-import { RenderedMemory } from './compare/rendered-memory.js';
 import { worstSeverity } from './compare/types.js';
-import { VolatilityMemory } from './compare/volatility-memory.js';
 import { withDeadline } from './deadline.js';
 import { buildEvidence, buildFindings, buildSummary } from './evidence/build.js';
 import { createBalancerFetcher, createDirectNodeFetcher, createOriginFetcher, type FetchLimits } from './fetch/fetchers.js';
@@ -100,7 +98,7 @@ export async function auditOne(deps: WorkerDeps, job: ClaimedAudit): Promise<Aud
 }
 
 export function startAuditWorker(input: WorkerDeps): AuditWorker {
-  const deps: WorkerDeps = { ...input, memory: input.memory ?? { volatility: new VolatilityMemory(), rendered: new RenderedMemory() } };
+  const deps: WorkerDeps = { ...input, memory: input.memory ?? createAuditMemory() };
   const name = deps.workerName ?? `${hostname()}:${process.pid}`;
   const active = new Set<Promise<void>>();
   let stopped = false;

@@ -1,9 +1,10 @@
 import type { RenderResult } from '../browser/renderer.js';
 import type { RenderJob, SiteFetch } from '../browser/render.js';
-import type { RenderedMemory } from '../compare/rendered-memory.js';
+import { RenderedMemory } from '../compare/rendered-memory.js';
 import { compareRendered, renderFeatures, type RenderSnapshot, type RenderedComparison } from '../compare/rendered.js';
 import { severityRank } from '../compare/types.js';
-import type { VolatilityMemory } from '../compare/volatility-memory.js';
+import { VolatilityMemory } from '../compare/volatility-memory.js';
+import { OriginHistory } from '../compare/origin-history.js';
 import { memoize, type PageFetcher } from '../fetch/fetchers.js';
 import type { VisitorProfile } from '../fetch/visitor-profile.js';
 import { pageMemory, pageUrlOf, type AuditTarget, type StaticOutcome } from './static-checks.js';
@@ -25,6 +26,11 @@ export interface RenderSettings {
 export interface AuditMemory {
   volatility: VolatilityMemory;
   rendered: RenderedMemory;
+  history: OriginHistory;
+}
+
+export function createAuditMemory(): AuditMemory {
+  return { volatility: new VolatilityMemory(), rendered: new RenderedMemory(), history: new OriginHistory() };
 }
 
 /** Origin renders: at least this many in all (fresh and remembered), and at most this many fresh ones. */

@@ -7,7 +7,7 @@ import type { VisitorProfile } from '../fetch/visitor-profile.js';
 import { renderAndCompare, type AuditMemory, type RenderFn, type RenderSettings } from './rendered-check.js';
 import { runStaticChecks, type AuditTarget } from './static-checks.js';
 
-export type { AuditMemory, RenderFn, RenderSettings } from './rendered-check.js';
+export { createAuditMemory, type AuditMemory, type RenderFn, type RenderSettings } from './rendered-check.js';
 
 // One audit, cheap to deep: HTTP and document checks, subresource hashes, then (when a browser
 // is available) both renders compared. The rendered step never turns a failure into a pass.
@@ -34,7 +34,7 @@ export interface AuditOptions {
 
 export async function runAudit(t: AuditTarget, nodeFetcher: PageFetcher, origin: PageFetcher, profile: VisitorProfile, render: RenderFn | null, settings: RenderSettings, memory: AuditMemory | null = null, opts: AuditOptions = {}): Promise<AuditRun> {
   const node = memoize(nodeFetcher);
-  const s = await runStaticChecks(t, node, origin, { memory: memory?.volatility ?? null });
+  const s = await runStaticChecks(t, node, origin, { memory: memory?.volatility ?? null, history: memory?.history ?? null });
   const run: AuditRun = {
     verdict: 'inconclusive', reason: s.reason, findings: [...s.findings], headersDiff: s.headersDiff, blocked: [], rendered: 'skipped', renderError: null,
     screenshots: null, diffRatio: null, subresourcesChecked: s.subresourcesChecked, originRenders: 0,

@@ -15,7 +15,7 @@ export interface CodeTemplate {
   shape: 'code';
   /** Every skeleton (code tokens only) the origin served at this place. */
   skeletons: string[];
-  /** Data tokens present in every origin sample, with the smallest count seen. */
+  /** Data tokens present in every origin sample the same number of times (an IBAN, a currency; not the fields of a list whose length varies). */
   stableData: Array<[string, number]>;
   /** Position by position when all samples had the same token count; null otherwise. */
   fixed: Slot[] | null;
@@ -118,7 +118,7 @@ export function generalizeCode(t: CodeTemplate, value: string): CodeTemplate {
   const tokens = codeTokens(value);
   const skeleton = skeletonOf(tokens);
   const counts = dataCounts(tokens);
-  const stableData = t.stableData.filter(([k]) => counts.has(k)).map(([k, n]): [string, number] => [k, Math.min(n, counts.get(k) ?? 0)]);
+  const stableData = t.stableData.filter(([k, n]) => counts.get(k) === n);
   const fixed = t.fixed && t.fixed.length === tokens.length ? t.fixed.map((s, i) => mergeSlot(s, tokens[i]?.text ?? '', tokens[i]?.data ?? false)) : null;
   return { shape: 'code', skeletons: t.skeletons.includes(skeleton) ? t.skeletons : [...t.skeletons, skeleton], stableData, fixed };
 }

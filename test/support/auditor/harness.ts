@@ -1,9 +1,7 @@
 import type { Renderer } from '../../../auditor/browser/renderer.js';
 import { startSandboxedRenderer, type SandboxedRenderer } from '../../../auditor/render-host/client.js';
 import { resolveBrowserExecutable } from '../../../auditor/browser/executable.js';
-import { VolatilityMemory } from '../../../auditor/compare/volatility-memory.js';
-import { RenderedMemory } from '../../../auditor/compare/rendered-memory.js';
-import { runAudit, type AuditRun, type RenderSettings } from '../../../auditor/checks/run-audit.js';
+import { createAuditMemory, runAudit, type AuditRun, type RenderSettings } from '../../../auditor/checks/run-audit.js';
 import { createDirectNodeFetcher, createOriginFetcher } from '../../../auditor/fetch/fetchers.js';
 import { createHttpClient, type HttpClient } from '../../../auditor/fetch/http-client.js';
 import { drawVisitor } from '../../../auditor/fetch/visitor-profile.js';
@@ -30,7 +28,7 @@ export async function startDirectAuditor(opts: { browser: boolean; random: () =>
     renderer = await startSandboxedRenderer({ executablePath, recycleEvery: opts.recycleEvery ?? 50, launchTimeoutMs: 30_000, log: silentLogger(), allowNoSandbox: false });
   }
   const limits = { timeoutMs: 10_000, maxBytes: 5_000_000 };
-  const memory = { volatility: new VolatilityMemory(), rendered: new RenderedMemory() };
+  const memory = createAuditMemory();
   return {
     client,
     renderer,

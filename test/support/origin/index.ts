@@ -40,7 +40,7 @@ export const samplePrivateRoutes = ['/login', '/account', '/account/*', '/api/*'
 
 function securityHeaders(nonce: string): Record<string, string> {
   return {
-    'content-security-policy': `default-src 'self'; script-src 'self' 'nonce-${nonce}'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'`,
+    'content-security-policy': `default-src 'self'; script-src 'self' 'nonce-${nonce}'; style-src 'self' 'nonce-${nonce}'; img-src 'self' data:; frame-ancestors 'none'`,
     'strict-transport-security': 'max-age=31536000; includeSubDomains',
     'x-frame-options': 'DENY',
     'x-content-type-options': 'nosniff',
@@ -100,6 +100,7 @@ export async function startSampleOrigin(opts: SampleOriginOptions = {}): Promise
       generatedAt: now().toISOString(),
       quote: quotes[Math.floor(random() * quotes.length)] ?? '',
       path: url.pathname,
+      recentlyViewed: Array.from({ length: Math.floor(random() * 4) }, () => 100 + Math.floor(random() * 900)),
     };
     const asset = staticAssets[url.pathname];
     if (asset && (method === 'GET' || method === 'HEAD')) {
