@@ -1,3 +1,4 @@
+import { touch } from './lru.js';
 // What the origin has said about each URL across audits, beyond document features: the values
 // of each response header (a header the origin ever varies for a URL is never held against a
 // node there) and the digests of each subresource with how long a cache may keep them (a node
@@ -25,15 +26,6 @@ export function freshnessMs(cacheControl: string | null): number {
   return s ? Number(s[1]) * 1000 : 0;
 }
 
-function touch<V>(map: Map<string, V>, key: string, value: V, max: number): void {
-  map.delete(key);
-  map.set(key, value);
-  while (map.size > max) {
-    const oldest = map.keys().next().value;
-    if (oldest === undefined) break;
-    map.delete(oldest);
-  }
-}
 
 export class OriginHistory {
   private readonly headers = new Map<string, Map<string, HeaderRecord>>();

@@ -1,3 +1,4 @@
+import { touch } from './lru.js';
 import type { Feature } from './document.js';
 import { registrableDomain } from './url-template.js';
 
@@ -26,15 +27,6 @@ export function templateOf(path: string): string {
   return `${segments.join('/')}${names ? `?${names}` : ''}`;
 }
 
-function touch<K, V>(map: Map<K, V>, key: K, value: V, max: number): void {
-  map.delete(key);
-  map.set(key, value);
-  while (map.size > max) {
-    const oldest = map.keys().next().value;
-    if (oldest === undefined) break;
-    map.delete(oldest);
-  }
-}
 
 export class RenderedMemory {
   private readonly pages = new Map<string, RememberedRender[]>();
