@@ -6,6 +6,7 @@ import { defaultTrustPolicy, type TrustPolicy } from '../common/domain/trust.js'
 import { describeError } from '../common/errors.js';
 import { resolveBrowserExecutable } from './browser/executable.js';
 import { startSandboxedRenderer, type SandboxedRenderer } from './render-host/client.js';
+import { majorOf } from './fetch/client-hints.js';
 import { createHttpClient } from './fetch/http-client.js';
 import { startAuditWorker, type AuditWorker } from './worker.js';
 
@@ -93,6 +94,7 @@ export async function startAuditor(s: AuditorSettings, deps: { pool: Pool; log: 
     random: deps.random ?? secureRandom,
     now: deps.now ?? (() => new Date()),
     workerName: s.workerName,
+    chromiumMajor: renderer ? (majorOf(renderer.sandboxReport.version) ?? undefined) : undefined,
     onAuditDone: s.onAuditDone,
     confirmationWindowsMs: s.confirmationWindowsMs,
   });

@@ -11,9 +11,10 @@ import { confirmationOf, followUp } from './confirm.js';
 import { worstSeverity } from './compare/types.js';
 import { withDeadline } from './deadline.js';
 import { buildEvidence, buildFindings, buildSummary } from './evidence/build.js';
-import { createBalancerFetcher, createDirectNodeFetcher, createOriginFetcher, type FetchLimits } from './fetch/fetchers.js';
+import { createBalancerFetcher, createDirectNodeFetcher, createOriginFetcher, type FetchLimits, type VisitContext } from './fetch/fetchers.js';
 import type { HttpClient } from './fetch/http-client.js';
-import { drawVisitor, type VisitorProfile } from './fetch/visitor-profile.js';
+import { drawVisitor, fallbackChromiumMajor, type VisitorProfile } from './fetch/visitor-profile.js';
+import { listVisitorSamples } from '../common/db/queries/visitor-samples.js';
 import { auditPath, planDueAudits } from './scheduler.js';
 import { createSitemapCache } from './sitemap.js';
 
@@ -43,6 +44,8 @@ export interface WorkerDeps {
   trustPolicy: () => Promise<TrustPolicy>;
   /** Told of every finished audit (metrics). */
   onAuditDone?: (verdict: AuditRun['verdict'], durationMs: number, rendered: AuditRun['rendered']) => void;
+  /** The major version of the Chromium that renders audits (they claim it); absent without a browser. */
+  chromiumMajor?: number;
   /** When confirmation audits run after an unconfirmed verdict (default confirmationWindowsMs). */
   confirmationWindowsMs?: ReadonlyArray<readonly [number, number]>;
 }
@@ -55,21 +58,37 @@ export interface AuditWorker {
 
 const trustKind: Record<AuditRun['verdict'], TrustEventKind> = { pass: 'audit_pass', tampered: 'audit_tampered', inconclusive: 'audit_inconclusive', unreachable: 'audit_unreachable' };
 
-/** A confirmation presents another visitor than the audit it confirms (another browser or language). */
-async function visitorFor(deps: WorkerDeps, job: ClaimedAudit): Promise<VisitorProfile> {
+/**
+ * One of the node's own visitors (issue 15.1); a confirmation presents another visitor than the
+ * audit it confirms (another browser or language). A visitor clicking through the site comes
+ * from one of its pages.
+ */
+async function visitorFor(deps: WorkerDeps, job: ClaimedAudit, path: string): Promise<{ profile: VisitorProfile; context: VisitContext }> {
+  const samples = await listVisitorSamples(deps.pool, job.siteId, job.nodeId);
+  const major = deps.chromiumMajor ?? fallbackChromiumMajor;
   const avoid = job.confirmsAuditId ? await auditVisitor(deps.pool, job.confirmsAuditId) : null;
-  let profile = drawVisitor(deps.random);
-  for (let i = 0; avoid && i < 20 && profile.family === avoid.family && profile.acceptLanguage.split(',')[0] === avoid.language; i++) profile = drawVisitor(deps.random);
-  return profile;
+  let profile = drawVisitor(deps.random, samples, major);
+  for (let i = 0; avoid && i < 20 && profile.family === avoid.family && profile.acceptLanguage.split(',')[0] === avoid.language; i++) profile = drawVisitor(deps.random, samples, major);
+  const others = samples.map((s) => s.path).filter((p) => p !== path);
+  const from = others[Math.floor(deps.random() * others.length)] ?? '/';
+  const scheme = profile.secure ?? deps.balancer?.url.startsWith('https:') ? 'https' : 'http';
+  const history = deps.memory?.history;
+  return {
+    profile,
+    context: {
+      documentReferer: profile.navigation === 'same-origin' && from !== path ? `${scheme}://${job.siteHost}${from}` : null,
+      validators: (p) => history?.validators(`${job.siteHost}${p}`) ?? null,
+    },
+  };
 }
 
 export async function auditOne(deps: WorkerDeps, job: ClaimedAudit): Promise<AuditRun> {
   const startedMs = Date.now();
-  const profile = await visitorFor(deps, job);
   const path = auditPath(job.url);
+  const { profile, context } = await visitorFor(deps, job, path);
   const node = deps.balancer
-    ? createBalancerFetcher(deps.client, { balancerUrl: deps.balancer.url, siteHost: job.siteHost, nodeId: job.nodeId, auditSecret: deps.balancer.auditSecret, secure: deps.balancer.url.startsWith('https:') }, profile, deps.limits)
-    : createDirectNodeFetcher(deps.client, job.nodeUrl, job.siteHost, profile, deps.limits);
+    ? createBalancerFetcher(deps.client, { balancerUrl: deps.balancer.url, siteHost: job.siteHost, nodeId: job.nodeId, auditSecret: deps.balancer.auditSecret, secure: deps.balancer.url.startsWith('https:') }, profile, deps.limits, context)
+    : createDirectNodeFetcher(deps.client, job.nodeUrl, job.siteHost, profile, deps.limits, context);
   const origin = createOriginFetcher(deps.client, job.originUrl, profile, deps.limits);
   const scheme = deps.balancer?.url.startsWith('https:') ? ('https' as const) : ('http' as const);
   const target = { siteHost: job.siteHost, originUrl: job.originUrl, path, nodeId: deps.balancer ? job.nodeId : null, scheme };
@@ -83,7 +102,7 @@ export async function auditOne(deps: WorkerDeps, job: ClaimedAudit): Promise<Aud
   const evidenceIds = await finishAudit(deps.pool, job.id, {
     verdict: run.verdict,
     confirmation,
-    summary: buildSummary(run, { path, visitor: { family: profile.family, language: profile.acceptLanguage.split(',')[0] }, via: deps.balancer ? 'balancer' : 'direct', confirms: job.confirmsAuditId }),
+    summary: buildSummary(run, { path, visitor: { family: profile.family, language: profile.acceptLanguage.split(',')[0], navigation: profile.navigation, returning: profile.returning }, via: deps.balancer ? 'balancer' : 'direct', confirms: job.confirmsAuditId }),
     findings: buildFindings(run),
     evidence: buildEvidence(run),
   }, deps.now());

@@ -47,6 +47,8 @@ export const sandboxReport = z.object({
   on: z.boolean(),
   /** How it was established: chrome://sandbox says so, renderer processes run seccomp-BPF in their own namespaces. */
   detail: short(2000),
+  /** The browser's own version ("HeadlessChrome/156.0.8078.114"): audits claim this Chromium. */
+  version: short(100),
 });
 export type SandboxReport = z.infer<typeof sandboxReport>;
 

@@ -104,9 +104,19 @@ async function onRequest(req: HTTPRequest, job: RenderJob, site: URL, rec: Recor
   return req.respond({ status: answer.status, headers, body: answer.body });
 }
 
+/** What navigator.userAgentData and high-entropy client hints say: the same brands as the Sec-CH-UA the node saw. */
+function userAgentMetadata(p: RenderJob['profile']) {
+  const brands = p.brands ?? [];
+  const platform = p.platform.startsWith('Win') ? 'Windows' : p.platform === 'MacIntel' ? 'macOS' : p.mobile ? 'Android' : 'Linux';
+  return {
+    brands, fullVersionList: brands.map((b) => ({ brand: b.brand, version: `${b.version}.0.0.0` })),
+    platform, platformVersion: platform === 'Windows' ? '10.0.0' : platform === 'macOS' ? '10.15.7' : platform === 'Android' ? '10.0.0' : '', architecture: p.mobile ? '' : 'x86', model: p.mobile ? 'K' : '', mobile: p.mobile, bitness: p.mobile ? '' : '64', wow64: false,
+  };
+}
+
 async function preparePage(page: Page, job: RenderJob, rec: Recorder): Promise<void> {
   const p = job.profile;
-  await page.setUserAgent({ userAgent: p.userAgent, platform: p.platform });
+  await page.setUserAgent({ userAgent: p.userAgent, platform: p.platform, ...(p.brands ? { userAgentMetadata: userAgentMetadata(p) } : {}) });
   await page.setViewport({ width: p.viewport.width, height: p.viewport.height, isMobile: p.mobile, hasTouch: p.mobile, deviceScaleFactor: 1 });
   await page.evaluateOnNewDocument(pageSource(stealthScript, stealthSettings(p)));
   await page.setRequestInterception(true);

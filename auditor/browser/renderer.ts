@@ -37,7 +37,7 @@ export interface Renderer {
   /** Kills the current browser (tests use it to crash Chromium mid-audit). */
   kill(): void;
   /** Starts the browser if needed and reports whether its sandbox is on. */
-  sandbox(): Promise<{ on: boolean; detail: string }>;
+  sandbox(): Promise<{ on: boolean; detail: string; version: string }>;
   close(): Promise<void>;
 }
 

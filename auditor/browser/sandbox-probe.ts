@@ -41,7 +41,7 @@ function processSandboxed(pid: number, browserPidNs: string): boolean {
   }
 }
 
-export async function probeSandbox(browser: Browser, timeoutMs: number): Promise<{ on: boolean; detail: string }> {
+export async function probeSandbox(browser: Browser, timeoutMs: number): Promise<{ on: boolean; detail: string; version: string }> {
   const page = await withDeadline(browser.newPage(), timeoutMs, 'AUD_ERR_RENDER_TIMEOUT', 'opening the sandbox page');
   try {
     await withDeadline(page.goto('chrome://sandbox'), timeoutMs, 'AUD_ERR_RENDER_TIMEOUT', 'loading chrome://sandbox');
@@ -53,6 +53,7 @@ export async function probeSandbox(browser: Browser, timeoutMs: number): Promise
     const confined = renderers.length > 0 && renderers.every((r) => processSandboxed(r, ns));
     const layers = text.split('\n').filter((l) => /namespace|seccomp/i.test(l)).map((l) => l.replace(/\s+/g, ' ').trim()).join('; ');
     return {
+      version: await browser.version(),
       on: says && confined,
       detail: `chrome://sandbox: ${says ? 'adequately sandboxed' : 'NOT sandboxed'} (${layers || 'no layers listed'}); ${renderers.length} renderer process(es) ${confined ? 'under seccomp-BPF in their own PID namespace' : 'NOT confined'}`,
     };

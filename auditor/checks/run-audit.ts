@@ -2,7 +2,7 @@ import type { BlockedRequest } from '../browser/render.js';
 import type { HeaderDiff } from '../compare/http.js';
 import type { Finding, Verdict } from '../compare/types.js';
 import { decideVerdict } from '../compare/verdict.js';
-import { memoize, type PageFetcher } from '../fetch/fetchers.js';
+import { memoize, withCachedCopies, type PageFetcher } from '../fetch/fetchers.js';
 import type { VisitorProfile } from '../fetch/visitor-profile.js';
 import { renderAndCompare, type AuditMemory, type RenderFn, type RenderSettings } from './rendered-check.js';
 import { runStaticChecks, type AuditTarget } from './static-checks.js';
@@ -33,7 +33,7 @@ export interface AuditOptions {
 }
 
 export async function runAudit(t: AuditTarget, nodeFetcher: PageFetcher, origin: PageFetcher, profile: VisitorProfile, render: RenderFn | null, settings: RenderSettings, memory: AuditMemory | null = null, opts: AuditOptions = {}): Promise<AuditRun> {
-  const node = memoize(nodeFetcher);
+  const node = memoize(withCachedCopies(nodeFetcher, origin));
   const s = await runStaticChecks(t, node, origin, { memory: memory?.volatility ?? null, history: memory?.history ?? null });
   const run: AuditRun = {
     verdict: 'inconclusive', reason: s.reason, findings: [...s.findings], headersDiff: s.headersDiff, blocked: [], rendered: 'skipped', renderError: null,

@@ -16,10 +16,11 @@ export interface SubresourceRef {
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const severity: Record<SubresourceRef['destination'], Severity> = { script: 'critical', style: 'high', image: 'medium' };
 
-async function hashOrNull(f: PageFetcher, ref: SubresourceRef, referer: string): Promise<{ hash: string; status: number; maxAgeMs: number } | null> {
+async function hashOrNull(f: PageFetcher, ref: SubresourceRef, referer: string) {
   try {
     const r = await f(ref.path, ref.destination, referer);
-    return { hash: sha256(r.body), status: r.status, maxAgeMs: freshnessMs(headerValue(r.headers, 'cache-control') ?? null) };
+    const h = (n: string) => headerValue(r.headers, n);
+    return { hash: sha256(r.body), status: r.status, maxAgeMs: freshnessMs(h('cache-control') ?? null), etag: h('etag'), lastModified: h('last-modified') };
   } catch {
     return null;
   }
@@ -40,7 +41,10 @@ export async function checkSubresources(refs: readonly SubresourceRef[], node: P
   }));
   for (const { ref, n, o } of results) {
     const key = `${h?.site ?? ''}${ref.path}`;
-    if (o && o.status === 200) h?.history?.rememberDigest(key, o.hash, o.maxAgeMs, h.now());
+    if (o && o.status === 200) {
+      h?.history?.rememberDigest(key, o.hash, o.maxAgeMs, h.now());
+      h?.history?.rememberValidators(key, { etag: o.etag, lastModified: o.lastModified });
+    }
     // Only what the origin really serves is compared: a node's own 404 page is not tampering.
     if (!n || !o || n.hash === o.hash || o.status !== 200) continue;
     // A stale but once-genuine copy, still fresh by the origin's own rules: a cache, not a tamperer.

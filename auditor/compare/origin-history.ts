@@ -31,6 +31,7 @@ export class OriginHistory {
   private readonly headers = new Map<string, Map<string, HeaderRecord>>();
   private readonly cookies = new Map<string, Set<string>>();
   private readonly digests = new Map<string, DigestRecord[]>();
+  private readonly validatorsByUrl = new Map<string, { etag?: string; lastModified?: string }>();
 
   constructor(private readonly maxUrls = 2000) {}
 
@@ -70,6 +71,15 @@ export class OriginHistory {
     const current = list.find((d) => d.sha256 === sha256);
     const next = current ? list.map((d) => (d === current ? { ...d, maxAgeMs, supersededAt: null } : d)) : [...list, { sha256, maxAgeMs, supersededAt: null }];
     touch(this.digests, url, next.slice(-5), this.maxUrls);
+  }
+
+  /** The origin's validators of a subresource, for a returning visitor's conditional request. */
+  rememberValidators(url: string, v: { etag?: string; lastModified?: string }): void {
+    if (v.etag || v.lastModified) touch(this.validatorsByUrl, url, v, this.maxUrls);
+  }
+
+  validators(url: string): { etag?: string; lastModified?: string } | null {
+    return this.validatorsByUrl.get(url) ?? null;
   }
 
   /** A copy the origin once served that a cache may still hold now (fetched at the latest when it was superseded). */

@@ -134,7 +134,7 @@ export async function startSandboxedRenderer(opts: SandboxedRendererOptions): Pr
       else onMessage(raw);
     });
     proc.on('exit', (code, signal) => {
-      resolveReady({ t: 'ready', sandbox: { on: false, detail: 'the rendering process exited' }, uid: -1, error: `rendering process exited (${signal ?? code ?? '?'})` });
+      resolveReady({ t: 'ready', sandbox: { on: false, detail: 'the rendering process exited', version: '' }, uid: -1, error: `rendering process exited (${signal ?? code ?? '?'})` });
       if (child?.proc === proc) child = null;
       settleAll('the rendering process died');
       rmSync(home, { recursive: true, force: true, maxRetries: 3, retryDelay: 100 });
@@ -167,7 +167,7 @@ export async function startSandboxedRenderer(opts: SandboxedRendererOptions): Pr
     child = spawnHost();
     ready = await child.ready;
     if (ready.error) throw new VerityError('AUD_ERR_BROWSER_CRASHED', ready.error);
-    report = { on: false, detail: `allowed to run without sandbox (--allow-no-sandbox): ${why}` };
+    report = { on: false, detail: `allowed to run without sandbox (--allow-no-sandbox): ${why}`, version: ready.sandbox.version };
   }
 
   return {

@@ -27,7 +27,7 @@ export function serveRenderHost(channel: HostChannel, makeLog: (level: string) =
       const sandbox = await renderer.sandbox();
       channel.send({ t: 'ready', sandbox, uid, error: null });
     } catch (err) {
-      channel.send({ t: 'ready', sandbox: { on: false, detail: 'the browser did not start' }, uid, error: describeError(err).slice(0, 2000) });
+      channel.send({ t: 'ready', sandbox: { on: false, detail: 'the browser did not start', version: '' }, uid, error: describeError(err).slice(0, 2000) });
     }
   };
 
