@@ -7,7 +7,7 @@ import { describeError } from '../common/errors.js';
 import { resolveBrowserExecutable } from './browser/executable.js';
 import { startSandboxedRenderer, type SandboxedRenderer } from './render-host/client.js';
 import { majorOf } from './fetch/client-hints.js';
-import { createHttpClient } from './fetch/http-client.js';
+import { createHttpClient, type HttpClient } from './fetch/http-client.js';
 import { startAuditWorker, type AuditWorker } from './worker.js';
 
 // The auditor assembled: HTTP client, browser (if any), worker loop. main.ts and the demo start
@@ -66,7 +66,7 @@ export function secureRandom(): number {
   return randomBytes(6).readUIntBE(0, 6) / 2 ** 48;
 }
 
-export async function startAuditor(s: AuditorSettings, deps: { pool: Pool; log: Logger; random?: () => number; now?: () => Date }): Promise<RunningAuditor> {
+export async function startAuditor(s: AuditorSettings, deps: { pool: Pool; log: Logger; random?: () => number; now?: () => Date; client?: HttpClient }): Promise<RunningAuditor> {
   const executablePath = s.browser ? await resolveBrowserExecutable(s.env ?? process.env) : null;
   const browserMissing = !s.browser
     ? 'rendering disabled (--no-browser): HTTP and document checks only; rendered checks are skipped'
@@ -76,7 +76,7 @@ export async function startAuditor(s: AuditorSettings, deps: { pool: Pool; log: 
   const renderer = executablePath
     ? await startSandboxedRenderer({ executablePath, recycleEvery: s.recycleEvery, launchTimeoutMs: 30_000, log: deps.log, logLevel: s.logLevel, allowNoSandbox: s.allowNoSandbox ?? false })
     : null;
-  const client = createHttpClient();
+  const client = deps.client ?? createHttpClient();
   const trustPolicy = cachedTrustPolicy(deps.pool, deps.log);
   const worker = startAuditWorker({
     trustPolicy,

@@ -135,7 +135,7 @@ export async function runStaticChecks(t: AuditTarget, node: PageFetcher, origin:
   for (const o of samples) history?.rememberResponse(url, o.headers, historyHeaders);
   const http = compareHttp(samples, answer, siteHosts, {
     viaBalancer: Boolean(t.nodeId),
-    history: history ? { headerVaries: (name) => history.headerVaries(url, name), cookieNames: history.cookieNames(url) } : undefined,
+    history: history ? { headerVaries: (name) => history.headerVaries(url, name), headerComesAndGoes: (name) => history.headerComesAndGoes(url, name), cookieNames: history.cookieNames(url) } : undefined,
   });
   const html = samples.every(isHtmlResponse) && isHtmlResponse(answer);
   let findings = [...http.findings];

@@ -63,7 +63,7 @@ export interface HttpCompareOptions {
   /** The node was reached through the balancer (production), not at its own address. */
   viaBalancer?: boolean;
   /** What the origin said for this URL in earlier audits. */
-  history?: { headerVaries(name: string): boolean; cookieNames: ReadonlySet<string> };
+  history?: { headerVaries(name: string): boolean; headerComesAndGoes(name: string): boolean; cookieNames: ReadonlySet<string> };
 }
 
 /** A difference in a header the node does not control: evidence for the admin, no accusation. */
@@ -99,10 +99,12 @@ export function compareHttp(origin: readonly HttpSnapshot[], node: HttpSnapshot,
   }
   for (const name of securityHeaders) {
     const t = learnHeader(origin, name);
-    // Only headers whose values the origin never varies for this URL are held against a node.
-    if (t === undefined || opts.history?.headerVaries(name)) continue;
+    if (t === undefined || opts.history?.headerComesAndGoes(name)) continue;
     const nv = joined(node, name);
-    const same = t === null ? nv === null : nv !== null && matches(t, nv);
+    // Values are held against a node only where the origin never varies them for this URL; a
+    // header the origin always sends still must be there.
+    const valueVaries = opts.history?.headerVaries(name) ?? false;
+    const same = t === null ? nv === null : nv !== null && (valueVaries || matches(t, nv));
     if (same) continue;
     const ov = t === null ? null : render(t);
     headersDiff.push({ name, origin: ov, node: nv });

@@ -61,6 +61,12 @@ export class OriginHistory {
     return rec !== undefined && (rec.values.size > 1 || (rec.present && rec.absent));
   }
 
+  /** The origin was seen both sending this header for this URL and not sending it. */
+  headerComesAndGoes(url: string, name: string): boolean {
+    const rec = this.headers.get(url)?.get(name);
+    return rec !== undefined && rec.present && rec.absent;
+  }
+
   cookieNames(url: string): ReadonlySet<string> {
     return this.cookies.get(url) ?? new Set();
   }

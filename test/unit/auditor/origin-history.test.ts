@@ -14,18 +14,21 @@ describe('headers learned per URL', () => {
     const h = new OriginHistory();
     const names = ['link', 'content-security-policy'];
     for (const id of ['101', '102']) h.rememberResponse('shop.example/post', [['Link', `<https://shop.example/?p=${id}>; rel=shortlink`], ['Content-Security-Policy', "default-src 'self'"]], names);
-    const history = { headerVaries: (n: string) => h.headerVaries('shop.example/post', n), cookieNames: h.cookieNames('shop.example/post') };
+    const history = { headerVaries: (n: string) => h.headerVaries('shop.example/post', n), headerComesAndGoes: (n: string) => h.headerComesAndGoes('shop.example/post', n), cookieNames: h.cookieNames('shop.example/post') };
     const origin = [res([['Link', '<https://shop.example/?p=103>; rel=shortlink'], ['Content-Security-Policy', "default-src 'self'"]])];
     const node = res([['Link', '<https://shop.example/?p=999>; rel=shortlink'], ['Content-Security-Policy', "default-src 'self'"]]);
     expect(compareHttp([...origin, ...origin], node, ['shop.example'], { history }).findings).toEqual([]);
     const weakened = res([['Link', '<https://shop.example/?p=999>; rel=shortlink'], ['Content-Security-Policy', 'default-src *']]);
     expect(compareHttp([...origin, ...origin], weakened, ['shop.example'], { history }).findings.map((f) => f.kind)).toEqual(['security_header_changed']);
+    // Removing a header the origin always sends is caught even where its value varies.
+    const stripped = res([['Content-Security-Policy', "default-src 'self'"]]);
+    expect(compareHttp([...origin, ...origin], stripped, ['shop.example'], { history }).findings.map((f) => f.summary)).toEqual(['link: removed']);
   });
 
   it('a cookie the origin set for this URL in an earlier audit is not new', () => {
     const h = new OriginHistory();
     h.rememberResponse('shop.example/', [['Set-Cookie', 'wp-settings-42=x; Path=/']], []);
-    const history = { headerVaries: () => false, cookieNames: h.cookieNames('shop.example/') };
+    const history = { headerVaries: () => false, headerComesAndGoes: () => false, cookieNames: h.cookieNames('shop.example/') };
     const node = res([['Set-Cookie', 'wp-settings-42=y; Path=/']]);
     expect(compareHttp([res([]), res([])], node, ['shop.example'], { history }).findings).toEqual([]);
     expect(compareHttp([res([]), res([])], res([['Set-Cookie', 'trk=1']]), ['shop.example'], { history }).findings.map((f) => f.kind)).toEqual(['set_cookie_added']);
