@@ -34,6 +34,8 @@ export interface AuditorSettings {
   env?: Readonly<Record<string, string | undefined>>;
   pollMs?: number;
   workerName?: string;
+  /** Think time (mean, cap) of a visitor clicking through the site before the audited page (tests shorten it). */
+  thinkTimeMs?: readonly [number, number];
   /** When confirmation audits run after an unconfirmed tamper verdict (tests shorten it). */
   confirmationWindowsMs?: ReadonlyArray<readonly [number, number]>;
 }
@@ -97,6 +99,7 @@ export async function startAuditor(s: AuditorSettings, deps: { pool: Pool; log: 
     chromiumMajor: renderer ? (majorOf(renderer.sandboxReport.version) ?? undefined) : undefined,
     onAuditDone: s.onAuditDone,
     confirmationWindowsMs: s.confirmationWindowsMs,
+    thinkTimeMs: s.thinkTimeMs,
   });
   return {
     worker,

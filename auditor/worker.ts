@@ -11,7 +11,8 @@ import { confirmationOf, followUp } from './confirm.js';
 import { worstSeverity } from './compare/types.js';
 import { withDeadline } from './deadline.js';
 import { buildEvidence, buildFindings, buildSummary } from './evidence/build.js';
-import { createBalancerFetcher, createDirectNodeFetcher, createOriginFetcher, type FetchLimits, type VisitContext } from './fetch/fetchers.js';
+import { createBalancerFetcher, createDirectNodeFetcher, createOriginFetcher, memoize, type FetchLimits, type PageFetcher, type VisitContext } from './fetch/fetchers.js';
+import { leadIn, withParseDelay } from './fetch/lead-in.js';
 import type { HttpClient } from './fetch/http-client.js';
 import { drawVisitor, fallbackChromiumMajor, type VisitorProfile } from './fetch/visitor-profile.js';
 import { listVisitorSamples } from '../common/db/queries/visitor-samples.js';
@@ -44,6 +45,8 @@ export interface WorkerDeps {
   trustPolicy: () => Promise<TrustPolicy>;
   /** Told of every finished audit (metrics). */
   onAuditDone?: (verdict: AuditRun['verdict'], durationMs: number, rendered: AuditRun['rendered']) => void;
+  /** Think time (mean, cap) between the page a visitor clicked from and the audited page. */
+  thinkTimeMs?: readonly [number, number];
   /** The major version of the Chromium that renders audits (they claim it); absent without a browser. */
   chromiumMajor?: number;
   /** When confirmation audits run after an unconfirmed verdict (default confirmationWindowsMs). */
@@ -82,18 +85,31 @@ async function visitorFor(deps: WorkerDeps, job: ClaimedAudit, path: string): Pr
   };
 }
 
+/** The page the audit's visitor clicked from, viewed through the node first, as a browser would (fetch/lead-in.ts). */
+async function visitFirst(deps: WorkerDeps, job: ClaimedAudit, profile: VisitorProfile, referer: string, node: PageFetcher, fetcherFor: (p: VisitorProfile, c: VisitContext) => PageFetcher): Promise<void> {
+  const entry = fetcherFor({ ...profile, navigation: deps.random() < 0.55 ? 'none' : 'cross-site' }, {});
+  const u = new URL(referer);
+  await withDeadline(leadIn({
+    path: `${u.pathname}${u.search}`, entry, node, pageUrl: referer, siteHosts: [job.siteHost.toLowerCase(), new URL(job.originUrl).host.toLowerCase()],
+    random: deps.random, sleep: (ms) => new Promise<void>((r) => setTimeout(r, ms)), thinkMs: deps.thinkTimeMs ?? [3000, 10_000],
+  }), 30_000, 'AUD_ERR_FETCH_TIMEOUT', 'the visit before the audited page').catch((err: unknown) => deps.log.debug({ err: describeError(err) }, 'lead-in page view failed'));
+}
+
 export async function auditOne(deps: WorkerDeps, job: ClaimedAudit): Promise<AuditRun> {
   const startedMs = Date.now();
   const path = auditPath(job.url);
   const { profile, context } = await visitorFor(deps, job, path);
-  const node = deps.balancer
-    ? createBalancerFetcher(deps.client, { balancerUrl: deps.balancer.url, siteHost: job.siteHost, nodeId: job.nodeId, auditSecret: deps.balancer.auditSecret, secure: deps.balancer.url.startsWith('https:') }, profile, deps.limits, context)
-    : createDirectNodeFetcher(deps.client, job.nodeUrl, job.siteHost, profile, deps.limits, context);
+  const nodeFetcher = (p: VisitorProfile, ctx: VisitContext) => (deps.balancer
+    ? createBalancerFetcher(deps.client, { balancerUrl: deps.balancer.url, siteHost: job.siteHost, nodeId: job.nodeId, auditSecret: deps.balancer.auditSecret, secure: deps.balancer.url.startsWith('https:') }, p, deps.limits, ctx)
+    : createDirectNodeFetcher(deps.client, job.nodeUrl, job.siteHost, p, deps.limits, ctx));
+  const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+  const node = memoize(withParseDelay(nodeFetcher(profile, context), deps.random, sleep));
   const origin = createOriginFetcher(deps.client, job.originUrl, profile, deps.limits);
   const scheme = deps.balancer?.url.startsWith('https:') ? ('https' as const) : ('http' as const);
   const target = { siteHost: job.siteHost, originUrl: job.originUrl, path, nodeId: deps.balancer ? job.nodeId : null, scheme };
   let run: AuditRun;
   try {
+    if (context.documentReferer) await visitFirst(deps, job, profile, context.documentReferer, node, nodeFetcher);
     run = await withDeadline(runAudit(target, node, origin, profile, deps.render, deps.renderSettings, deps.memory ?? null, { freshOrigin: job.reason === 'confirm' }), deps.auditTimeoutMs, 'AUD_ERR_RENDER_TIMEOUT', 'the audit');
   } catch (err) {
     run = { verdict: 'inconclusive', reason: describeError(err), findings: [], headersDiff: [], blocked: [], rendered: 'failed', renderError: describeError(err), screenshots: null, diffRatio: null, subresourcesChecked: 0, originRenders: 0 };

@@ -71,3 +71,17 @@ export function bestRules(requests: readonly ObservedRequest[], top = 5): { sing
   for (let i = 0; i < names.length; i++) for (let j = i + 1; j < names.length; j++) pairs.push(rule([names[i] ?? '', names[j] ?? '']));
   return { single, pairs: pairs.sort((a, b) => b.accuracy - a.accuracy).slice(0, top) };
 }
+
+/**
+ * The same learner on the same requests with the labels shuffled: how well the best of many
+ * rules scores by chance alone on a run of this size (the noise floor to read results against).
+ */
+export function shuffledBaseline(requests: readonly ObservedRequest[], random: () => number): number {
+  const labels = requests.map((r) => r.label);
+  for (let i = labels.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [labels[i], labels[j]] = [labels[j] ?? 'visitor', labels[i] ?? 'visitor'];
+  }
+  const { single, pairs } = bestRules(requests.map((r, i) => ({ ...r, label: labels[i] ?? 'visitor' })), 1);
+  return Math.max(single[0]?.accuracy ?? 0, pairs[0]?.accuracy ?? 0);
+}

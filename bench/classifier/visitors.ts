@@ -115,7 +115,8 @@ export interface TrafficOptions {
   host: string;
   pages: readonly string[];
   sessionsPerSecond: number;
-  chromiumMajor: number;
+  /** The Chromium version current visitors run (that of the auditor's browser, once it has started). */
+  chromiumMajor: () => number;
   random: () => number;
   /** Told of every answer a node served (what the balancer records for the auditor). */
   onServed: (path: string, headers: Record<string, string>, country: string, servedBy: string) => void;
@@ -146,15 +147,20 @@ export function startVisitorTraffic(o: TrafficOptions): VisitorTraffic {
   const session = async () => {
     const browser = pick(browsers, o.random);
     const country = pick(countries, o.random);
-    const v: Visitor = { browser, ua: browser.ua(o.chromiumMajor), language: country.languages[Math.floor(o.random() * country.languages.length)] ?? 'en', country: country.code, major: o.chromiumMajor };
+    const major = o.chromiumMajor();
+    const v: Visitor = { browser, ua: browser.ua(major), language: country.languages[Math.floor(o.random() * country.languages.length)] ?? 'en', country: country.code, major };
     const agent = new Agent({ keepAlive: true, maxSockets: 6 });
     let page = pick(zipf, o.random).p;
     let site = o.random() < 0.55 ? 'none' : 'cross-site';
     let referer: string | null = null;
+    // The browser's cache: what one page loaded, the next page of the session does not ask again.
+    const cached = new Set<string>();
     for (let views = 0; views < 6 && !stopped; views++) {
       const html = await get(v, agent, page, 'document', site, referer);
       await sleep(5 + o.random() * 25);
-      await Promise.all(referenced(html).map((r) => get(v, agent, r.path, r.dest, 'same-origin', `https://${o.host}${page}`)));
+      const refs = referenced(html).filter((r) => !cached.has(r.path));
+      for (const r of refs) cached.add(r.path);
+      await Promise.all(refs.map((r) => get(v, agent, r.path, r.dest, 'same-origin', `https://${o.host}${page}`)));
       if (o.random() < 0.45) break;
       await sleep(-Math.log(1 - o.random()) * 3000);
       referer = `https://${o.host}${page}`;
