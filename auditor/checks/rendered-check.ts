@@ -35,7 +35,7 @@ export function createAuditMemory(): AuditMemory {
 
 /** Origin renders: at least this many in all (fresh and remembered), and at most this many fresh ones. */
 export const minOriginRenders = 3;
-export const maxFreshOriginRenders = 5;
+export const maxFreshOriginRenders = 7;
 
 function siteFetch(f: PageFetcher, seen?: (destination: string, body: Buffer) => void): SiteFetch {
   return async (path, destination, referer) => {

@@ -34,8 +34,11 @@ export function hostFindings(nodeHosts: readonly string[], origins: readonly Ori
   const rotating = rotatingDomains(seen);
   const out: Finding[] = [];
   for (const host of nodeHosts) {
-    if (seen.has(host) || rotating.has(registrableDomain(host))) continue;
     const d = registrableDomain(host);
+    // A host under a domain the origin contacts and its own code names (ad shards built in a
+    // script): the origin's doing. A script the node adds is still a finding of its own.
+    const named = [...seen].some((h) => registrableDomain(h) === d) && (known?.mentioned(d) ?? false);
+    if (seen.has(host) || rotating.has(d) || named) continue;
     const unambiguous = known !== null && known.site.renders >= unambiguousAfterRenders && !known.site.domains.has(d) && !known.mentioned(host) && !known.mentioned(d);
     out.push({
       kind: 'new_host_contacted', severity: 'high', unambiguous,

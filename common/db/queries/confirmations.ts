@@ -34,3 +34,28 @@ export async function listConfirmations(db: Queryable, auditId: string): Promise
   );
   return rows.map((r) => ({ id: r.id, verdict: r.verdict, status: r.status, finishedAt: r.finished_at }));
 }
+
+export interface AuditTrust {
+  confirmation: string | null;
+  /** For a confirmation audit: the audit it re-tested. */
+  confirmsAuditId: string | null;
+  confirmations: ConfirmationRow[];
+  /** The trust event this audit caused, if any. */
+  event: { kind: string; confirmation: string | null; integrityAfter: number; statusAfter: string } | null;
+}
+
+/** How sure an audit's verdict is and what it did to the node's trust (the audit report). */
+export async function auditTrust(db: Queryable, auditId: string): Promise<AuditTrust> {
+  const a = await db.query<{ confirmation: string | null; confirms_audit_id: string | null }>('SELECT confirmation, confirms_audit_id FROM audits WHERE id = $1', [auditId]);
+  const e = await db.query<{ kind: string; confirmation: string | null; integrity_after: number; status_after: string }>(
+    'SELECT kind, confirmation, integrity_after, status_after FROM trust_events WHERE audit_id = $1 ORDER BY at, id LIMIT 1',
+    [auditId],
+  );
+  const ev = e.rows[0];
+  return {
+    confirmation: a.rows[0]?.confirmation ?? null,
+    confirmsAuditId: a.rows[0]?.confirms_audit_id ?? null,
+    confirmations: await listConfirmations(db, auditId),
+    event: ev ? { kind: ev.kind, confirmation: ev.confirmation, integrityAfter: ev.integrity_after, statusAfter: ev.status_after } : null,
+  };
+}
