@@ -1,23 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminApiPlugin } from '../../../balancer/control/admin-api.js';
+import { describe, expect, it } from 'vitest';
 import { recordTrustEvent } from '../../../common/db/queries/trust.js';
-import { dashboardPlugin } from '../../../dashboards/plugin.js';
-import { startControlPlane, type ControlPlane } from '../../support/control-harness.js';
+import { DASHBOARD_ADMIN_TOKEN, useDashboard } from '../../support/dashboard-scene.js';
 import { dashboardClient } from '../../support/dashboard-client.js';
 import { useTestDatabase } from '../../support/db.js';
 import { seedFleet } from '../../support/seed-fleet.js';
 
 // Issue 14.6 (audit report): confirmations and the trust model on the dashboard's audit page.
 
-const ADMIN_TOKEN = 'dash-admin-token-0123456789abcdef';
 const db = useTestDatabase();
-let cp: ControlPlane;
-beforeAll(async () => {
-  cp = await startControlPlane({ pool: db.pool, plugins: [adminApiPlugin, dashboardPlugin], adminToken: ADMIN_TOKEN });
-});
-afterAll(async () => {
-  await cp.close();
-});
+const scene = useDashboard(db);
 
 describe('audit report: confirmation and trust', () => {
   it('shows how sure a verdict is, its confirmation audits, the one it re-tests, and what it did to trust', async () => {
@@ -30,8 +21,8 @@ describe('audit report: confirmation and trust', () => {
     );
     const confirmId = rows[0]?.id ?? '';
     await recordTrustEvent(db.pool, fleet.rogueId, { kind: 'audit_tampered', severity: 'high', confirmation: 'confirmed', reason: 'confirmation', auditId: confirmId });
-    const c = dashboardClient(cp.url);
-    await c.login(ADMIN_TOKEN);
+    const c = dashboardClient(scene.cp.url);
+    await c.login(DASHBOARD_ADMIN_TOKEN);
     const original = await (await c.get(`/audits/${fleet.tamperedAuditId}`)).text();
     expect(original).toContain('Confirmation and trust');
     expect(original).toMatch(/confirmation-confirmed">confirmed<\/strong> — A confirmation audit repeated the verdict/);
