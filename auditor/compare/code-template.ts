@@ -43,8 +43,20 @@ function commentEnd(src: string, i: number): number {
   return close === -1 ? src.length : close + 2;
 }
 
+// Each script is lexed for learning and again for matching: once is enough (bounded cache).
+const lexed = new Map<string, CodeToken[]>();
+
 /** A lexer good enough for JavaScript and CSS: comments dropped, literals kept whole. */
 export function codeTokens(src: string): CodeToken[] {
+  const hit = lexed.get(src);
+  if (hit) return hit;
+  const tokens = lex(src);
+  if (lexed.size > 2000) lexed.clear();
+  lexed.set(src, tokens);
+  return tokens;
+}
+
+function lex(src: string): CodeToken[] {
   const out: CodeToken[] = [];
   let i = 0;
   while (i < src.length) {

@@ -39,9 +39,12 @@ function group(features: readonly Feature[]): Map<string, Feature[]> {
   return m;
 }
 
+/** Pools bind code and URLs only: text at a place that comes and goes may be anything. */
+const pooled = (f: Feature) => f.shape !== 'text';
+
 function keyFrom(fs: Feature[], templates: ValueTemplate[] | null): LearnedKey {
   const f = fs[0] as Feature;
-  const pool = fs.reduce<ValueTemplate[]>((p, x) => addToPool(p, x.value, x.shape), []);
+  const pool = pooled(f) ? fs.reduce<ValueTemplate[]>((p, x) => addToPool(p, x.value, x.shape), []) : [];
   return { kind: f.kind, path: f.path, shape: f.shape, templates, pool };
 }
 
@@ -58,7 +61,7 @@ export function learn(samples: ReadonlyArray<readonly Feature[]>): Learned {
         learned.set(k, keyFrom(fs, null));
         continue;
       }
-      for (const f of fs) l.pool = addToPool(l.pool, f.value, f.shape);
+      if (pooled(fs[0] as Feature)) for (const f of fs) l.pool = addToPool(l.pool, f.value, f.shape);
       if (l.templates && l.templates.length !== fs.length) l.templates = null;
       else if (l.templates) l.templates = l.templates.map((t, i) => generalizeValue(t, fs[i]?.value ?? ''));
     }

@@ -35,7 +35,19 @@ export function isDataToken(token: string): boolean {
   return /\d/.test(token) || /^[A-Za-z0-9_-]{16,}$/.test(token);
 }
 
+// The same URLs come back in every sample and every check: parse each once (bounded cache).
+const parsed = new Map<string, ParsedUrl>();
+
 function parse(value: string): ParsedUrl {
+  const hit = parsed.get(value);
+  if (hit) return hit;
+  const p = parseUncached(value);
+  if (parsed.size > 5000) parsed.clear();
+  parsed.set(value, p);
+  return p;
+}
+
+function parseUncached(value: string): ParsedUrl {
   const space = value.lastIndexOf(' ');
   const prefix = space === -1 ? '' : value.slice(0, space);
   const raw = space === -1 ? value : value.slice(space + 1);

@@ -1,5 +1,5 @@
 import type { Learned } from './features-diff.js';
-import { mergePools, variesWholly, type ValueTemplate } from './value-template.js';
+import { isExactValue, mergePools, variesWholly, type ValueTemplate } from './value-template.js';
 
 // What a page's origin has been seen to vary, remembered across audits: a rotating quote that
 // happened to come out the same in this audit's origin fetches is still known to rotate, so a
@@ -18,7 +18,10 @@ export class VolatilityMemory {
   remember(page: string, learned: Learned): void {
     const keys = this.pages.get(page) ?? new Map<string, ValueTemplate[]>();
     for (const [k, l] of learned) {
-      if (l.templates !== null && !l.templates.some(variesWholly)) continue;
+      // Code and URLs whose data the origin varies are remembered with every value seen, so the
+      // next audit need not refetch the origin to learn it again; text only when it varies whole.
+      const varies = l.templates === null || l.templates.some(variesWholly) || (l.shape !== 'text' && !l.templates.every(isExactValue));
+      if (!varies) continue;
       keys.set(k, mergePools(keys.get(k) ?? [], l.pool));
     }
     this.pages.delete(page);

@@ -49,6 +49,8 @@ describe('hostile pages: escapes and tells', () => {
       expect(p.get('wd')).toBe('false');
       expect(p.get('headless')).toBe('false');
       expect(p.get('ua')).toMatch(/^Mozilla\/5\.0/);
+      // The auditor's MutationObserver lives in an isolated world: the page cannot see it.
+      expect(p.get('observer')).toBe('undefined');
     }
   });
 });

@@ -23,13 +23,17 @@ describe('real-world pages: ad and analytics noise', () => {
   it('the honest node passes every audit', async () => {
     scene.proxy.setKind(null);
     const verdicts: string[] = [];
+    const renders: number[] = [];
     for (let round = 0; round < 2; round++) {
       for (const path of site.pages) {
         const run = await scene.audit(path);
         verdicts.push(`${path}: ${run.verdict}${run.findings.length ? ` [${run.findings.join(', ')}]` : ''}`);
+        renders.push(run.originRenders);
       }
     }
     expect(verdicts.filter((v) => !v.endsWith(': pass'))).toEqual([]);
+    // Learned from at least three origin renders each time (fresh ones, then with remembered ones).
+    expect(Math.min(...renders)).toBeGreaterThanOrEqual(3);
   });
 
   it('a node that injects one script is caught', async () => {

@@ -17,6 +17,7 @@ describe('visitor samples', () => {
   it('records the mix per node, bounded and cleaned, and the auditor draws its visitors from it', async () => {
     const site = await makeSite(db.pool, { origin: 'http://127.0.0.1:9' });
     const node = await makeNode(db.pool, { siteId: site.id, publicUrl: 'http://127.0.0.1:9' });
+    await db.pool.query("INSERT INTO visitor_samples (site_id, node_id, path, at) VALUES ($1, $2, '/old', now() - interval '25 hours')", [site.id, node]);
     const sampler = new UrlSampler({ pool: db.pool, log: silentLogger(), random: seededRandom(5), flushMs: 3_600_000 });
     const ua = 'Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0';
     for (let i = 0; i < 500; i++) {
@@ -24,7 +25,9 @@ describe('visitor samples', () => {
     }
     await sampler.close();
     const { rows } = await db.pool.query<Record<string, unknown>>('SELECT * FROM visitor_samples WHERE node_id = $1', [node]);
+    // At most 200 kept per flush; rows older than 24 hours are gone.
     expect(rows.length).toBe(200);
+    expect(rows.some((r) => r.path === '/old')).toBe(false);
     expect(rows[0]).toMatchObject({ country: 'PL', accept_language: 'pl-PL,pl;q=0.9', user_agent: ua, sec_fetch_site: 'same-origin', conditional: true, secure: true });
     expect(JSON.stringify(rows)).not.toContain('secret');
     expect(await listNewUrls(db.pool, site.id, 60_000)).toHaveLength(7);

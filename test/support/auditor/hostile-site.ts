@@ -73,7 +73,7 @@ pc.createDataChannel('x'); pc.createOffer().then(function (o) { return pc.setLoc
 navigator.sendBeacon('http://127.0.0.1:${databasePort}/beacon', 'auditor');
 fetch('http://localhost:${databasePort}/k', { keepalive: true, mode: 'no-cors' }).catch(function () {});
 new Image().src = 'http://127.0.0.1:${databasePort}/px';</script>`),
-    '/beacon-page': page(`<script>fetch('/beacon?ua=' + encodeURIComponent(navigator.userAgent) + '&wd=' + navigator.webdriver + '&lang=' + encodeURIComponent(navigator.languages.join(',')) + '&headless=' + /Headless/.test(navigator.userAgent) + '&plugins=' + navigator.plugins.length);</script>`),
+    '/beacon-page': page(`<script>fetch('/beacon?ua=' + encodeURIComponent(navigator.userAgent) + '&wd=' + navigator.webdriver + '&lang=' + encodeURIComponent(navigator.languages.join(',')) + '&headless=' + /Headless/.test(navigator.userAgent) + '&plugins=' + navigator.plugins.length + '&observer=' + typeof window.__verityMutations);</script>`),
     // The image is added by a script, so only the browser (not the HTTP checks) asks for it.
     '/slow': page(`<p>slow</p><script>document.write('<img src="/slow.png">');</script>`),
   };

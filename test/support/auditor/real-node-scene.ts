@@ -27,7 +27,7 @@ export interface RealNodeScene {
   siteId: string;
   auditor: RunningAuditor;
   /** Queues one audit of `path`, waits for it, and puts the node back to active (trust is not under test). */
-  audit(path: string): Promise<{ verdict: string; findings: string[]; reason: string }>;
+  audit(path: string): Promise<{ verdict: string; findings: string[]; reason: string; originRenders: number }>;
 }
 
 async function freePort(): Promise<number> {
@@ -66,11 +66,11 @@ export function useRealNodeScene(db: TestDatabase, originUrl: () => string, host
   scene.audit = async (path) => {
     const { rows } = await db.pool.query<{ id: string }>("INSERT INTO audits (node_id, site_id, url, reason) VALUES ($1, $2, $3, 'rescan') RETURNING id", [scene.nodeId, scene.siteId, path]);
     const id = rows[0]?.id ?? '';
-    const done = await waitFor(`the audit of ${path}`, async () => (await db.pool.query<{ verdict: string; reason: string }>("SELECT verdict, summary->>'reason' AS reason FROM audits WHERE id = $1 AND status = 'done'", [id])).rows[0], 120_000, 200);
+    const done = await waitFor(`the audit of ${path}`, async () => (await db.pool.query<{ verdict: string; reason: string; renders: number | null }>("SELECT verdict, summary->>'reason' AS reason, (summary->>'originRenders')::int AS renders FROM audits WHERE id = $1 AND status = 'done'", [id])).rows[0], 120_000, 200);
     const findings = (await db.pool.query<{ kind: string; severity: string }>('SELECT kind, severity FROM findings WHERE audit_id = $1', [id])).rows;
     await db.pool.query("UPDATE nodes SET status = 'active', integrity_alpha = 20, integrity_beta = 1, integrity = 0.95 WHERE id = $1", [scene.nodeId]);
     await db.pool.query('SELECT pg_notify($1, $2)', [NODE_CHANGED_CHANNEL, scene.nodeId]);
-    return { verdict: done.verdict, reason: done.reason, findings: findings.filter((f) => f.severity !== 'low').map((f) => f.kind) };
+    return { verdict: done.verdict, reason: done.reason, originRenders: done.renders ?? 0, findings: findings.filter((f) => f.severity !== 'low').map((f) => f.kind) };
   };
   return scene;
 }
