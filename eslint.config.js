@@ -11,6 +11,7 @@ const others = (self) => programs.filter((p) => p !== self);
 const adapters = [
   { name: 'http-proxy', home: 'balancer/proxy/**' },
   { name: 'geoip-lite', home: 'balancer/geo/**' },
+  { name: '@rapideditor/country-coder', home: 'balancer/geo/**' },
   { name: 'puppeteer', home: 'auditor/browser/**' },
 ];
 
@@ -45,7 +46,7 @@ export default tseslint.config(
   restricted(['common/**/*.ts'], { forbidPrograms: programs }),
   restricted(['balancer/**/*.ts'], { forbidPrograms: ['auditor', 'node'] }),
   restricted(['balancer/proxy/**/*.ts'], { forbidPrograms: ['auditor', 'node'], allowAdapters: ['http-proxy'] }),
-  restricted(['balancer/geo/**/*.ts'], { forbidPrograms: ['auditor', 'node'], allowAdapters: ['geoip-lite'] }),
+  restricted(['balancer/geo/**/*.ts'], { forbidPrograms: ['auditor', 'node'], allowAdapters: ['geoip-lite', '@rapideditor/country-coder'] }),
   restricted(['auditor/**/*.ts'], { forbidPrograms: others('auditor') }),
   restricted(['auditor/browser/**/*.ts'], { forbidPrograms: others('auditor'), allowAdapters: ['puppeteer'] }),
   restricted(['node/**/*.ts'], { forbidPrograms: others('node'), forbidCommonDb: true }),

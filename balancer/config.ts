@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commaList, databaseOptions, durationMs, listenAddress, logOptions, positiveInt } from '../common/config/shared.js';
+import { commaList, databaseOptions, durationMs, latLon, listenAddress, logOptions, positiveInt } from '../common/config/shared.js';
 import { defineProgram, option } from '../common/config/options.js';
 
 export const balancerProgram = defineProgram({
@@ -16,10 +16,11 @@ export const balancerProgram = defineProgram({
     deadline: option({ flag: 'deadline', env: 'VERITY_DEADLINE', valueName: 'DURATION', description: 'overall deadline of one proxied request, body included (a dripping node is cut here)', default: '30s', schema: durationMs }),
     retryBudget: option({ flag: 'retry-budget', env: 'VERITY_RETRY_BUDGET', valueName: 'SHARE', description: 'retries allowed as a share of requests (0..1)', default: 0.2, schema: z.coerce.number().min(0).max(1) }),
     shadowShare: option({ flag: 'shadow-share', env: 'VERITY_SHADOW_SHARE', valueName: 'SHARE', description: 'share of public HTML responses compared with the origin in the background (0..1)', default: 0.01, schema: z.coerce.number().min(0).max(1) }),
-    probationShare: option({ flag: 'probation-share', env: 'VERITY_PROBATION_SHARE', valueName: 'SHARE', description: 'most requests one probation node (or one /24 of them) may get (0..1)', default: 0.05, schema: z.coerce.number().min(0).max(1) }),
+    probationShare: option({ flag: 'probation-share', env: 'VERITY_PROBATION_SHARE', valueName: 'SHARE', description: 'most of a site\'s node-served requests that all probation nodes together may get, whatever their subnets (0..1)', default: 0.1, schema: z.coerce.number().min(0).max(1) }),
     bodyLimit: option({ flag: 'body-limit', env: 'VERITY_BODY_LIMIT', valueName: 'BYTES', description: 'largest request body forwarded to the origin', default: 10 * 1024 * 1024, schema: positiveInt }),
     bufferLimit: option({ flag: 'buffer-limit', env: 'VERITY_BUFFER_LIMIT', valueName: 'BYTES', description: 'node responses up to this size are buffered and checked before the visitor sees a byte; larger ones must declare their length', default: 4 * 1024 * 1024, schema: positiveInt }),
     maxResponseSize: option({ flag: 'max-response-size', env: 'VERITY_MAX_RESPONSE_SIZE', valueName: 'BYTES', description: 'largest response body accepted from a node', default: 256 * 1024 * 1024, schema: positiveInt }),
+    location: option({ flag: 'location', env: 'VERITY_BALANCER_LOCATION', valueName: 'LAT,LON', description: 'where this balancer is: health-probe round-trip times then check the locations nodes declare (unset: no RTT check)', schema: latLon.optional() }),
     healthInterval: option({ flag: 'health-interval', env: 'VERITY_HEALTH_INTERVAL', valueName: 'DURATION', description: 'how often every node\'s health endpoint is probed', default: '10s', schema: durationMs }),
     ...databaseOptions,
     ...logOptions,

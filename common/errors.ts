@@ -23,6 +23,8 @@ export const errorCodes = {
   NODE_ERR_REPLAY: 'the heartbeat counter is not above the last one accepted',
   NODE_ERR_CLOCK_SKEW: "the node's clock is more than 60 s off the balancer's",
   NODE_ERR_URL_REFUSED: "the node's public URL points at a loopback, private or otherwise non-public address",
+  NODE_ERR_NOT_FOUND: 'no disclosed penalty of this node has that audit or evidence',
+  NODE_ERR_RATE_LIMITED: 'a re-check was asked for too recently',
   NODE_ERR_IDENTITY: "the node's key file cannot be read or written",
   NODE_ERR_CACHE_DIR: 'the cache directory is not writable',
   BAL_ERR_NO_ELIGIBLE_NODE: 'no eligible node serves this site',

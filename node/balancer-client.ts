@@ -1,7 +1,7 @@
 import { VerityError, describeError, errorCodes, type ErrorCode } from '../common/errors.js';
 import {
-  SIGNATURE_HEADER, challengeResponse, errorBody, nodeStanding, paths, signRequest,
-  type HeartbeatStats, type NodeStanding, type SignedKind,
+  SIGNATURE_HEADER, challengeResponse, errorBody, nodeStanding, paths, recheckResponse, signRequest,
+  type HeartbeatStats, type NodeStanding, type RecheckResponse, type SignedKind,
 } from '../common/protocol/node-api.js';
 import type { NodeIdentity } from './identity.js';
 
@@ -15,10 +15,19 @@ export interface RegisterParams {
   location: { lat: number; lon: number } | null;
 }
 
+export interface Evidence {
+  contentType: string;
+  body: Buffer;
+}
+
 export interface BalancerClient {
   register(p: RegisterParams): Promise<NodeStanding>;
   heartbeat(counter: number, stats: HeartbeatStats): Promise<NodeStanding>;
   drain(counter: number): Promise<NodeStanding>;
+  /** Asks for an audit of the page behind a penalty (or a site's home page); rate-limited by the balancer. */
+  recheck(counter: number, auditId?: string): Promise<RecheckResponse>;
+  /** One piece of evidence behind a disclosed penalty. */
+  evidence(counter: number, evidenceId: string): Promise<Evidence>;
 }
 
 export interface BalancerClientOptions {
@@ -50,9 +59,11 @@ async function readAnswer(res: Response, what: string, baseUrl: string): Promise
   throw new VerityError(isKnownCode(code) ? code : 'NODE_ERR_BAD_ANSWER', `${message} (${code})`);
 }
 
+const MAX_EVIDENCE_BYTES = 16 * 1024 * 1024;
+
 export function createBalancerClient(opts: BalancerClientOptions): BalancerClient {
   const timeoutMs = opts.timeoutMs ?? 10_000;
-  const post = async (path: string, what: string, body?: Buffer, signature?: string): Promise<unknown> => {
+  const send = async (path: string, body?: Buffer, signature?: string): Promise<Response> => {
     const url = new URL(path, opts.baseUrl);
     const headers: Record<string, string> = {};
     if (body) headers['content-type'] = 'application/json';
@@ -64,7 +75,17 @@ export function createBalancerClient(opts: BalancerClientOptions): BalancerClien
       const cause = (err as { cause?: unknown }).cause;
       throw new VerityError('NODE_ERR_BALANCER_UNREACHABLE', `the balancer ${opts.baseUrl} cannot be reached: ${describeError(cause ?? err)}`, { cause: err });
     }
-    return readAnswer(res, what, opts.baseUrl);
+    return res;
+  };
+  const post = async (path: string, what: string, body?: Buffer, signature?: string): Promise<unknown> => readAnswer(await send(path, body, signature), what, opts.baseUrl);
+  // Requests that spend a counter go out one after the other, in counter order: a re-check
+  // sent while a heartbeat is in flight must not overtake it (the balancer would refuse the
+  // lower counter as a replay).
+  let chain: Promise<unknown> = Promise.resolve();
+  const inOrder = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = chain.then(fn, fn);
+    chain = run.catch(() => undefined);
+    return run;
   };
   const standing = (value: unknown, what: string): NodeStanding => {
     const parsed = nodeStanding.safeParse(value);
@@ -85,7 +106,24 @@ export function createBalancerClient(opts: BalancerClientOptions): BalancerClien
         name: p.name, publicUrl: p.publicUrl, location: p.location, timestamp: opts.now(),
       });
     },
-    heartbeat: (counter, stats) => signed('heartbeat', paths.heartbeat, { nodeId: id.nodeId, counter, timestamp: opts.now(), stats }),
-    drain: (counter) => signed('drain', paths.drain, { nodeId: id.nodeId, counter, timestamp: opts.now() }),
+    heartbeat: (counter, stats) => inOrder(() => signed('heartbeat', paths.heartbeat, { nodeId: id.nodeId, counter, timestamp: opts.now(), stats })),
+    drain: (counter) => inOrder(() => signed('drain', paths.drain, { nodeId: id.nodeId, counter, timestamp: opts.now() })),
+    recheck: (counter, auditId) => inOrder(async () => {
+      const { bytes, signature } = signRequest(id.privateKey, 'recheck', { nodeId: id.nodeId, counter, timestamp: opts.now(), ...(auditId ? { auditId } : {}) });
+      const parsed = recheckResponse.safeParse(await post(paths.recheck, 'recheck', bytes, signature));
+      if (!parsed.success) throw new VerityError('NODE_ERR_BAD_ANSWER', "the balancer's recheck answer is not understood");
+      return parsed.data;
+    }),
+    evidence: (counter, evidenceId) => inOrder(async () => {
+      const { bytes, signature } = signRequest(id.privateKey, 'evidence', { nodeId: id.nodeId, counter, timestamp: opts.now(), evidenceId });
+      const res = await send(paths.evidence, bytes, signature);
+      if (!res.ok) {
+        await readAnswer(res, 'evidence', opts.baseUrl);
+        throw new VerityError('NODE_ERR_BAD_ANSWER', `the balancer answered evidence with HTTP ${res.status}`);
+      }
+      const body = Buffer.from(await res.arrayBuffer());
+      if (body.length > MAX_EVIDENCE_BYTES) throw new VerityError('NODE_ERR_BAD_ANSWER', 'the evidence is larger than a node accepts');
+      return { contentType: res.headers.get('content-type') ?? 'application/octet-stream', body };
+    }),
   };
 }

@@ -1,19 +1,8 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { durationMs, httpUrl, listenAddress, logOptions, positiveInt } from '../common/config/shared.js';
+import { durationMs, httpUrl, latLon, listenAddress, logOptions, positiveInt } from '../common/config/shared.js';
 import { defineProgram, option } from '../common/config/options.js';
-
-const latLon = z.string().transform((value, ctx) => {
-  const m = /^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$/.exec(value);
-  const lat = Number(m?.[1]);
-  const lon = Number(m?.[2]);
-  if (!m || Math.abs(lat) > 90 || Math.abs(lon) > 180) {
-    ctx.addIssue({ code: 'custom', message: `"${value}" is not LAT,LON (e.g. 50.11,8.68)` });
-    return z.NEVER;
-  }
-  return { lat, lon };
-});
 
 export const nodeProgram = defineProgram({
   usage: 'verity node --balancer URL --token TOKEN [options]',

@@ -18,7 +18,7 @@ import { closeGracefully, defaultPublicUrl, listen, urlOf } from './listen.js';
 import { checkCacheDir, createChecklist, type Checklist } from './preflight.js';
 import { heartbeatStats, nodeName, standingChanges, statusView, type NodeParts, type NodeState } from './node-view.js';
 import { createNodeServer } from './server.js';
-import { createStatusServer } from './status-page.js';
+import { createStatusServer, type StatusActions } from './status-server.js';
 import { createOriginFetcher, type OriginFetcher } from './origin-fetch.js';
 import { createTrafficStats } from './traffic.js';
 
@@ -101,14 +101,14 @@ function adopt(r: Running, s: NodeStanding): void {
   r.counter.resetAbove(s.heartbeatCounter);
 }
 
-async function startListeners(config: NodeConfig, p: NodeParts) {
+async function startListeners(config: NodeConfig, p: NodeParts, actions: StatusActions) {
   const publicServer = createNodeServer({
     cache: p.cache, traffic: p.traffic, maxConcurrent: config.maxConcurrency, isDraining: () => p.state.draining,
     originFor: (host) => p.state.standing?.sites.find((s) => s.host === host)?.origin ?? null,
     health: () => ({ nodeId: p.identity.nodeId, status: p.state.standing?.status ?? 'unregistered', inFlight: p.traffic.inFlight() }),
   });
   const bound = await listen(publicServer, config.listen);
-  const statusServer = createStatusServer(() => statusView(p));
+  const statusServer = createStatusServer(() => statusView(p), actions);
   try {
     const statusBound = await listen(statusServer, config.statusListen);
     return { publicServer, statusServer, bound, statusBound };
@@ -135,9 +135,13 @@ export async function runNode(config: NodeConfig, deps: RunNodeDeps): Promise<nu
   const cache = createHttpCache({ store, fetchOrigin: fetcher.fetch, now, originTimeoutMs: config.originTimeout, maxBodyBytes: config.maxBodyBytes });
   const state: NodeState = { standing: null, lastHeartbeatAt: null, lastError: null, draining: false, publicUrl: '', startedAt: new Date(now()).toISOString() };
   const parts: NodeParts = { identity, store, cache, traffic: createTrafficStats(), state, config };
+  const client = createBalancerClient({ baseUrl: config.balancer, identity, now });
+  const counter = createCounter();
+  // The status page's re-check button and evidence links speak to the balancer as this node.
+  const actions: StatusActions = { recheck: (auditId) => client.recheck(counter.next(), auditId), evidence: (id) => client.evidence(counter.next(), id) };
   let listeners;
   try {
-    listeners = await startListeners(config, parts);
+    listeners = await startListeners(config, parts, actions);
   } catch (err) {
     checklist.fail('listen', describeError(err));
     fetcher.close();
@@ -146,8 +150,7 @@ export async function runNode(config: NodeConfig, deps: RunNodeDeps): Promise<nu
     throw err;
   }
   state.publicUrl = config.publicUrl ?? defaultPublicUrl(listeners.bound);
-  const client = createBalancerClient({ baseUrl: config.balancer, identity, now });
-  const r: Running = { ...parts, config, log, checklist, fetcher, client, counter: createCounter(), now, unlock, publicServer: listeners.publicServer, statusServer: listeners.statusServer };
+  const r: Running = { ...parts, config, log, checklist, fetcher, client, counter, now, unlock, publicServer: listeners.publicServer, statusServer: listeners.statusServer };
   checklist.pass('listening', `${urlOf(listeners.bound.address, listeners.bound.port)} (public URL ${state.publicUrl})`);
   try {
     adopt(r, await connect(r, deps.signal));

@@ -1,9 +1,8 @@
-import { createServer, type Server } from 'node:http';
-import type { NodeStanding } from '../common/protocol/node-api.js';
-import { renderNodeMetrics } from './metrics.js';
+import type { NodeStanding, Penalty } from '../common/protocol/node-api.js';
 
 // The volunteer's own page (loopback only by default): who this node is, what it serves, how
-// the cache does, and — from the balancer — its trust, status and every penalty with its reason.
+// the cache does, and — from the balancer — its trust, status, location check and every penalty
+// with its reason and evidence. Trust is shown as of the audit-secrecy cutoff the balancer sets.
 
 export interface StatusView {
   nodeId: string;
@@ -18,6 +17,12 @@ export interface StatusView {
   cache: { hits: number; misses: number; revalidated: number; bypass: number; hitRate: number | null; bytes: number; entries: number; capBytes: number };
 }
 
+/** What the page's forms need: the CSRF token of this process and the outcome of the last action. */
+export interface PageExtras {
+  csrf: string;
+  notice?: string | null;
+}
+
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 }
@@ -28,11 +33,34 @@ function row(label: string, value: string): string {
   return `<tr><th>${escapeHtml(label)}</th><td>${escapeHtml(value)}</td></tr>`;
 }
 
-function penaltiesTable(s: NodeStanding | null): string {
+function recheckForm(extras: PageExtras, auditId: string | null, label: string): string {
+  const audit = auditId ? `<input type="hidden" name="auditId" value="${escapeHtml(auditId)}">` : '';
+  return `<form method="post" action="/recheck" class="inline"><input type="hidden" name="csrf" value="${escapeHtml(extras.csrf)}">${audit}<button type="submit">${escapeHtml(label)}</button></form>`;
+}
+
+function evidenceCell(p: Penalty, extras: PageExtras): string {
+  const parts: string[] = [];
+  if (p.url) parts.push(`page ${escapeHtml(p.url)}`);
+  if (p.confirmation) parts.push(`verdict ${escapeHtml(p.confirmation)}`);
+  for (const f of p.findings ?? []) parts.push(`${escapeHtml(f.severity)} ${escapeHtml(f.kind)}: ${escapeHtml(f.summary)}`);
+  const links = (p.evidence ?? []).map((e) => `<a href="/evidence/${encodeURIComponent(e.id)}">${escapeHtml(e.kind)}</a>`);
+  if (links.length) parts.push(`evidence: ${links.join(', ')}`);
+  if (p.auditId) parts.push(recheckForm(extras, p.auditId, 'request re-check of this page'));
+  return parts.join('<br>');
+}
+
+function penaltiesTable(s: NodeStanding | null, extras: PageExtras): string {
   if (!s) return '<p>Not registered yet.</p>';
   if (s.penalties.length === 0) return '<p>No penalties. Thank you for helping!</p>';
-  const rows = s.penalties.map((p) => `<tr><td>${escapeHtml(p.at)}</td><td>${escapeHtml(p.kind)}</td><td>${escapeHtml(p.reason)}</td><td>${escapeHtml(p.statusAfter)}</td><td>${pct(p.integrityAfter)}</td><td>${pct(p.availabilityAfter)}</td></tr>`);
-  return `<table class="penalties"><tr><th>when</th><th>what</th><th>reason</th><th>status after</th><th>integrity after</th><th>availability after</th></tr>${rows.join('')}</table>`;
+  const rows = s.penalties.map((p) => `<tr><td>${escapeHtml(p.at)}</td><td>${escapeHtml(p.kind)}</td><td>${escapeHtml(p.reason)}</td><td>${escapeHtml(p.statusAfter)}</td><td>${pct(p.integrityAfter)}</td><td>${pct(p.availabilityAfter)}</td><td>${evidenceCell(p, extras)}</td></tr>`);
+  return `<table class="penalties"><tr><th>when</th><th>what</th><th>reason</th><th>status after</th><th>integrity after</th><th>availability after</th><th>evidence</th></tr>${rows.join('')}</table>`;
+}
+
+function locationTable(s: NodeStanding | null): string {
+  const l = s?.location;
+  if (!l) return '<p>Not checked yet.</p>';
+  const pt = (p: { lat: number; lon: number } | null) => (p ? `${p.lat.toFixed(2)}, ${p.lon.toFixed(2)}` : 'none');
+  return `<table>${row('declared', pt(l.declared))}${row('check', l.status)}${row('routed at', pt(l.effective))}${row('country', l.country ?? 'unknown')}${row('why', l.reason)}</table>`;
 }
 
 function sitesTable(v: StatusView): string {
@@ -45,56 +73,25 @@ function sitesTable(v: StatusView): string {
   return `<table><tr><th>site</th><th>origin</th><th>requests</th><th>cache hits</th><th>errors</th><th>bytes</th></tr>${rows.join('')}</table>`;
 }
 
-export function renderStatusPage(v: StatusView): string {
+function standingTable(v: StatusView): string {
   const s = v.standing;
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="10">
+  const asOf = s?.disclosedUntil ? `as of ${s.disclosedUntil}: the balancer reports trust changes 10 to 60 minutes late, in batches, so that audits cannot be told from visitors` : 'unknown';
+  return `<table>${row('status', s ? s.status + (s.draining ? ' (draining)' : '') : 'unknown')}${row('integrity', pct(s?.integrity ?? null))}${row('availability', pct(s?.availability ?? null))}${row('reported', asOf)}${row('last heartbeat', v.lastHeartbeatAt ?? 'never')}${row('last problem', v.lastError ?? 'none')}</table>`;
+}
+
+export function renderStatusPage(v: StatusView, extras: PageExtras = { csrf: '' }): string {
+  const s = v.standing;
+  const notice = extras.notice ? `<p class="notice">${escapeHtml(extras.notice)}</p>` : '';
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="30">
 <title>Verity node ${escapeHtml(v.name)}</title>
-<style>body{font:14px system-ui,sans-serif;margin:2em;max-width:70em}th{text-align:left;padding-right:1em}td{padding-right:1em}table{border-collapse:collapse;margin-bottom:1em}.penalties td{border-top:1px solid #ddd}</style>
-</head><body><h1>Verity volunteer node</h1>
+<style>body{font:14px system-ui,sans-serif;margin:2em;max-width:80em}th{text-align:left;padding-right:1em}td{padding-right:1em;vertical-align:top}table{border-collapse:collapse;margin-bottom:1em}.penalties td{border-top:1px solid #ddd}.notice{background:#eef;padding:.5em}form.inline{display:inline}</style>
+</head><body><h1>Verity volunteer node</h1>${notice}
 <h2>Identity</h2><table>${row('node id', v.nodeId)}${row('name', v.name)}${row('public URL', v.publicUrl)}${row('balancer', v.balancer)}${row('running since', v.startedAt)}</table>
-<h2>Standing (as the balancer reports it)</h2><table>${row('status', s ? s.status + (s.draining ? ' (draining)' : '') : 'unknown')}${row('integrity', pct(s?.integrity ?? null))}${row('availability', pct(s?.availability ?? null))}${row('last heartbeat', v.lastHeartbeatAt ?? 'never')}${row('last problem', v.lastError ?? 'none')}</table>
-<h2>Penalties</h2>${penaltiesTable(s)}
+<h2>Standing (as the balancer reports it)</h2>${standingTable(v)}
+<h2>Location check</h2>${locationTable(s)}
+<h2>Penalties</h2>${penaltiesTable(s, extras)}
+<p>Think a penalty is wrong? ${recheckForm(extras, null, 'request re-check')} queues an audit of your node (at most one every 15 minutes); its result shows here after the same delay.</p>
 <h2>Sites</h2>${sitesTable(v)}
 <h2>Traffic and cache</h2><table>${row('requests', String(v.traffic.requestsTotal))}${row('errors', String(v.traffic.errorsTotal))}${row('in flight', String(v.traffic.inFlight))}${row('bytes served', String(v.traffic.bytesTotal))}${row('cache hit rate', pct(v.cache.hitRate))}${row('cache hits / revalidated / misses / bypass', `${v.cache.hits} / ${v.cache.revalidated} / ${v.cache.misses} / ${v.cache.bypass}`)}${row('cache size', `${v.cache.bytes} of ${v.cache.capBytes} bytes, ${v.cache.entries} entries`)}</table>
 <p><a href="/status.json">status.json</a></p></body></html>`;
-}
-
-export function createStatusServer(view: () => StatusView): Server {
-  const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    const headers = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'" };
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { allow: 'GET', ...headers });
-      res.end();
-      return;
-    }
-    if (path === '/status.json') {
-      res.writeHead(200, { 'content-type': 'application/json', ...headers });
-      res.end(JSON.stringify(view()));
-      return;
-    }
-    if (path === '/healthz') {
-      // Healthy while registered and not draining: what a supervisor (or Docker) should watch.
-      const v = view();
-      const ok = v.standing !== null && v.standing.status !== 'banned' && v.lastError === null;
-      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json', ...headers });
-      res.end(JSON.stringify({ ok, nodeId: v.nodeId, status: v.standing?.status ?? 'unregistered', lastError: v.lastError }));
-      return;
-    }
-    if (path === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', ...headers });
-      res.end(renderNodeMetrics(view()));
-      return;
-    }
-    if (path !== '/') {
-      res.writeHead(404, { 'content-type': 'text/plain', ...headers });
-      res.end('not found\n');
-      return;
-    }
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', ...headers });
-    res.end(renderStatusPage(view()));
-  });
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
-  return server;
 }

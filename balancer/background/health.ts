@@ -7,10 +7,13 @@ import type { RoutingTable } from '../registry/table.js';
 import type { RouteNode } from '../registry/types.js';
 import type { OutlierDetector } from '../selection/outlier.js';
 import { fetchCopy } from './origin-fetch.js';
+import type { RttRecorder } from './rtt.js';
 
 // Active health: every node that may get traffic is asked GET /.well-known/verity/health.
 // Two failures in a row take it out of rotation; one success brings it back (and ends an
-// ejection early). Transitions, not every probe, become trust events.
+// ejection early). Transitions, not every probe, become trust events. Each answered probe is
+// also a round-trip time (connection, request and answer: never less than one real round
+// trip), which checks the locations nodes declare when this balancer knows where it is.
 
 export const HEALTH_PATH = '/.well-known/verity/health';
 
@@ -26,6 +29,10 @@ export interface HealthOptions {
   now: () => number;
   /** Resolves (and checks) node names, as for visitor traffic (balancer/proxy/node-lookup.ts). */
   lookup?: LookupFunction;
+  /** Where answered probes' round-trip times go (set when the balancer's --location is known). */
+  rtt?: RttRecorder;
+  /** Monotonic clock for round-trip times (default performance.now). */
+  monotonicMs?: () => number;
 }
 
 export class HealthProber {
@@ -62,6 +69,8 @@ export class HealthProber {
   private async probe(node: RouteNode): Promise<void> {
     const url = new URL(node.publicUrl.href.replace(/\/$/, '') + HEALTH_PATH);
     let ok = false;
+    const clock = this.opts.monotonicMs ?? (() => performance.now());
+    const started = clock();
     try {
       const res = await fetchCopy(url, { timeoutMs: this.opts.timeoutMs ?? 2_000, maxBytes: 64 * 1024, lookup: this.opts.lookup });
       ok = res.status >= 200 && res.status < 300;
@@ -69,6 +78,7 @@ export class HealthProber {
       ok = false;
     }
     if (ok) {
+      this.opts.rtt?.observe(node.id, node.publicUrl.href, clock() - started);
       this.failures.delete(node.id);
       this.opts.outlier.reinstate(node.id);
       if (this.opts.unhealthy.delete(node.id)) this.record(node.id, 'health_ok', 'health probe answers again');

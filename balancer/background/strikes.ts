@@ -92,7 +92,10 @@ export class StrikeQueue {
       );
       evidenceId = rows[0]?.id ?? null;
     }
-    await recordTrustEvent(this.opts.pool, s.nodeId, { kind: s.kind, reason: s.reason, evidenceId, actor: 'balancer' }, new Date(this.opts.now()));
+    // Bytes that differ from the origin's digest are unambiguous (common/domain/trust.ts); a
+    // truncation weighs on availability only, whatever its cause.
+    const confirmation = s.kind === 'integrity_mismatch' ? 'unambiguous' as const : undefined;
+    await recordTrustEvent(this.opts.pool, s.nodeId, { kind: s.kind, reason: s.reason, evidenceId, actor: 'balancer', confirmation }, new Date(this.opts.now()));
   }
 
   async close(): Promise<void> {

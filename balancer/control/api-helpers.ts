@@ -57,6 +57,9 @@ export interface NodeJson {
   integrity: number;
   availability: number;
   location: { lat: number | null; lon: number | null; country: string | null };
+  /** What the node claimed, and the verdict (`status` ∈ passed failed skipped undeclared unchecked). */
+  declaredLocation: { lat: number; lon: number } | null;
+  locationCheck: { status: string; source: string; reason: string; checkedAt: string | null };
   sites: string[];
   lastSeenAt: string | null;
 }
@@ -68,7 +71,11 @@ export function nodeJson(n: NodeRecord): NodeJson {
     status: n.status,
     integrity: n.integrity,
     availability: n.availability,
-    location: n.location ? { lat: n.location.lat, lon: n.location.lon, country: n.location.country } : { lat: null, lon: null, country: null },
+    location: n.location ? { lat: n.location.lat, lon: n.location.lon, country: n.location.country } : { lat: null, lon: null, country: n.locationCheck?.country ?? null },
+    declaredLocation: n.declaredLocation,
+    locationCheck: n.locationCheck
+      ? { status: n.locationCheck.status, source: n.locationCheck.source, reason: n.locationCheck.reason, checkedAt: n.locationCheck.checkedAt ?? null }
+      : { status: 'unchecked', source: 'declared', reason: 'not checked yet: the next registration checks it', checkedAt: null },
     sites: n.sites,
     lastSeenAt: n.lastSeenAt ? n.lastSeenAt.toISOString() : null,
   };

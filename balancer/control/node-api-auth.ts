@@ -80,11 +80,18 @@ export function createKeyCache(deps: Pick<ControlDeps, 'pool'>, maxEntries = 100
   };
 }
 
+type Schema<T> = Parameters<typeof parseWith<T>>[0];
+
 /** Parses and authenticates a heartbeat or drain: known node, valid signature, sane clock. */
-export async function authenticateEnvelope(deps: ControlDeps, keys: KeyCache, kind: SignedKind, request: FastifyRequest): Promise<SignedEnvelope> {
+export function authenticateEnvelope(deps: ControlDeps, keys: KeyCache, kind: SignedKind, request: FastifyRequest): Promise<SignedEnvelope> {
+  return authenticateSigned(deps, keys, kind, request, signedEnvelope);
+}
+
+/** The same for any envelope-shaped body (recheck, evidence). */
+export async function authenticateSigned<T extends { nodeId: string; timestamp: number }>(deps: ControlDeps, keys: KeyCache, kind: SignedKind, request: FastifyRequest, schema: Schema<T>): Promise<T> {
   const body = bodyOf(request);
   const signature = signatureOf(request);
-  const env = parseWith(signedEnvelope, body.json);
+  const env = parseWith(schema, body.json);
   const publicKey = await keys.get(env.nodeId);
   if (!publicKey) throw new ApiError('NODE_ERR_UNKNOWN', `no node has id ${env.nodeId}; register first`);
   verifySigned(kind, publicKey, body.raw, signature);
@@ -93,7 +100,7 @@ export async function authenticateEnvelope(deps: ControlDeps, keys: KeyCache, ki
 }
 
 /** Why an authenticated heartbeat or drain was not applied: banned, gone, or an old counter. */
-export async function refusal(deps: Pick<ControlDeps, 'pool'>, kind: SignedKind, env: SignedEnvelope): Promise<ApiError> {
+export async function refusal(deps: Pick<ControlDeps, 'pool'>, kind: SignedKind, env: Pick<SignedEnvelope, 'nodeId' | 'counter'>): Promise<ApiError> {
   const node = await findNodeAuth(deps.pool, env.nodeId);
   if (!node) return new ApiError('NODE_ERR_UNKNOWN', `no node has id ${env.nodeId}; register first`);
   if (node.status === 'banned') return new ApiError('NODE_ERR_REVOKED', 'this node has been banned by the balancer admins');

@@ -1,11 +1,17 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
 import { acceptHeartbeat, markDraining, registerNode } from '../../common/db/queries/node-registry.js';
+import { loadRtt } from '../../common/db/queries/node-location.js';
 import { recordTrustEvent } from '../../common/db/queries/trust.js';
+import { defaultSecrecyPolicy, validateSecrecyPolicy, type SecrecyPolicy } from '../../common/domain/disclosure.js';
 import { DEFAULT_HEARTBEAT_INTERVAL_MS, NONCE_TTL_MS, paths, type NodeStanding } from '../../common/protocol/node-api.js';
+import { gatherLocationFacts, judgeLocation } from '../geo/node-location.js';
+import type { GeoLocator } from '../geo/resolver.js';
 import { ApiError, authenticateEnvelope, createKeyCache, refusal, send, verifyRegistration, type KeyCache, type RawJson } from './node-api-auth.js';
+import { evidence, recheck, type RecheckOptions } from './node-api-recheck.js';
 import { createNonceIssuer, type NonceIssuer } from './node-nonce.js';
 import { loadNodeStanding } from './node-standing.js';
+import { defaultResolve } from './ssrf.js';
 import { clientAddress } from '../routes/client-address.js';
 import { canonicalAddress, subnetOf } from './subnet.js';
 import type { ControlDeps, ControlPlugin } from './types.js';
@@ -21,6 +27,12 @@ export interface NodeApiOptions {
   /** Name resolution for the SSRF check of public URLs (default dns.lookup). */
   resolve?: (host: string) => Promise<string[]>;
   random?: (n: number) => Buffer;
+  /** The audit-secrecy delay of what nodes are told about their trust (default 10–60 min, batched). */
+  secrecy?: SecrecyPolicy;
+  /** GeoIP lookups for the location check (default geoip-lite). */
+  geo?: GeoLocator;
+  /** Re-checks a volunteer may ask for. */
+  recheck?: Partial<RecheckOptions>;
 }
 
 const BODY_LIMIT_BYTES = 64 * 1024;
@@ -34,11 +46,14 @@ function requestCounter(registry: Registry): Counter<'endpoint' | 'outcome'> {
   return new Counter({ name: METRIC, help: 'node API requests by endpoint and outcome (ok or error code)', labelNames: ['endpoint', 'outcome'], registers: [registry] });
 }
 
-interface Ctx {
+export interface Ctx {
   deps: ControlDeps;
   keys: KeyCache;
   nonces: NonceIssuer;
   resolve: ((host: string) => Promise<string[]>) | undefined;
+  geo: GeoLocator | undefined;
+  secrecy: SecrecyPolicy;
+  recheck: RecheckOptions;
   standing: (nodeId: string) => Promise<NodeStanding>;
 }
 
@@ -47,17 +62,17 @@ async function register(ctx: Ctx, request: FastifyRequest): Promise<NodeStanding
   const reg = await verifyRegistration(request, deps, ctx.nonces, ctx.resolve);
   const peer = request.socket.remoteAddress ?? '';
   const ip = canonicalAddress(deps.trustedProxies ? clientAddress(peer, request.headers['x-forwarded-for'], deps.trustedProxies) : peer);
+  // The claim is judged now, against GeoIP and any RTT already measured; later RTTs judge it again.
+  const facts = await gatherLocationFacts(ip, reg.publicUrl, ctx.resolve ?? defaultResolve, ctx.geo);
+  const check = judgeLocation(reg.location ?? null, facts, await loadRtt(deps.pool, reg.nodeId, reg.publicUrl));
   const outcome = await registerNode(deps.pool, {
     nodeId: reg.nodeId, publicKey: reg.publicKey, name: reg.name, publicUrl: reg.publicUrl, location: reg.location ?? null,
-    token: reg.token, registeredIp: ip, subnet: ip ? subnetOf(ip) : null, now: new Date(deps.now()),
+    token: reg.token, registeredIp: ip, subnet: ip ? subnetOf(ip) : null, locationFacts: facts, locationCheck: check, now: new Date(deps.now()),
   });
   if (outcome.kind === 'banned') throw new ApiError('NODE_ERR_REVOKED', 'this node has been banned by the balancer admins');
   if (outcome.kind === 'token_required') throw new ApiError('NODE_ERR_TOKEN_REJECTED', 'this node is not enrolled here yet: a join token is needed');
   if (outcome.kind === 'token_rejected') throw new ApiError('NODE_ERR_TOKEN_REJECTED', 'the join token is unknown, already used, revoked or expired');
-  if (outcome.kind === 'created') {
-    await recordTrustEvent(deps.pool, reg.nodeId, { kind: 'registered', reason: `enrolled with a join token from ${ip ?? 'an unknown address'}` }, new Date(deps.now()));
-  }
-  deps.log.info({ node: { id: reg.nodeId, name: reg.name, publicUrl: reg.publicUrl, outcome: outcome.kind } }, 'node registered');
+  deps.log.info({ node: { id: reg.nodeId, name: reg.name, publicUrl: reg.publicUrl, outcome: outcome.kind, identityChanges: outcome.identityChanges, location: check.status } }, 'node registered');
   return ctx.standing(reg.nodeId);
 }
 
@@ -82,14 +97,14 @@ async function drain(ctx: Ctx, request: FastifyRequest): Promise<NodeStanding> {
 }
 
 /** Counts outcomes and turns refusals into their coded answers. */
-function guarded(deps: ControlDeps, fn: (request: FastifyRequest) => Promise<unknown>) {
+function guarded(deps: ControlDeps, fn: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>) {
   const counter = requestCounter(deps.metrics);
   return async (request: FastifyRequest, reply: FastifyReply) => {
     // The route pattern, not the URL: a query string must not mint new label values.
     const route = request.routeOptions.url ?? '';
     const endpoint = route.slice(route.lastIndexOf('/') + 1);
     try {
-      const result = await fn(request);
+      const result = await fn(request, reply);
       counter.inc({ endpoint, outcome: 'ok' });
       return result;
     } catch (err) {
@@ -109,16 +124,22 @@ function routes(scope: FastifyInstance, ctx: Ctx): void {
   scope.post(paths.register, guarded(ctx.deps, (request) => register(ctx, request)));
   scope.post(paths.heartbeat, guarded(ctx.deps, (request) => heartbeat(ctx, request)));
   scope.post(paths.drain, guarded(ctx.deps, (request) => drain(ctx, request)));
+  scope.post(paths.recheck, guarded(ctx.deps, (request) => recheck(ctx, request)));
+  scope.post(paths.evidence, guarded(ctx.deps, (request, reply) => evidence(ctx, request, reply)));
 }
 
 /** The node API with tunable intervals (tests use short ones). */
 export function createNodeApiPlugin(options: NodeApiOptions = {}): ControlPlugin {
   return async (app, deps) => {
     const heartbeatIntervalMs = options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
+    const secrecy = options.secrecy ?? defaultSecrecyPolicy;
+    const problem = validateSecrecyPolicy(secrecy);
+    if (problem) throw new Error(problem);
     const ctx: Ctx = {
-      deps, resolve: options.resolve, keys: createKeyCache(deps),
+      deps, resolve: options.resolve, geo: options.geo, secrecy, keys: createKeyCache(deps),
+      recheck: { intervalMs: 15 * 60_000, maxDelayMs: 5 * 60_000, random: Math.random, ...options.recheck },
       nonces: createNonceIssuer(deps.auditSecret, options.nonceTtlMs ?? NONCE_TTL_MS, options.random),
-      standing: (nodeId) => loadNodeStanding(deps.pool, nodeId, deps.now(), heartbeatIntervalMs),
+      standing: (nodeId) => loadNodeStanding(deps.pool, nodeId, deps.now(), { heartbeatIntervalMs, secret: deps.auditSecret, secrecy }),
     };
     // Encapsulated: the raw-body JSON parser applies to the node API routes only.
     await app.register(async (scope) => {

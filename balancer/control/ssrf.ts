@@ -36,7 +36,7 @@ export function forbiddenAddressReason(address: string): string | null {
   return range === 'unicast' ? null : `${address} is a ${range} address`;
 }
 
-async function defaultResolve(host: string): Promise<string[]> {
+export async function defaultResolve(host: string): Promise<string[]> {
   const answers = await lookup(host, { all: true, verbatim: true });
   return answers.map((a) => a.address);
 }

@@ -11,8 +11,9 @@ interface NodeRow {
   id: string;
   name: string;
   public_url: string;
-  declared_lat: number | null;
-  declared_lon: number | null;
+  /** The routing position (see nodeColumns). */
+  route_lat: number | null;
+  route_lon: number | null;
   status: NodeStatus;
   draining: boolean;
   integrity: number;
@@ -21,7 +22,13 @@ interface NodeRow {
   site_ids: string[] | null;
 }
 
-const nodeColumns = `n.id, n.name, n.public_url, n.declared_lat, n.declared_lon, n.status, n.draining, n.integrity, n.availability, n.subnet,
+// The routing position is the checked one (common/domain/location-check.ts): the claim when it
+// passed or could not be checked, the GeoIP position when it failed. A node not checked yet
+// (registered before checks existed, or written by hand) is routed at its claim.
+const nodeColumns = `n.id, n.name, n.public_url,
+  CASE WHEN n.location_check IS NULL THEN n.declared_lat ELSE n.effective_lat END AS route_lat,
+  CASE WHEN n.location_check IS NULL THEN n.declared_lon ELSE n.effective_lon END AS route_lon,
+  n.status, n.draining, n.integrity, n.availability, n.subnet,
   COALESCE((SELECT array_agg(ns.site_id::text) FROM node_sites ns WHERE ns.node_id = n.id), '{}') AS site_ids`;
 
 function toRouteNode(r: NodeRow): RouteNode | null {
@@ -33,7 +40,7 @@ function toRouteNode(r: NodeRow): RouteNode | null {
   }
   return {
     id: r.id, name: r.name, publicUrl,
-    location: r.declared_lat === null || r.declared_lon === null ? null : { lat: r.declared_lat, lon: r.declared_lon },
+    location: r.route_lat === null || r.route_lon === null ? null : { lat: r.route_lat, lon: r.route_lon },
     status: r.status, draining: r.draining, integrity: r.integrity, availability: r.availability, subnet: r.subnet,
     siteIds: r.site_ids ?? [],
   };

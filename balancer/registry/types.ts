@@ -7,6 +7,7 @@ export interface RouteNode {
   id: string;
   name: string;
   publicUrl: URL;
+  /** Where it is routed: the checked location (the claim, or GeoIP when the claim failed). */
   location: GeoPoint | null;
   status: NodeStatus;
   draining: boolean;

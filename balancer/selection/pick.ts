@@ -1,4 +1,4 @@
-import type { GeoPoint } from '../geo/resolver.js';
+import type { GeoPoint } from '../../common/domain/geo.js';
 import type { RouteNode } from '../registry/types.js';
 import { nearbyNodes, sampleNodes, type GridIndex } from './grid-index.js';
 
@@ -26,15 +26,8 @@ export interface PickOptions {
 
 export const defaultPickOptions: PickOptions = { want: 8, bandKm: 500, perCell: 48, maxRing: 12 };
 
-const EARTH_KM = 6371;
-const rad = Math.PI / 180;
 
-export function distanceKm(a: GeoPoint, b: GeoPoint): number {
-  const dLat = (b.lat - a.lat) * rad;
-  const dLon = (b.lon - a.lon) * rad;
-  const h = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(dLon / 2) ** 2;
-  return 2 * EARTH_KM * Math.asin(Math.min(1, Math.sqrt(h)));
-}
+const rad = Math.PI / 180;
 
 function weightOf(n: RouteNode): number {
   return Math.max(1e-3, n.integrity * n.availability);

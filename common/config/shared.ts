@@ -88,3 +88,15 @@ export const durationMs = z.union([z.number(), z.string()]).transform((value, ct
 export const commaList = z.union([z.array(z.string()), z.string()]).transform((v) =>
   (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter((s) => s.length > 0),
 );
+
+/** `LAT,LON` in degrees, e.g. 50.11,8.68. */
+export const latLon = z.string().transform((value, ctx) => {
+  const m = /^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$/.exec(value);
+  const lat = Number(m?.[1]);
+  const lon = Number(m?.[2]);
+  if (!m || Math.abs(lat) > 90 || Math.abs(lon) > 180) {
+    ctx.addIssue({ code: 'custom', message: `"${value}" is not LAT,LON (e.g. 50.11,8.68)` });
+    return z.NEVER;
+  }
+  return { lat, lon };
+});

@@ -15,6 +15,11 @@ export interface TrustState {
   availability: Beta;
   status: NodeStatus;
   cleanAuditStreak: number;
+  /**
+   * Weight of proven failures (confirmed or unambiguous findings, digest mismatches), decaying
+   * with the same half-life as the scores. Unconfirmed findings never add to it.
+   */
+  provenFailures: number;
   updatedAt: Date;
 }
 
@@ -35,6 +40,10 @@ export const trustEventKinds = [
   'admin_quarantine',
   'admin_reinstate',
   'admin_ban',
+  /** Re-registered with another public URL, address, subnet or a far-away location: back to probation. */
+  'identity_changed',
+  /** A node sharing this one's public URL or address was quarantined, or this one joined such a group. */
+  'linked_quarantine',
 ] as const;
 export type TrustEventKind = (typeof trustEventKinds)[number];
 
@@ -60,16 +69,24 @@ export interface TrustPolicy {
   prior: Beta;
   /** Evidence loses half its weight toward the prior every halfLifeMs. */
   halfLifeMs: number;
-  /** Failure weight of a proven tamper, by severity; a pass adds 1 success. */
+  /** Failure weight of a confirmed or unambiguous tamper, by severity; a pass adds 1 success. */
   tamperWeight: Record<Severity, number>;
+  /**
+   * Failure weight of an unconfirmed tamper finding, whatever its severity: one audit that the
+   * confirmation audits did not repeat may be the origin's own noise. Recorded, weighs little,
+   * and never counts toward `quarantineFailureMass`.
+   */
+  unconfirmedWeight: number;
+  /** Bytes that differ from the origin's digest: unambiguous, counted in full. */
   integrityMismatchWeight: number;
+  /** Kept for replaying old histories: the balancer no longer strikes headers (visitors get the origin's). */
   headerStrikeWeight: number;
   /**
-   * A body cut short looks the same whether the node cheated or its home line dropped: it
-   * weighs mostly on availability, and on integrity only lightly (a pattern still adds up).
+   * A body cut short, or a node too slow to answer, looks the same whether the node is flooded
+   * or its home line dropped: availability only, never integrity.
    */
-  truncationIntegrityWeight: number;
   truncationAvailabilityWeight: number;
+  /** One shadow-sampled page that differed from a fresh origin fetch: unconfirmed, like an unconfirmed finding. */
   shadowMismatchWeight: number;
   unreachableWeight: number;
   healthOkWeight: number;
@@ -80,8 +97,9 @@ export interface TrustPolicy {
   /** active/probation → quarantined below this integrity. */
   quarantineIntegrity: number;
   /**
-   * …or once this much failure weight has piled up (decaying), whatever the passes: a long clean
-   * record must not buy a node the right to tamper. One critical tamper, or two high ones, do it.
+   * …or once this much proven failure weight has piled up (decaying), whatever the passes: a long
+   * clean record must not buy a node the right to tamper. One critical confirmed tamper, or two
+   * high ones, do it; unconfirmed findings never do.
    */
   quarantineFailureMass: number;
   /** Integrity passes stop counting above this success weight, so the score stays responsive. */
@@ -94,11 +112,11 @@ export const defaultTrustPolicy: TrustPolicy = {
   prior: { alpha: 1, beta: 1 },
   halfLifeMs: 14 * 24 * 3600_000,
   tamperWeight: { low: 2, medium: 6, high: 15, critical: 30 },
+  unconfirmedWeight: 0.25,
   integrityMismatchWeight: 15,
   headerStrikeWeight: 4,
-  truncationIntegrityWeight: 1,
   truncationAvailabilityWeight: 1,
-  shadowMismatchWeight: 0.5,
+  shadowMismatchWeight: 0.25,
   unreachableWeight: 1,
   healthOkWeight: 0.05,
   healthFailWeight: 0.5,
@@ -115,7 +133,7 @@ export function score(b: Beta): number {
 }
 
 export function initialTrust(now: Date, policy: TrustPolicy = defaultTrustPolicy): TrustState {
-  return { integrity: { ...policy.prior }, availability: { ...policy.prior }, status: 'probation', cleanAuditStreak: 0, updatedAt: now };
+  return { integrity: { ...policy.prior }, availability: { ...policy.prior }, status: 'probation', cleanAuditStreak: 0, provenFailures: 0, updatedAt: now };
 }
 
 function decayBeta(b: Beta, prior: Beta, factor: number): Beta {
@@ -129,8 +147,27 @@ export function decay(state: TrustState, now: Date, policy: TrustPolicy = defaul
     ...state,
     integrity: decayBeta(state.integrity, policy.prior, factor),
     availability: decayBeta(state.availability, policy.prior, factor),
+    provenFailures: state.provenFailures * factor,
     updatedAt: now,
   };
+}
+
+/** How much one event weighs on integrity, and whether that weight is proven. */
+export function integrityFailure(event: TrustEvent, policy: TrustPolicy = defaultTrustPolicy): { weight: number; proven: boolean } {
+  switch (event.kind) {
+    case 'audit_tampered':
+      return event.confirmation === 'unconfirmed'
+        ? { weight: policy.unconfirmedWeight, proven: false }
+        : { weight: policy.tamperWeight[event.severity ?? 'high'], proven: true };
+    case 'integrity_mismatch':
+      return { weight: policy.integrityMismatchWeight, proven: true };
+    case 'header_strike':
+      return { weight: policy.headerStrikeWeight, proven: true };
+    case 'shadow_mismatch':
+      return { weight: policy.shadowMismatchWeight, proven: false };
+    default:
+      return { weight: 0, proven: false };
+  }
 }
 
 function moveScores(state: TrustState, event: TrustEvent, policy: TrustPolicy): TrustState {
@@ -144,22 +181,24 @@ function moveScores(state: TrustState, event: TrustEvent, policy: TrustPolicy): 
 
 function moveBetas(state: TrustState, event: TrustEvent, policy: TrustPolicy): TrustState {
   // Integrity: successes are capped, failures are not (a long record cannot absorb tampering).
-  const add = (b: Beta, successes: number, failures: number): Beta => ({ alpha: Math.max(b.alpha, Math.min(policy.maxSuccessMass, b.alpha + successes)), beta: b.beta + failures });
+  const pass = (b: Beta): Beta => ({ alpha: Math.max(b.alpha, Math.min(policy.maxSuccessMass, b.alpha + 1)), beta: b.beta });
   const addA = (b: Beta, successes: number, failures: number): Beta => ({ alpha: b.alpha + successes, beta: b.beta + failures });
   const s = { ...state };
+  const failure = integrityFailure(event, policy);
+  if (failure.weight > 0) {
+    return {
+      ...s,
+      integrity: { alpha: s.integrity.alpha, beta: s.integrity.beta + failure.weight },
+      provenFailures: s.provenFailures + (failure.proven ? failure.weight : 0),
+      // A shadow sample is not an audit: it leaves the audit streak alone.
+      cleanAuditStreak: event.kind === 'shadow_mismatch' ? s.cleanAuditStreak : 0,
+    };
+  }
   switch (event.kind) {
     case 'audit_pass':
-      return { ...s, integrity: add(s.integrity, 1, 0), availability: addA(s.availability, 1, 0), cleanAuditStreak: s.cleanAuditStreak + 1 };
-    case 'audit_tampered':
-      return { ...s, integrity: add(s.integrity, 0, policy.tamperWeight[event.severity ?? 'high']), cleanAuditStreak: 0 };
-    case 'integrity_mismatch':
-      return { ...s, integrity: add(s.integrity, 0, policy.integrityMismatchWeight), cleanAuditStreak: 0 };
+      return { ...s, integrity: pass(s.integrity), availability: addA(s.availability, 1, 0), cleanAuditStreak: s.cleanAuditStreak + 1 };
     case 'truncation_strike':
-      return { ...s, integrity: add(s.integrity, 0, policy.truncationIntegrityWeight), availability: addA(s.availability, 0, policy.truncationAvailabilityWeight) };
-    case 'header_strike':
-      return { ...s, integrity: add(s.integrity, 0, policy.headerStrikeWeight), cleanAuditStreak: 0 };
-    case 'shadow_mismatch':
-      return { ...s, integrity: add(s.integrity, 0, policy.shadowMismatchWeight) };
+      return { ...s, availability: addA(s.availability, 0, policy.truncationAvailabilityWeight) };
     case 'audit_unreachable':
       return { ...s, availability: addA(s.availability, 0, policy.unreachableWeight) };
     case 'health_ok':
@@ -167,6 +206,9 @@ function moveBetas(state: TrustState, event: TrustEvent, policy: TrustPolicy): T
     case 'health_fail':
     case 'heartbeat_missed':
       return { ...s, availability: addA(s.availability, 0, policy.healthFailWeight) };
+    case 'identity_changed':
+      // The record stays (it is history), but the streak that earned `active` belonged to the old identity.
+      return { ...s, cleanAuditStreak: 0 };
     default:
       return s;
   }
@@ -175,13 +217,14 @@ function moveBetas(state: TrustState, event: TrustEvent, policy: TrustPolicy): T
 function nextStatus(state: TrustState, event: TrustEvent, policy: TrustPolicy): NodeStatus {
   if (event.kind === 'admin_ban') return 'banned';
   if (state.status === 'banned') return 'banned';
-  if (event.kind === 'admin_quarantine') return 'quarantined';
+  if (event.kind === 'admin_quarantine' || event.kind === 'linked_quarantine') return 'quarantined';
   if (event.kind === 'admin_reinstate') return 'active';
   // Leaving quarantine is an admin's decision: a tamperer must not earn its way back silently.
   if (state.status === 'quarantined') return 'quarantined';
   const integrity = score(state.integrity);
-  if (integrity < policy.quarantineIntegrity || state.integrity.beta >= policy.quarantineFailureMass) return 'quarantined';
+  if (integrity < policy.quarantineIntegrity || state.provenFailures >= policy.quarantineFailureMass) return 'quarantined';
   if (event.kind === 'heartbeat_missed') return 'offline';
+  if (event.kind === 'identity_changed') return state.status === 'offline' ? 'offline' : 'probation';
   if (state.status === 'offline' && event.kind === 'heartbeat_resumed') {
     return state.cleanAuditStreak >= policy.promoteCleanAudits && integrity >= policy.promoteIntegrity ? 'active' : 'probation';
   }
@@ -194,7 +237,7 @@ export function applyTrustEvent(state: TrustState, event: TrustEvent, now: Date,
   const moved = moveScores(decay(state, now, policy), event, policy);
   if (event.kind === 'admin_reinstate') {
     // Reinstating restores the benefit of the doubt: back to the prior, with a clean slate.
-    return { ...moved, integrity: { ...policy.prior }, cleanAuditStreak: 0, status: 'active' };
+    return { ...moved, integrity: { ...policy.prior }, provenFailures: 0, cleanAuditStreak: 0, status: 'active' };
   }
   return { ...moved, status: nextStatus(moved, event, policy) };
 }

@@ -19,9 +19,11 @@ export const paths = {
   register: `${NODE_API_PREFIX}/register`,
   heartbeat: `${NODE_API_PREFIX}/heartbeat`,
   drain: `${NODE_API_PREFIX}/drain`,
+  recheck: `${NODE_API_PREFIX}/recheck`,
+  evidence: `${NODE_API_PREFIX}/evidence`,
 } as const;
 
-export type SignedKind = 'register' | 'heartbeat' | 'drain';
+export type SignedKind = 'register' | 'heartbeat' | 'drain' | 'recheck' | 'evidence';
 
 const base64url = z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be base64url');
 export const nodeIdSchema = z.string().regex(/^[0-9a-f]{32}$/, 'must be 32 lowercase hex characters');
@@ -52,6 +54,8 @@ export type RegisterRequest = z.infer<typeof registerRequest>;
 export const assignedSite = z.object({ host: z.string(), origin: z.string() });
 export type AssignedSite = z.infer<typeof assignedSite>;
 
+export const penaltyEvidence = z.object({ id: z.string(), kind: z.string(), contentType: z.string() });
+
 export const penalty = z.object({
   at: z.string(),
   kind: z.string(),
@@ -59,10 +63,29 @@ export const penalty = z.object({
   statusAfter: z.string(),
   integrityAfter: z.number(),
   availabilityAfter: z.number(),
+  /** The audit behind it, the page it fetched, and how sure its verdict was. */
+  auditId: z.string().nullable().optional(),
+  url: z.string().nullable().optional(),
+  confirmation: z.enum(['unconfirmed', 'confirmed', 'unambiguous']).nullable().optional(),
+  findings: z.array(z.object({ kind: z.string(), severity: z.string(), summary: z.string() })).optional(),
+  /** Evidence the node may fetch (POST evidence): screenshots, fragments, hashes. */
+  evidence: z.array(penaltyEvidence).optional(),
 });
 export type Penalty = z.infer<typeof penalty>;
 
 export const nodeStatusSchema = z.enum(['probation', 'active', 'quarantined', 'banned', 'offline']);
+
+const point = z.object({ lat: z.number(), lon: z.number() });
+
+/** The balancer's verdict on the declared location (common/domain/location-check.ts). */
+export const locationStanding = z.object({
+  declared: point.nullable(),
+  status: z.enum(['passed', 'failed', 'skipped', 'undeclared', 'unchecked']),
+  effective: point.nullable(),
+  country: z.string().nullable(),
+  reason: z.string(),
+});
+export type LocationStanding = z.infer<typeof locationStanding>;
 
 export const nodeStanding = z.object({
   nodeId: nodeIdSchema,
@@ -71,8 +94,14 @@ export const nodeStanding = z.object({
   integrity: z.number(),
   availability: z.number(),
   sites: z.array(assignedSite),
-  /** Trust events that lowered this node's scores or status, newest first. */
+  /** Trust events that lowered this node's scores or status, newest first, up to `disclosedUntil`. */
   penalties: z.array(penalty),
+  /**
+   * Status, scores and penalties are as of this time, which lags the present by a randomised
+   * delay (the audit-secrecy delay), so a node cannot tell which request was an audit.
+   */
+  disclosedUntil: z.string().optional(),
+  location: locationStanding.optional(),
   heartbeatIntervalMs: z.number().int().positive(),
   /** The last counter the balancer accepted from this node; the next must be higher. */
   heartbeatCounter: z.number().int().nonnegative(),
@@ -104,6 +133,16 @@ export const signedEnvelope = z.object({
 });
 export type SignedEnvelope = z.infer<typeof signedEnvelope>;
 
+/** Body of recheck: ask for an audit of the page behind one of this node's penalties (or of a site's home page). */
+export const recheckRequest = signedEnvelope.omit({ stats: true }).extend({ auditId: z.uuid().optional() });
+export type RecheckRequest = z.infer<typeof recheckRequest>;
+export const recheckResponse = z.object({ queued: z.boolean(), url: z.string(), site: z.string(), nextAllowedAt: z.string() });
+export type RecheckResponse = z.infer<typeof recheckResponse>;
+
+/** Body of evidence: one piece of evidence behind a disclosed penalty; the answer is its bytes. */
+export const evidenceRequest = signedEnvelope.omit({ stats: true }).extend({ evidenceId: z.uuid() });
+export type EvidenceRequest = z.infer<typeof evidenceRequest>;
+
 export const errorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 export type ErrorBody = z.infer<typeof errorBody>;
 
@@ -118,6 +157,8 @@ export const nodeApiErrors = {
   NODE_ERR_CLOCK_SKEW: 401,
   NODE_ERR_REVOKED: 403,
   NODE_ERR_URL_REFUSED: 422,
+  NODE_ERR_NOT_FOUND: 404,
+  NODE_ERR_RATE_LIMITED: 429,
 } as const;
 export type NodeApiErrorCode = keyof typeof nodeApiErrors;
 

@@ -5,7 +5,10 @@ import type { ControlDeps } from '../../balancer/control/types.js';
 import { nodeActions, type NodeAction } from '../../common/db/queries/admin-actions.js';
 import { listAudits, listNodeEvidence } from '../../common/db/queries/dashboard.js';
 import { summarizeNodeTraffic, trafficSeries } from '../../common/db/queries/node-traffic.js';
+import { linkedNodes } from '../../common/db/queries/node-links.js';
 import { findNode, type NodeRecord } from '../../common/db/queries/nodes.js';
+import { loadTrustPolicy } from '../../common/db/queries/trust-policy.js';
+import { defaultTrustPolicy } from '../../common/domain/trust.js';
 import { listTrustEvents, type TrustEventRecord } from '../../common/db/queries/trust.js';
 import type { ChartSpec } from '../views/charts.js';
 import { markFor, nodePage } from '../views/node.js';
@@ -44,18 +47,21 @@ export function nodeRoutes(app: FastifyInstance, deps: ControlDeps): void {
   app.get<{ Params: { id: string }; Querystring: { done?: string } }>('/nodes/:id', async (req, reply) => {
     const node = await findNode(deps.pool, req.params.id);
     if (!node) return notFound(reply, 'node');
-    const [events, audits, strikes, traffic, latency, summary] = await Promise.all([
+    const [events, audits, strikes, traffic, latency, summary, links, policy] = await Promise.all([
       listTrustEvents(deps.pool, node.id),
       listAudits(deps.pool, { nodeId: node.id, limit: 50, includePending: true }),
       listNodeEvidence(deps.pool, node.id),
       trafficChart(deps, node.id),
       latencyChart(deps, node.id),
       summarizeNodeTraffic(deps.pool, new Date(deps.now() - 3600_000)),
+      linkedNodes(deps.pool, node.id, new Date(deps.now())),
+      loadTrustPolicy(deps.pool).catch(() => defaultTrustPolicy),
     ]);
     const mine = summary.get(node.id);
     const total = [...summary.values()].reduce((a, t) => a + t.requests, 0);
     const data = {
       node, events, audits, strikes, traffic, latency, trust: trustChart(node, events, deps.now()),
+      links, policy, nowMs: deps.now(),
       hourRequests: mine?.requests ?? 0, trafficShare: total > 0 ? (mine?.requests ?? 0) / total : null, p50Ms: mine?.p50Ms ?? null, p99Ms: mine?.p99Ms ?? null,
     };
     return sendHtml(reply, nodePage(data, csrfOf(req), flashes[req.query.done ?? ''] ?? null));

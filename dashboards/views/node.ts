@@ -1,10 +1,13 @@
 import type { AuditListItem, NodeStrike } from '../../common/db/queries/dashboard.js';
+import type { NodeLink } from '../../common/db/queries/node-links.js';
 import type { NodeRecord } from '../../common/db/queries/nodes.js';
 import type { TrustEventRecord } from '../../common/db/queries/trust.js';
+import type { TrustPolicy } from '../../common/domain/trust.js';
 import { chart, type ChartSpec } from './charts.js';
 import { emptyState, location, ms, pct, scoreCell, shortId, statusBadge, time, verdictBadge } from './format.js';
 import { html, seg, type SafeHtml } from './html.js';
 import { page } from './layout.js';
+import { linksCard, locationCard, trustModelCard } from './node-trust.js';
 
 export interface NodePageData {
   node: NodeRecord;
@@ -18,9 +21,12 @@ export interface NodePageData {
   trafficShare: number | null;
   p50Ms: number | null;
   p99Ms: number | null;
+  links: NodeLink[];
+  policy: TrustPolicy;
+  nowMs: number;
 }
 
-const badKinds = new Set(['audit_tampered', 'integrity_mismatch', 'header_strike', 'truncation_strike', 'shadow_mismatch']);
+const badKinds = new Set(['audit_tampered', 'integrity_mismatch', 'header_strike', 'shadow_mismatch', 'linked_quarantine']);
 
 export function markFor(kind: string): 'bad' | 'admin' | 'info' | null {
   if (badKinds.has(kind)) return 'bad';
@@ -67,8 +73,8 @@ function eventsTable(events: TrustEventRecord[]): SafeHtml {
   if (events.length === 0) return emptyState('No trust events yet.', 'Events appear as audits, health checks and admin actions judge this node.');
   const rows = [...events].reverse().map((e) => html`<tr class="${markFor(e.kind) ?? ''}">
 <td>${time(e.at)}</td><td><span class="mono">${e.kind}</span></td><td class="num">${e.integrityAfter.toFixed(3)}</td><td class="num">${e.availabilityAfter.toFixed(3)}</td>
-<td>${statusBadge(e.statusAfter)}</td><td class="wrap">${e.reason}${e.auditId ? html` · <a href="/audits/${seg(e.auditId)}">audit</a>` : ''}</td><td>${e.actor}</td></tr>`);
-  return html`<div class="table-wrap"><table class="events"><thead><tr><th>When</th><th>Event</th><th class="num">Integrity</th><th class="num">Availability</th><th>Status</th><th>Reason</th><th>By</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+<td>${statusBadge(e.statusAfter)}</td><td>${e.confirmation ?? ''}</td><td class="wrap">${e.reason}${e.auditId ? html` · <a href="/audits/${seg(e.auditId)}">audit</a>` : ''}${e.viaNode ? html` · via <a href="/nodes/${seg(e.viaNode)}">linked node</a>` : ''}</td><td>${e.actor}</td></tr>`);
+  return html`<div class="table-wrap"><table class="events"><thead><tr><th>When</th><th>Event</th><th class="num">Integrity</th><th class="num">Availability</th><th>Status</th><th>Confirmation</th><th>Reason</th><th>By</th></tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
 export function auditsTable(audits: AuditListItem[], showNode: boolean): SafeHtml {
@@ -101,6 +107,11 @@ export function nodePage(d: NodePageData, csrf: string | null, flash: string | n
 <section class="card">${facts(n, d)}</section>
 <section class="card"><h2>Act on this node</h2>${actions(n, csrf)}</section>
 </div>
+<div class="grid2">
+${trustModelCard(n, d.events, d.policy, d.nowMs)}
+${locationCard(n)}
+</div>
+${linksCard(d.links)}
 <section class="card"><h2>Trust timeline</h2>
 ${d.trust.x.length ? chart(d.trust, { id: 'trust-chart', label: 'integrity and availability over time, events marked' }) : emptyState('No trust history yet.', 'The chart fills in as events arrive.')}
 <p class="legend small"><span class="key integrity"></span>integrity <span class="key availability"></span>availability <span class="key mark-bad"></span>strike / tamper <span class="key mark-admin"></span>admin action</p></section>

@@ -1,8 +1,12 @@
-import type { NodeStatus } from '../../domain/trust.js';
+import { identityChanges, type NodeIdentityView } from '../../domain/identity.js';
+import type { LocationCheck, LocationFacts } from '../../domain/location-check.js';
+import { defaultTrustPolicy, type NodeStatus } from '../../domain/trust.js';
 import type { Pool, Queryable } from '../pool.js';
 import { withTransaction } from '../pool.js';
+import { linkedNodes, recordIdentities } from './node-links.js';
 import { consumeJoinToken, hashToken } from './tokens.js';
-import { NODE_CHANGED_CHANNEL } from './trust.js';
+import { applyTrustEventIn, NODE_CHANGED_CHANNEL } from './trust.js';
+import { loadTrustPolicy } from './trust-policy.js';
 
 // Enrollment and liveness of volunteer nodes: what the node API (balancer/control/node-api.ts)
 // and the offline sweeper need. Scores and status are only ever moved by recordTrustEvent.
@@ -48,23 +52,76 @@ export interface RegistrationInput {
   token: string | undefined;
   registeredIp: string | null;
   subnet: string | null;
+  /** What GeoIP said, and the verdict on the declared location (common/domain/location-check.ts). */
+  locationFacts: LocationFacts | null;
+  locationCheck: LocationCheck | null;
   now: Date;
 }
 
 export type RegistrationOutcome =
-  | { kind: 'created' | 'updated'; siteId: string | null }
+  | { kind: 'created' | 'updated'; siteId: string | null; identityChanges: string[] }
   | { kind: 'token_rejected' }
   | { kind: 'token_required' }
   | { kind: 'banned' };
 
+interface KnownRow {
+  status: NodeStatus;
+  public_url: string;
+  registered_ip: string | null;
+  subnet: string | null;
+  declared_lat: number | null;
+  declared_lon: number | null;
+}
+
+function identityOf(r: { publicUrl: string; registeredIp: string | null; subnet: string | null; lat: number | null; lon: number | null }): NodeIdentityView {
+  return { publicUrl: r.publicUrl, address: r.registeredIp, subnet: r.subnet, location: r.lat === null || r.lon === null ? null : { lat: r.lat, lon: r.lon } };
+}
+
+async function upsertNode(db: Queryable, input: RegistrationInput): Promise<void> {
+  const check = input.locationCheck;
+  await db.query(
+    `INSERT INTO nodes (id, name, public_key, public_url, declared_lat, declared_lon, registered_ip, subnet, last_seen_at, trust_updated_at, created_at,
+                        effective_lat, effective_lon, country, location_facts, location_check)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $9, $10, $11, $12, $13, $14)
+     ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, public_url = EXCLUDED.public_url, declared_lat = EXCLUDED.declared_lat,
+       declared_lon = EXCLUDED.declared_lon, registered_ip = EXCLUDED.registered_ip, subnet = EXCLUDED.subnet,
+       last_seen_at = EXCLUDED.last_seen_at, draining = false, effective_lat = EXCLUDED.effective_lat, effective_lon = EXCLUDED.effective_lon,
+       country = EXCLUDED.country, location_facts = EXCLUDED.location_facts, location_check = EXCLUDED.location_check`,
+    [input.nodeId, input.name, input.publicKey, input.publicUrl, input.location?.lat ?? null, input.location?.lon ?? null, input.registeredIp, input.subnet, input.now,
+      check ? check.effective?.lat ?? null : input.location?.lat ?? null, check ? check.effective?.lon ?? null : input.location?.lon ?? null,
+      check?.country ?? null, input.locationFacts ? JSON.stringify(input.locationFacts) : null, check ? JSON.stringify({ ...check, checkedAt: input.now.toISOString() }) : null],
+  );
+}
+
+/** The trust events a registration causes, in the registration's transaction. */
+async function registrationEvents(db: Queryable, input: RegistrationInput, known: KnownRow | undefined, changes: string[]): Promise<void> {
+  const policy = await loadTrustPolicy(db).catch(() => defaultTrustPolicy);
+  if (!known) {
+    await applyTrustEventIn(db, input.nodeId, { kind: 'registered', reason: `enrolled with a join token from ${input.registeredIp ?? 'an unknown address'}` }, input.now, policy);
+    // A new key on the URL or address of a quarantined or banned node is that node again.
+    const tainted = (await linkedNodes(db, input.nodeId, input.now)).find((l) => l.status === 'quarantined' || l.status === 'banned');
+    if (tainted) {
+      await applyTrustEventIn(db, input.nodeId, { kind: 'linked_quarantine', reason: `shares the ${tainted.via} of ${tainted.status} node ${tainted.nodeId}`, viaNode: tainted.nodeId }, input.now, policy);
+    }
+    return;
+  }
+  if (changes.length > 0 && known.status !== 'banned') {
+    await applyTrustEventIn(db, input.nodeId, { kind: 'identity_changed', reason: `re-registered with a new identity: ${changes.join('; ')}`.slice(0, 1000) }, input.now, policy);
+  }
+}
+
 /**
  * Enrolls a new node or updates a known one, in one transaction: the join token is spent
  * (atomically: of two concurrent uses of a one-use token exactly one wins) only when the
- * whole registration commits. A banned node spends nothing.
+ * whole registration commits. A banned node spends nothing. A known node whose URL, address,
+ * subnet or declared location changed goes back to probation in the same transaction.
  */
 export async function registerNode(pool: Pool, input: RegistrationInput): Promise<RegistrationOutcome> {
   return withTransaction(pool, async (client) => {
-    const existing = await client.query<{ status: NodeStatus }>('SELECT status FROM nodes WHERE id = $1 FOR UPDATE', [input.nodeId]);
+    const existing = await client.query<KnownRow>(
+      'SELECT status, public_url, host(registered_ip) AS registered_ip, subnet, declared_lat, declared_lon FROM nodes WHERE id = $1 FOR UPDATE',
+      [input.nodeId],
+    );
     const known = existing.rows[0];
     if (known?.status === 'banned') return { kind: 'banned' };
     if (!known && input.token === undefined) return { kind: 'token_required' };
@@ -74,21 +131,20 @@ export async function registerNode(pool: Pool, input: RegistrationInput): Promis
       if (!token) return { kind: 'token_rejected' };
       siteId = token.siteId;
     }
-    const lat = input.location?.lat ?? null;
-    const lon = input.location?.lon ?? null;
-    await client.query(
-      `INSERT INTO nodes (id, name, public_key, public_url, declared_lat, declared_lon, registered_ip, subnet, last_seen_at, trust_updated_at, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $9)
-       ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, public_url = EXCLUDED.public_url, declared_lat = EXCLUDED.declared_lat,
-         declared_lon = EXCLUDED.declared_lon, registered_ip = EXCLUDED.registered_ip, subnet = EXCLUDED.subnet,
-         last_seen_at = EXCLUDED.last_seen_at, draining = false`,
-      [input.nodeId, input.name, input.publicKey, input.publicUrl, lat, lon, input.registeredIp, input.subnet, input.now],
-    );
+    const changes = known
+      ? identityChanges(
+        identityOf({ publicUrl: known.public_url, registeredIp: known.registered_ip, subnet: known.subnet, lat: known.declared_lat, lon: known.declared_lon }),
+        identityOf({ publicUrl: input.publicUrl, registeredIp: input.registeredIp, subnet: input.subnet, lat: input.location?.lat ?? null, lon: input.location?.lon ?? null }),
+      )
+      : [];
+    await upsertNode(client, input);
+    await recordIdentities(client, input.nodeId, { publicUrl: input.publicUrl, address: input.registeredIp }, input.now);
     if (siteId) {
       await client.query('INSERT INTO node_sites (node_id, site_id, joined_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [input.nodeId, siteId, input.now]);
     }
+    await registrationEvents(client, input, known, changes);
     await client.query('SELECT pg_notify($1, $2)', [NODE_CHANGED_CHANNEL, input.nodeId]);
-    return { kind: known ? 'updated' : 'created', siteId };
+    return { kind: known ? 'updated' : 'created', siteId, identityChanges: changes };
   });
 }
 
@@ -106,6 +162,15 @@ export async function acceptHeartbeat(db: Queryable, h: { nodeId: string; counte
   return rows[0] ?? null;
 }
 
+/** Spends a counter of a signed request that changes nothing else (recheck, evidence), under the heartbeat rule. */
+export async function acceptCounter(db: Queryable, nodeId: string, counter: number): Promise<boolean> {
+  const { rowCount } = await db.query(
+    "UPDATE nodes SET heartbeat_counter = $2 WHERE id = $1 AND heartbeat_counter < $2 AND status <> 'banned'",
+    [nodeId, counter],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
 /** Marks a node as draining (no new traffic) under the same counter rule as heartbeats. */
 export async function markDraining(pool: Pool, d: { nodeId: string; counter: number; now: Date }): Promise<boolean> {
   return withTransaction(pool, async (client) => {
@@ -117,82 +182,6 @@ export async function markDraining(pool: Pool, d: { nodeId: string; counter: num
     await client.query('SELECT pg_notify($1, $2)', [NODE_CHANGED_CHANNEL, d.nodeId]);
     return true;
   });
-}
-
-export interface NodeStandingRow {
-  nodeId: string;
-  status: NodeStatus;
-  draining: boolean;
-  integrity: number;
-  availability: number;
-  heartbeatCounter: number;
-  sites: { host: string; origin: string }[];
-  penalties: PenaltyRecord[];
-}
-
-// Events that are good news even when decay toward the prior nudges a high score down.
-const positiveKinds = ['registered', 'audit_pass', 'health_ok', 'heartbeat_resumed', 'admin_reinstate'];
-
-/** Trust events of node $1 that lowered a score or worsened the status, newest first, at most $2. */
-const penaltiesSql = `
-  SELECT id, at, kind, reason, status_after, integrity_after, availability_after FROM (
-    SELECT id, at, kind, reason, status_after, integrity_after, availability_after,
-           LAG(integrity_after, 1, 0.5::double precision) OVER w AS prev_i,
-           LAG(availability_after, 1, 0.5::double precision) OVER w AS prev_a,
-           LAG(status_after, 1, 'probation') OVER w AS prev_s
-      FROM trust_events WHERE node_id = $1 WINDOW w AS (ORDER BY at, id)) e
-   WHERE NOT (kind = ANY($3::text[]))
-     AND (integrity_after < prev_i - 1e-9 OR availability_after < prev_a - 1e-9
-          OR (status_after <> prev_s AND status_after IN ('quarantined', 'banned', 'offline')))
-   ORDER BY at DESC, id DESC LIMIT $2`;
-
-interface PenaltyRow {
-  at: Date | string;
-  kind: string;
-  reason: string;
-  status_after: NodeStatus;
-  integrity_after: number;
-  availability_after: number;
-}
-
-function toPenalty(r: PenaltyRow): PenaltyRecord {
-  return { at: new Date(r.at), kind: r.kind, reason: r.reason, statusAfter: r.status_after, integrityAfter: r.integrity_after, availabilityAfter: r.availability_after };
-}
-
-/** Everything a node is told about itself, in one round trip (it runs on every heartbeat). */
-export async function loadStanding(db: Queryable, nodeId: string, penaltyLimit = 50): Promise<NodeStandingRow | null> {
-  const { rows } = await db.query<{ id: string; status: NodeStatus; draining: boolean; integrity: number; availability: number; heartbeat_counter: number; sites: { host: string; origin: string }[]; penalties: PenaltyRow[] }>(
-    `SELECT n.id, n.status, n.draining, n.integrity, n.availability, n.heartbeat_counter,
-            COALESCE((SELECT json_agg(json_build_object('host', s.host, 'origin', s.origin) ORDER BY s.host)
-                        FROM node_sites ns JOIN sites s ON s.id = ns.site_id WHERE ns.node_id = n.id), '[]'::json) AS sites,
-            COALESCE((SELECT json_agg(p ORDER BY p.at DESC, p.id DESC) FROM (${penaltiesSql}) p), '[]'::json) AS penalties
-       FROM nodes n WHERE n.id = $1`,
-    [nodeId, penaltyLimit, positiveKinds],
-  );
-  const r = rows[0];
-  if (!r) return null;
-  return {
-    nodeId: r.id, status: r.status, draining: r.draining, integrity: r.integrity, availability: r.availability,
-    heartbeatCounter: r.heartbeat_counter, sites: r.sites, penalties: r.penalties.map(toPenalty),
-  };
-}
-
-export interface PenaltyRecord {
-  at: Date;
-  kind: string;
-  reason: string;
-  statusAfter: NodeStatus;
-  integrityAfter: number;
-  availabilityAfter: number;
-}
-
-/**
- * Trust events that lowered a node's scores or moved it to a worse status, newest first: what
- * a volunteer needs to see to understand why the node gets less traffic.
- */
-export async function listPenalties(db: Queryable, nodeId: string, limit = 50): Promise<PenaltyRecord[]> {
-  const { rows } = await db.query<PenaltyRow>(penaltiesSql, [nodeId, limit, positiveKinds]);
-  return rows.map(toPenalty);
 }
 
 /** Routable, non-draining nodes whose last heartbeat is older than the cutoff. */

@@ -15,9 +15,9 @@ const overridesSchema = z.object({
   prior: z.object({ alpha: positive, beta: positive }).strict(),
   halfLifeMs: positive,
   tamperWeight: z.object({ low: positive, medium: positive, high: positive, critical: positive }).strict(),
+  unconfirmedWeight: positive,
   integrityMismatchWeight: positive,
   headerStrikeWeight: positive,
-  truncationIntegrityWeight: positive,
   truncationAvailabilityWeight: positive,
   shadowMismatchWeight: positive,
   unreachableWeight: positive,
@@ -31,9 +31,19 @@ const overridesSchema = z.object({
   availabilityMaxMass: positive,
 }).partial().strict();
 
+/**
+ * Keys of earlier versions that no longer mean anything: accepted and ignored, so a stored
+ * override written for them does not invalidate the whole policy. (A truncation now weighs on
+ * availability only, whatever the setting said.)
+ */
+const retiredKeys = ['truncationIntegrityWeight'];
+
 /** Defaults with the overrides applied; throws a readable message on a bad override. */
 export function trustPolicyFrom(overrides: unknown): TrustPolicy {
-  const parsed = overridesSchema.safeParse(overrides ?? {});
+  const given = typeof overrides === 'object' && overrides !== null && !Array.isArray(overrides)
+    ? Object.fromEntries(Object.entries(overrides).filter(([k]) => !retiredKeys.includes(k)))
+    : (overrides ?? {});
+  const parsed = overridesSchema.safeParse(given);
   if (!parsed.success) throw new Error(`invalid ${TRUST_POLICY_SETTING}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
   return { ...defaultTrustPolicy, ...parsed.data };
 }

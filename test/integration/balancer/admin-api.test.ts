@@ -72,6 +72,9 @@ describe('admin API reads', () => {
     expect(await (await api('/api/v1/sites')).json()).toEqual([{ id: site.id, host: 'shop.example', origin: 'http://127.0.0.1:9000/', privateRoutes: ['/account/**'] }]);
     expect(await (await api('/api/v1/nodes')).json()).toEqual([{
       id, name: 'paris-1', status: 'probation', integrity: 0.62, availability: 0.9, location: { lat: 48.85, lon: 2.35, country: 'FR' }, sites: ['shop.example'], lastSeenAt: seen.toISOString(),
+      // Added with the location checks (docs/trust.md): a node written without registering is not checked yet.
+      declaredLocation: { lat: 48.85, lon: 2.35 },
+      locationCheck: { status: 'unchecked', source: 'declared', reason: 'not checked yet: the next registration checks it', checkedAt: null },
     }]);
   });
 

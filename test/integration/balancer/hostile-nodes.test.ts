@@ -19,8 +19,8 @@ async function setup(modes: NodeMode[], opts: StartBalancerOptions = {}): Promis
   return s;
 }
 
-async function strikes(nodeId: string, kind: string): Promise<Array<{ reason: string; evidence_id: string | null }>> {
-  const { rows } = await db.pool.query<{ reason: string; evidence_id: string | null }>('SELECT reason, evidence_id FROM trust_events WHERE node_id = $1 AND kind = $2', [nodeId, kind]);
+async function strikes(nodeId: string, kind: string): Promise<Array<{ reason: string; evidence_id: string | null; confirmation: string | null }>> {
+  const { rows } = await db.pool.query<{ reason: string; evidence_id: string | null; confirmation: string | null }>('SELECT reason, evidence_id, confirmation FROM trust_events WHERE node_id = $1 AND kind = $2', [nodeId, kind]);
   return rows;
 }
 
@@ -65,6 +65,8 @@ describe('hostile nodes', () => {
       expect(r.headers['x-verity-node']).toBe('origin');
     }
     const s = await waitFor(() => strikes(ids[0] ?? '', 'integrity_mismatch').then((x) => x.length > 0 && x));
+    // Bytes that differ from the origin's digest are unambiguous: they count in full.
+    expect(s[0]?.confirmation).toBe('unambiguous');
     const { rows } = await db.pool.query<{ node_id: string; audit_id: string | null; meta: { nodeSha256: string; originSha256: string; diff: { actual: string } } }>(
       'SELECT node_id, audit_id, meta FROM evidence WHERE id = $1', [s[0]?.evidence_id]);
     expect(rows[0]?.node_id).toBe(ids[0]);

@@ -253,14 +253,23 @@ describe('heartbeat', () => {
     await expect(client(id).heartbeat(1, stats)).rejects.toMatchObject({ code: 'NODE_ERR_REVOKED' });
   });
 
-  it('reports penalties newest first with their reasons', async () => {
+  it('reports penalties newest first with their reasons, only after the audit-secrecy delay', async () => {
     const id = await enrolled();
     await recordTrustEvent(db.pool, id.nodeId, { kind: 'health_ok', reason: 'probe ok' }, new Date(clock));
     await recordTrustEvent(db.pool, id.nodeId, { kind: 'header_strike', reason: 'sent Set-Cookie' }, new Date(clock + 1));
     await recordTrustEvent(db.pool, id.nodeId, { kind: 'audit_tampered', severity: 'critical', reason: 'injected a script' }, new Date(clock + 2));
-    const s = await client(id).heartbeat(1, stats);
+    // Right away the node learns nothing: it cannot tie the verdict to the request that was the audit.
+    const now = await client(id).heartbeat(1, stats);
+    expect(now.penalties).toEqual([]);
+    expect(now.status).toBe('probation');
+    expect(now.integrity).toBe(0.5);
+    expect(Date.parse(now.disclosedUntil ?? '')).toBeLessThan(clock - 10 * 60_000);
+    // The batch is released between 10 and 60 minutes after the events (default policy).
+    clock += 61 * 60_000;
+    const s = await client(id).heartbeat(2, stats);
     expect(s.penalties.map((p) => [p.kind, p.reason])).toEqual([['audit_tampered', 'injected a script'], ['header_strike', 'sent Set-Cookie']]);
     expect(s.status).toBe('quarantined');
+    expect(s.integrity).toBeLessThan(0.1);
   });
 
   it('goes offline when heartbeats stop and comes back when they resume', async () => {
@@ -272,10 +281,14 @@ describe('heartbeat', () => {
     expect([...a, ...b]).toEqual([id.nodeId]);
     expect(await sweepOfflineNodes(cp.deps, 30_000)).toEqual([]);
     expect((await nodeRow(id.nodeId))?.status).toBe('offline');
-    const s = await client(id).heartbeat(2, stats);
+    await client(id).heartbeat(2, stats);
+    expect((await nodeRow(id.nodeId))?.status).toBe('probation');
+    expect((await listTrustEvents(db.pool, id.nodeId)).map((e) => e.kind)).toEqual(['registered', 'heartbeat_missed', 'heartbeat_resumed']);
+    // The node is told once the audit-secrecy delay has passed.
+    clock += 61 * 60_000;
+    const s = await client(id).heartbeat(3, stats);
     expect(s.status).toBe('probation');
     expect(s.penalties[0]).toMatchObject({ kind: 'heartbeat_missed', statusAfter: 'offline' });
-    expect((await listTrustEvents(db.pool, id.nodeId)).map((e) => e.kind)).toEqual(['registered', 'heartbeat_missed', 'heartbeat_resumed']);
   });
 });
 

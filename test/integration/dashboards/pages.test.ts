@@ -5,6 +5,10 @@ import { DASHBOARD_ADMIN_TOKEN, useDashboard } from '../../support/dashboard-sce
 import { csrfFrom, dashboardClient } from '../../support/dashboard-client.js';
 import { useTestDatabase } from '../../support/db.js';
 import { seedFleet } from '../../support/seed-fleet.js';
+import { geoFact, judgeLocation } from '../../../balancer/geo/node-location.js';
+import { recordIdentities } from '../../../common/db/queries/node-links.js';
+import { saveLocationCheck } from '../../../common/db/queries/node-location.js';
+import { recordTrustEvent } from '../../../common/db/queries/trust.js';
 
 const ADMIN_TOKEN = DASHBOARD_ADMIN_TOKEN;
 const db = useTestDatabase();
@@ -119,6 +123,27 @@ describe('dashboard pages', () => {
     expect(after).toContain('Node quarantined');
     expect(after).toContain('admin_quarantine');
     expect(after).toContain('suspicious cache');
+  });
+
+  it('explains the trust model, the location check and the linked nodes on the node page', async () => {
+    const fleet = await seedFleet(db.pool, Date.now());
+    const id = fleet.healthyId;
+    const other = [...fleet.nodeIds.values()].find((n) => n !== id && n !== fleet.rogueId) ?? '';
+    const check = judgeLocation({ lat: 50.11, lon: 8.68 }, { connect: geoFact('81.2.69.142'), url: [] }, []);
+    await saveLocationCheck(db.pool, id, check, new Date());
+    for (const n of [id, other]) await recordIdentities(db.pool, n, { publicUrl: 'http://198.51.100.30:8090', address: null }, new Date());
+    await recordTrustEvent(db.pool, id, { kind: 'audit_tampered', severity: 'high', confirmation: 'unconfirmed', reason: 'ad script URL changed' });
+    const c = dashboardClient(cp.url);
+    await c.login(ADMIN_TOKEN);
+    const html = await (await c.get(`/nodes/${id}`)).text();
+    expect(html).toContain('Trust model');
+    expect(html).toMatch(/0 confirmed or unambiguous findings, 1 unconfirmed/);
+    expect(html).toContain('Location check <span class="badge status-failed">failed</span>');
+    expect(html).toContain('declared location ignored: GeoIP puts 81.2.69.142 in GB');
+    expect(html).toContain('GB · 51.8°N 0.3°W');
+    expect(html).toContain(`href="/nodes/${other}"`);
+    expect(html).toContain('shares public URL http://198.51.100.30:8090');
+    expect(html).toContain('unconfirmed');
   });
 
   it('creates a join token once and revokes it', async () => {

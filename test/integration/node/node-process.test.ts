@@ -110,7 +110,8 @@ describe('verity node', () => {
     const ready = await p.ready();
     await rawRequest(ready.url + '/', { host: 'site-st.test' });
     await rawRequest(ready.url + '/', { host: 'site-st.test' });
-    await recordTrustEvent(db.pool, ready.nodeId, { kind: 'header_strike', reason: 'sent <script>Set-Cookie</script> to visitors' });
+    // Two hours ago: past the audit-secrecy delay, so the balancer tells the node about it.
+    await recordTrustEvent(db.pool, ready.nodeId, { kind: 'header_strike', reason: 'sent <script>Set-Cookie</script> to visitors' }, new Date(Date.now() - 2 * 3600_000));
     const deadline = Date.now() + 15_000;
     let html = '';
     while (Date.now() < deadline) {

@@ -92,6 +92,31 @@ describe('probation cap', () => {
     expect(probation).toBeLessThanOrEqual(0.05 * 2000 + 2);
     expect(probation).toBeGreaterThan(50);
   });
+
+  it('probation nodes together get at most the share, whatever their subnets', () => {
+    const meter = new ProbationMeter(0.1);
+    const newcomers = Array.from({ length: 25 }, (_, i) => makeNode({ status: 'probation', subnet: `198.51.${i}.0/24` }));
+    for (let i = 0; i < 5000; i++) {
+      const group = probationGroup(newcomers[i % newcomers.length] as RouteNode);
+      meter.record('s', meter.allowed('s', group) ? group : null);
+      expect(meter.probationShare('s')).toBeLessThanOrEqual(0.1);
+    }
+    expect(meter.probationShare('s')).toBeGreaterThan(0.099);
+  });
+
+  it('holds one subnet to its group share, leaving the rest of the slice to other newcomers', () => {
+    const meter = new ProbationMeter(0.1, 0.04);
+    const farm = probationGroup(makeNode({ status: 'probation', subnet: '203.0.113.0/24' }));
+    const others = [1, 2, 3].map((i) => probationGroup(makeNode({ status: 'probation', subnet: `198.51.${i}.0/24` })));
+    let toFarm = 0;
+    for (let i = 0; i < 1000; i++) {
+      const group = [farm, ...others].find((g) => meter.allowed('s', g)) ?? null;
+      if (group === farm) toFarm++;
+      meter.record('s', group);
+    }
+    expect(toFarm).toBeLessThanOrEqual(40);
+    expect(meter.probationShare('s')).toBeGreaterThan(0.099);
+  });
 });
 
 describe('outlier ejection and retry budget', () => {

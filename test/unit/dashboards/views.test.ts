@@ -35,8 +35,8 @@ describe('fragment change highlighting', () => {
 
 function row(name: string, status: NodeRecord['status'], integrity: number, share: number | null): NodeRow {
   const node = {
-    id: `${name}-id`, name, publicKey: '', publicUrl: '', location: null, status, draining: false, integrity, availability: 0.9,
-    subnet: null, sites: ['shop.example'], lastHeartbeat: null, lastSeenAt: null, createdAt: new Date(0),
+    id: `${name}-id`, name, publicKey: '', publicUrl: '', location: null, declaredLocation: null, locationCheck: null, status, draining: false, integrity, availability: 0.9,
+    subnet: null, provenFailures: 0, sites: ['shop.example'], lastHeartbeat: null, lastSeenAt: null, createdAt: new Date(0),
   } satisfies NodeRecord;
   return { node, trafficShare: share, requests: null, p50Ms: null, p99Ms: null };
 }
