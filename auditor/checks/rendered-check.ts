@@ -58,16 +58,20 @@ function originSiteFetch(origin: PageFetcher, s: StaticOutcome, path: string, sa
 export interface RenderedOutcome {
   comparison: RenderedComparison;
   node: RenderSnapshot;
-  origin: RenderSnapshot;
+  /** A fresh origin render (for screenshots and evidence); null when remembered ones sufficed. */
+  origin: RenderSnapshot | null;
   originRenders: number;
 }
 
 const accusing = (c: RenderedComparison) => c.findings.some((f) => severityRank[f.severity] >= severityRank.medium);
 
+/** Remembered origin renders stand in for fresh ones while the newest is at most this old. */
+export const rememberedFreshForMs = 10 * 60_000;
+
 export async function renderAndCompare(t: AuditTarget, s: StaticOutcome, node: PageFetcher, origin: PageFetcher, profile: VisitorProfile, render: RenderFn, settings: RenderSettings, memory: AuditMemory | null, fresh: boolean): Promise<RenderedOutcome | { error: string }> {
   const base = { pageUrl: pageUrlOf(t), profile, ...settings };
   const now = Date.now();
-  const remembered = fresh || !memory ? [] : memory.rendered.renders(t.siteHost, t.path, now).slice(0, minOriginRenders - 1);
+  const known = fresh || !memory ? [] : memory.rendered.renders(t.siteHost, t.path, now);
   // What the origin's documents and scripts name: a host they name is never "unambiguous".
   const texts: string[] = s.originSamples.map((o) => o.body.toString('utf8'));
   const seen = (destination: string, body: Buffer) => {
@@ -78,35 +82,48 @@ export async function renderAndCompare(t: AuditTarget, s: StaticOutcome, node: P
     if (!o.ok) throw new Error(`origin render: ${o.error}: ${o.message}`);
     return o.output;
   };
-  const freshNeeded = Math.max(1, minOriginRenders - remembered.length);
-  // Two renders at a time (two cores): the node's with the first origin render, then pairs.
+  // Two renders at a time (two cores).
   const renderOrigins = async (from: number, count: number) => {
     const out = [];
     for (let i = from; i < from + count; i += 2) out.push(...(await Promise.all([renderOrigin(i), ...(i + 1 < from + count ? [renderOrigin(i + 1)] : [])])));
     return out;
   };
+  const compare = (n: RenderSnapshot, origins: RenderSnapshot[], remembered: typeof known) => compareRendered({
+    origins, remembered, node: n, ctx: s.documentContext, staticFindings: s.findings,
+    originHtml: s.staleVersion ? [s.staleVersion] : s.originSamples.map((o) => o.body.toString('utf8')),
+    memory: pageMemory(memory?.volatility, t),
+    hosts: memory ? { templateHosts: memory.rendered.templateHosts(t.siteHost, t.path), site: memory.rendered.siteHosts(t.siteHost), mentioned: (h) => texts.some((x) => x.includes(h)) } : undefined,
+  });
+  const alreadyProven = s.findings.some((f) => severityRank[f.severity] >= severityRank.medium);
   try {
-    // Node first in line: its copy is what a visitor would have seen at this moment.
+    // A page whose origin renders are known and recent: the node's render against them first. Only
+    // a difference (or proven tampering, which needs evidence) costs fresh origin renders.
+    if (known.length >= minOriginRenders && now - (known[0]?.at ?? 0) <= rememberedFreshForMs) {
+      const n = await render({ ...base, fetchSite: siteFetch(node) });
+      if (!n.ok) return { error: `node render: ${n.error}: ${n.message}` };
+      const quick = compare(n.output, [], known.slice(0, minOriginRenders));
+      if (!accusing(quick) && !alreadyProven) return { comparison: quick, node: n.output, origin: null, originRenders: minOriginRenders };
+      return await withFreshOrigins(n.output, [], known.slice(0, minOriginRenders - 1));
+    }
+    const remembered = known.slice(0, minOriginRenders - 1);
+    // Node first in line (its copy is what a visitor would have seen at this moment), with the first origin render.
     const [n, first] = await Promise.all([render({ ...base, fetchSite: siteFetch(node) }), renderOrigin(0)]);
     if (!n.ok) return { error: `node render: ${n.error}: ${n.message}` };
-    const origins = [first, ...(await renderOrigins(1, freshNeeded - 1))];
-    const compare = () => compareRendered({
-      origins, remembered, node: n.output, ctx: s.documentContext, staticFindings: s.findings,
-      originHtml: s.staleVersion ? [s.staleVersion] : s.originSamples.map((o) => o.body.toString('utf8')),
-      memory: pageMemory(memory?.volatility, t),
-      hosts: memory ? { templateHosts: memory.rendered.templateHosts(t.siteHost, t.path), site: memory.rendered.siteHosts(t.siteHost), mentioned: (h) => texts.some((x) => x.includes(h)) } : undefined,
-    });
-    let comparison = compare();
-    // Suspicious: learn harder what the origin's renders vary on their own before accusing anyone
-    // (unless the cheap checks already proved tampering).
-    const alreadyProven = s.findings.some((f) => severityRank[f.severity] >= severityRank.medium);
-    while (!alreadyProven && accusing(comparison) && origins.length + 2 <= maxFreshOriginRenders) {
-      origins.push(...(await renderOrigins(origins.length, 2)));
-      comparison = compare();
-    }
-    for (const o of origins) memory?.rendered.remember(t.siteHost, t.path, { at: now, ...renderFeatures(o, s.documentContext), hosts: [...o.contactedHosts] });
-    return { comparison, node: n.output, origin: first, originRenders: origins.length + remembered.length };
+    return await withFreshOrigins(n.output, [first], remembered);
   } catch (err) {
     return { error: (err as Error).message };
+  }
+
+  async function withFreshOrigins(n: RenderSnapshot, started: RenderSnapshot[], remembered: typeof known): Promise<RenderedOutcome> {
+    const origins = [...started, ...(await renderOrigins(started.length, Math.max(1, minOriginRenders - remembered.length) - started.length))];
+    let comparison = compare(n, origins, remembered);
+    // Suspicious: learn harder what the origin's renders vary on their own before accusing anyone
+    // (unless the cheap checks already proved tampering).
+    while (!alreadyProven && accusing(comparison) && origins.length + 2 <= maxFreshOriginRenders) {
+      origins.push(...(await renderOrigins(origins.length, 2)));
+      comparison = compare(n, origins, remembered);
+    }
+    for (const o of origins) memory?.rendered.remember(t.siteHost, t.path, { at: now, ...renderFeatures(o, s.documentContext), hosts: [...o.contactedHosts] });
+    return { comparison, node: n, origin: origins[0] ?? null, originRenders: origins.length + remembered.length };
   }
 }

@@ -49,10 +49,10 @@ export async function runAudit(t: AuditTarget, nodeFetcher: PageFetcher, origin:
     } else {
       run.rendered = 'done';
       run.findings.push(...r.comparison.findings);
-      run.screenshots = { origin: r.origin.screenshot, node: r.node.screenshot, diff: r.comparison.diffImage };
+      run.screenshots = r.origin ? { origin: r.origin.screenshot, node: r.node.screenshot, diff: r.comparison.diffImage } : null;
       run.diffRatio = r.comparison.diffRatio;
       run.originRenders = r.originRenders;
-      run.blocked = [...r.node.blocked.map((b) => ({ ...b, render: 'node' as const })), ...r.origin.blocked.map((b) => ({ ...b, render: 'origin' as const }))];
+      run.blocked = [...r.node.blocked.map((b) => ({ ...b, render: 'node' as const })), ...(r.origin?.blocked ?? []).map((b) => ({ ...b, render: 'origin' as const }))];
     }
   }
   const verdict = decideVerdict({ state: 'compared', findings: run.findings, renderFailed: run.rendered === 'failed' });

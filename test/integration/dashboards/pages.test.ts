@@ -133,7 +133,7 @@ describe('dashboard pages', () => {
     await saveLocationCheck(db.pool, id, check, new Date());
     for (const n of [id, other]) await recordIdentities(db.pool, n, { publicUrl: 'http://198.51.100.30:8090', address: null }, new Date());
     await recordTrustEvent(db.pool, id, { kind: 'audit_tampered', severity: 'high', confirmation: 'unconfirmed', reason: 'ad script URL changed' });
-    const c = dashboardClient(cp.url);
+    const c = dashboardClient(scene.cp.url);
     await c.login(ADMIN_TOKEN);
     const html = await (await c.get(`/nodes/${id}`)).text();
     expect(html).toContain('Trust model');
