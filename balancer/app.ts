@@ -1,13 +1,15 @@
+import type { Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
-import type { LookupFunction } from 'node:net';
 import { Registry } from 'prom-client';
 import type { ConfigOf } from '../common/config/options.js';
 import type { ListenAddress } from '../common/config/shared.js';
 import { startNodeTrafficRecorder, type NodeTrafficRecorder } from '../common/db/node-traffic-recorder.js';
 import type { Pool } from '../common/db/pool.js';
 import type { Logger } from '../common/log.js';
+import { nodeRequestKey } from '../common/protocol/node-request-auth.js';
 import { HealthProber } from './background/health.js';
-import { createRevalidator } from './background/revalidate.js';
+import { Invalidator } from './background/invalidate.js';
+import { RttRecorder } from './background/rtt.js';
 import { ShadowSampler } from './background/shadow.js';
 import { SiteRefresher } from './background/site-refresh.js';
 import { StrikeQueue } from './background/strikes.js';
@@ -16,22 +18,25 @@ import type { balancerProgram } from './config.js';
 import { startOfflineSweeper, type OfflineSweeperOptions } from './control/offline-sweeper.js';
 import { buildControlApp } from './control/server.js';
 import type { ControlPlugin } from './control/types.js';
+import { createPublicServer, defaultServerLimits, type PublicServerLimits, type PublicState } from './edge/public-server.js';
+import { drainConnections } from './edge/shutdown.js';
 import { createGeoipResolver, type GeoResolver } from './geo/resolver.js';
-import { HashStore } from './integrity/hash-store.js';
-import { PolicyStore } from './integrity/policy-store.js';
+import { ByteBudget } from './integrity/budget.js';
 import { createMetrics, registerStateGauges } from './metrics.js';
-import { createForwarder } from './proxy/forwarder.js';
-import { defaultResolveHost, nodeLookup, type ResolveHost } from './proxy/node-lookup.js';
+import { ManifestStore } from './publication/manifest.js';
+import { createPublicationSync } from './publication/persist.js';
+import { Revalidator } from './publication/revalidate.js';
+import { PublicationStore } from './publication/store.js';
 import { createRegistrySync, type RegistrySync } from './registry/sync.js';
 import { RoutingTable } from './registry/table.js';
 import { compileTrustedProxies } from './routes/client-address.js';
 import { NonceCache } from './routes/nonce-cache.js';
-import { buildPublicApp, defaultServerLimits, type PublicServerLimits, type PublicState } from './routes/public.js';
 import type { Runtime } from './routes/runtime.js';
-import { drainConnections } from './routes/shutdown.js';
 import { defaultOutlierOptions, OutlierDetector, type OutlierOptions } from './selection/outlier.js';
 import { ProbationMeter } from './selection/probation-meter.js';
 import { RetryBudget } from './selection/retry-budget.js';
+import { defaultResolveHost, nodeLookup, type ResolveHost } from './upstream/node-lookup.js';
+import { Upstreams } from './upstream/pools.js';
 
 export type BalancerConfig = ConfigOf<(typeof balancerProgram)['options']>;
 
@@ -42,6 +47,8 @@ export interface BalancerDeps {
   /** sha256 (hex) of the admin token, when only the hash is known (later starts). */
   adminTokenSha256?: string;
   auditSecret: string;
+  /** The secret every balancer derives node request keys from (settings `node_request_secret`). */
+  nodeRequestSecret: string;
   plugins?: readonly ControlPlugin[];
   now?: () => number;
   random?: () => number;
@@ -50,12 +57,10 @@ export interface BalancerDeps {
   metrics?: Registry;
   serverLimits?: Partial<PublicServerLimits>;
   outlier?: Partial<OutlierOptions>;
-  /** Background loops (health probes, origin policy/manifest refresh, offline sweep); default on. */
+  /** Background loops (health probes, legacy manifest refresh, offline sweep); default on. */
   background?: { health?: boolean; siteRefresh?: boolean; offlineSweep?: boolean };
   /** Marks nodes offline whose heartbeats stopped (default every 5 s, silent for 30 s). */
   offlineSweep?: Partial<OfflineSweeperOptions>;
-  /** How long a learned static-file hash is trusted before revalidation (default 5 min). */
-  hashTtlMs?: number;
   /** Shutdown: once in-flight requests finished, 503s go on until no visitor arrived for this long (default 500 ms, bounded by the deadline). */
   drainQuietMs?: number;
   /** How often finished minutes of per-node traffic are written (default 15 s; all is written on close). */
@@ -68,39 +73,17 @@ export interface BalancerDeps {
 
 export interface Balancer {
   /** Visitors' side. */
-  app: FastifyInstance;
+  server: Server;
   /** Control plane: /healthz, /metrics, plugins. */
   control: FastifyInstance;
   runtime: Runtime;
   sync: RegistrySync;
+  /** Background requests about published URLs (confirmations, revalidations). */
+  revalidator: Revalidator;
   /** Listens on both addresses; returns the URLs actually bound (port 0 → a free port). */
   listen(publicAddr: ListenAddress, controlAddr: ListenAddress): Promise<{ publicUrl: string; controlUrl: string }>;
   /** Graceful: new requests get 503 + Connection: close, in-flight ones finish, queues flush. */
   close(): Promise<void>;
-}
-
-function buildRuntime(config: BalancerConfig, deps: BalancerDeps, table: RoutingTable, traffic: NodeTrafficRecorder, lookup: LookupFunction): Runtime {
-  const now = deps.now ?? Date.now;
-  const random = deps.random ?? Math.random;
-  const metrics = createMetrics(deps.metrics ?? new Registry());
-  const strikes = new StrikeQueue({ pool: deps.pool, log: deps.log, now });
-  const revalidate = createRevalidator({ table, hashes: () => hashes, log: deps.log, now, maxBytes: config.bufferLimit });
-  const hashes = new HashStore({ ttlMs: deps.hashTtlMs ?? 300_000, maxEntries: 100_000 }, revalidate);
-  return {
-    pool: deps.pool, log: deps.log, table, forwarder: createForwarder({ nodeLookup: lookup }), geo: deps.geo ?? createGeoipResolver(),
-    trustedProxies: compileTrustedProxies(config.trustedProxies), auditSecret: deps.auditSecret, pinNonces: new NonceCache(now),
-    outstanding: new Map(), outlier: new OutlierDetector({ ...defaultOutlierOptions, ...deps.outlier }),
-    probation: new ProbationMeter(config.probationShare), retryBudget: new RetryBudget(config.retryBudget), unhealthy: new Set(),
-    hashes, policies: new PolicyStore(), strikes,
-    samples: new UrlSampler({ pool: deps.pool, log: deps.log, random }),
-    shadow: new ShadowSampler({ pool: deps.pool, log: deps.log, table, strikes, onResult: deps.onShadowResult }),
-    metrics, traffic,
-    limits: {
-      attemptTimeoutMs: config.attemptTimeout, deadlineMs: config.deadline, bodyLimit: config.bodyLimit, bufferLimit: config.bufferLimit,
-      maxResponseSize: config.maxResponseSize, shadowShare: config.shadowShare, maxAttempts: 3,
-    },
-    now, random,
-  };
 }
 
 function urlOf(address: string | null | { address: string; port: number } | undefined): string {
@@ -108,56 +91,163 @@ function urlOf(address: string | null | { address: string; port: number } | unde
   return address.address.includes(':') ? `http://[${address.address}]:${address.port}` : `http://${address.address}:${address.port}`;
 }
 
-/** Builds both apps with the routing table loaded; nothing listens until listen(). */
-export async function buildBalancer(config: BalancerConfig, deps: BalancerDeps): Promise<Balancer> {
-  const table = new RoutingTable();
-  const traffic = startNodeTrafficRecorder({ db: deps.pool, log: deps.log, now: deps.now ?? Date.now, intervalMs: deps.trafficFlushMs });
+interface Parts {
+  rt: Runtime;
+  shadow: ShadowSampler;
+  sync: ReturnType<typeof createPublicationSync>;
+  revalidator: Revalidator;
+}
+
+function buildRuntime(config: BalancerConfig, deps: BalancerDeps, table: RoutingTable, traffic: NodeTrafficRecorder): Parts {
+  const now = deps.now ?? Date.now;
+  const random = deps.random ?? Math.random;
+  const metrics = createMetrics(deps.metrics ?? new Registry());
   // Node names are resolved and checked again at every connection (DNS rebinding).
   const lookup = nodeLookup({ resolve: deps.resolveHost ?? defaultResolveHost, allowPrivate: config.allowPrivateNodeUrls, log: deps.log });
-  const rt = buildRuntime(config, deps, table, traffic, lookup);
-  const sync = createRegistrySync({ pool: deps.pool, table, log: deps.log });
+  const upstreams = new Upstreams({ nodeLookup: lookup, connections: 128, originHeadersTimeoutMs: config.originTimeout });
+  const strikes = new StrikeQueue({ pool: deps.pool, log: deps.log, now });
+  const publications = new PublicationStore();
+  const manifests = new ManifestStore({ pool: deps.pool, log: deps.log, siteIds: () => [...table.allSites()].map((s) => s.id) });
+  const revalidator = new Revalidator({ table, store: publications, manifests, log: deps.log, upstreams, now, maxBytes: config.maxResponseSize, timeoutMs: 30_000 });
+  const sync = createPublicationSync({ pool: deps.pool, log: deps.log, store: publications, now });
+  // A URL seen once (or changed) is fetched again to tell stable bytes from changing ones; a
+  // manifest's files are fetched ahead, so they are published before the first visitor.
+  publications.onChange({
+    changed: (pub, change) => {
+      if ((change === 'new' || change === 'changed') && pub.mode === 'pending') revalidator.confirm(pub);
+    },
+  });
+  manifests.onEntry = (siteId, path) => revalidator.learn(siteId, path, {}, 'identity');
+  const keys = new Map<string, string>();
+  const nodeKey = (id: string): string => {
+    let k = keys.get(id);
+    if (!k) keys.set(id, (k = nodeRequestKey(deps.nodeRequestSecret, id)));
+    return k;
+  };
+  const shadow = new ShadowSampler({ pool: deps.pool, log: deps.log, table, strikes, onResult: deps.onShadowResult });
+  const rt: Runtime = {
+    pool: deps.pool, log: deps.log, table, upstreams, geo: deps.geo ?? createGeoipResolver(),
+    trustedProxies: compileTrustedProxies(config.trustedProxies), auditSecret: deps.auditSecret, pinNonces: new NonceCache(now),
+    outstanding: new Map(), outlier: new OutlierDetector({ ...defaultOutlierOptions, ...deps.outlier }),
+    probation: new ProbationMeter(config.probationShare), retryBudget: new RetryBudget(config.retryBudget), unhealthy: new Set(),
+    publications, publicationSync: sync, revalidator, manifests, budget: new ByteBudget(config.bufferBudget),
+    strikes, samples: new UrlSampler({ pool: deps.pool, log: deps.log, random }), shadow,
+    invalidator: new Invalidator({ table, upstreams, nodeKey, log: deps.log, now }),
+    metrics, traffic, nodeKey,
+    limits: {
+      attemptTimeoutMs: config.attemptTimeout, deadlineMs: config.deadline, bodyLimit: config.bodyLimit, bufferLimit: config.bufferLimit,
+      maxResponseSize: config.maxResponseSize, shadowShare: config.shadowShare, maxAttempts: 3,
+    },
+    now, random,
+  };
+  return { rt, shadow, sync, revalidator };
+}
+
+export interface PublicSide {
+  server: Server;
+  runtime: Runtime;
+  sync: RegistrySync;
+  revalidator: Revalidator;
+  listen(addr: ListenAddress): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** The visitors' side, with the routing table loaded and its background loops; nothing listens until listen(). */
+export async function buildPublicSide(config: BalancerConfig, deps: BalancerDeps): Promise<PublicSide> {
+  const table = new RoutingTable();
+  const traffic = startNodeTrafficRecorder({ db: deps.pool, log: deps.log, now: deps.now ?? Date.now, intervalMs: deps.trafficFlushMs });
+  const { rt, shadow, sync: publicationSync, revalidator } = buildRuntime(config, deps, table, traffic);
+  const sync = createRegistrySync({ pool: deps.pool, table, log: deps.log, also: [publicationSync.channel, rt.manifests.channel()] });
   await sync.start();
+  await rt.manifests.loadAll([...table.allSites()].map((s) => s.id));
+  await publicationSync.warm(10_000);
   registerStateGauges(rt.metrics, table, deps.pool);
   const state: PublicState = { closing: false, inFlight: 0, connections: null };
-  const app = buildPublicApp(rt, { ...defaultServerLimits, ...deps.serverLimits }, state);
-  const control = await buildControlApp({
-    pool: deps.pool, log: deps.log, metrics: rt.metrics.registry, adminToken: deps.adminToken, adminTokenSha256: deps.adminTokenSha256,
-    auditSecret: deps.auditSecret, allowPrivateNodeUrls: config.allowPrivateNodeUrls, now: rt.now,
-    // A node registering through our TLS proxy is recorded with its own address and subnet.
-    trustedProxies: config.trustedProxies.length > 0 ? rt.trustedProxies : undefined,
-  }, deps.plugins ?? []);
-  const health = new HealthProber({ pool: deps.pool, log: deps.log, table, outlier: rt.outlier, unhealthy: rt.unhealthy, intervalMs: config.healthInterval, now: rt.now, lookup });
-  const refresher = new SiteRefresher({ table, hashes: rt.hashes, policies: rt.policies, log: deps.log, now: rt.now });
+  const server = createPublicServer(rt, { ...defaultServerLimits, ...deps.serverLimits }, state);
+  const lookup = nodeLookup({ resolve: deps.resolveHost ?? defaultResolveHost, allowPrivate: config.allowPrivateNodeUrls, log: deps.log });
+  // With --location, probe round trips check the locations nodes declare (balancer/geo).
+  const rtt = config.location ? new RttRecorder({ pool: deps.pool, log: deps.log, vantage: config.location, now: rt.now }) : undefined;
+  const health = new HealthProber({ pool: deps.pool, log: deps.log, table, outlier: rt.outlier, unhealthy: rt.unhealthy, intervalMs: config.healthInterval, now: rt.now, lookup, rtt });
+  const refresher = new SiteRefresher({ table, manifests: rt.manifests, log: deps.log });
   if (deps.background?.health !== false) health.start();
-  // Advisory-locked: with several balancers on one database, one sweeps at a time.
-  const stopSweeper = deps.background?.offlineSweep === false ? () => undefined
-    : startOfflineSweeper({ pool: deps.pool, log: deps.log, now: rt.now }, { intervalMs: 5_000, staleAfterMs: 30_000, ...deps.offlineSweep });
   if (deps.background?.siteRefresh !== false) {
     refresher.start();
-    // A site added or changed while we run gets its policy and manifest at once.
     table.onSiteChanged((site) => void refresher.refresh(site));
   }
+  table.onSiteChanged((site) => void rt.manifests.load(site.id).catch(() => undefined));
   return {
-    app, control, runtime: rt, sync,
-    async listen(publicAddr, controlAddr) {
-      await app.listen({ host: publicAddr.host, port: publicAddr.port });
-      await control.listen({ host: controlAddr.host, port: controlAddr.port });
-      return { publicUrl: urlOf(app.server.address()), controlUrl: urlOf(control.server.address()) };
+    server, runtime: rt, sync, revalidator,
+    async listen(addr) {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(addr.port, addr.host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      return urlOf(server.address());
     },
     async close() {
       // Keep listening while requests in flight finish, so new visitors get a clean 503 with
-      // Connection: close rather than a refused connection; then stop (balancer/routes/shutdown.ts).
+      // Connection: close rather than a refused connection; then stop (balancer/edge/shutdown.ts).
       state.closing = true;
-      if (state.connections && app.server.listening) {
-        await drainConnections(app.server, state.connections, () => state.inFlight, { deadlineMs: config.deadline, quietMs: deps.drainQuietMs ?? 500 });
+      if (state.connections && server.listening) {
+        await drainConnections(server, state.connections, () => state.inFlight, { deadlineMs: config.deadline, quietMs: deps.drainQuietMs ?? 500 });
       }
+      await Promise.all([health.stop(), refresher.stop(), sync.close(), revalidator.close()]);
+      await rtt?.flush();
+      await shadow.close();
+      await Promise.all([rt.strikes.close(), rt.samples.close(), traffic.stop(), publicationSync.close()]);
+      await rt.upstreams.close();
+    },
+  };
+}
+
+export interface ControlSide {
+  control: FastifyInstance;
+  listen(addr: ListenAddress): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** The control plane (node API, admin API, dashboard, /metrics) and the offline sweeper. */
+export async function buildControlSide(config: BalancerConfig, deps: BalancerDeps, metrics: Registry): Promise<ControlSide> {
+  const now = deps.now ?? Date.now;
+  const control = await buildControlApp({
+    pool: deps.pool, log: deps.log, metrics, adminToken: deps.adminToken, adminTokenSha256: deps.adminTokenSha256,
+    auditSecret: deps.auditSecret, allowPrivateNodeUrls: config.allowPrivateNodeUrls, now,
+    // A node registering through our TLS proxy is recorded with its own address and subnet.
+    trustedProxies: config.trustedProxies.length > 0 ? compileTrustedProxies(config.trustedProxies) : undefined,
+  }, deps.plugins ?? []);
+  // Advisory-locked: with several balancers on one database, one sweeps at a time.
+  const stopSweeper = deps.background?.offlineSweep === false ? () => undefined
+    : startOfflineSweeper({ pool: deps.pool, log: deps.log, now }, { intervalMs: 5_000, staleAfterMs: 30_000, ...deps.offlineSweep });
+  return {
+    control,
+    async listen(addr) {
+      await control.listen({ host: addr.host, port: addr.port });
+      return urlOf(control.server.address());
+    },
+    async close() {
       stopSweeper();
-      await app.close();
       await control.close();
-      await Promise.all([health.stop(), refresher.stop(), sync.close()]);
-      await (rt.shadow as ShadowSampler).close();
-      await Promise.all([rt.strikes.close(), rt.samples.close(), traffic.stop()]);
-      rt.forwarder.close();
+    },
+  };
+}
+
+/** Both sides in one process; nothing listens until listen(). */
+export async function buildBalancer(config: BalancerConfig, deps: BalancerDeps): Promise<Balancer> {
+  const pub = await buildPublicSide(config, deps);
+  const ctl = await buildControlSide(config, deps, pub.runtime.metrics.registry);
+  return {
+    server: pub.server, control: ctl.control, runtime: pub.runtime, sync: pub.sync, revalidator: pub.revalidator,
+    async listen(publicAddr, controlAddr) {
+      const publicUrl = await pub.listen(publicAddr);
+      const controlUrl = await ctl.listen(controlAddr);
+      return { publicUrl, controlUrl };
+    },
+    async close() {
+      await pub.close();
+      await ctl.close();
     },
   };
 }

@@ -3,7 +3,7 @@ import { commaList, databaseOptions, durationMs, latLon, listenAddress, logOptio
 import { defineProgram, option } from '../common/config/options.js';
 
 export const balancerProgram = defineProgram({
-  usage: 'verity balancer [--listen ADDR] [--control-listen ADDR]',
+  usage: 'verity balancer [--listen ADDR] [--control-listen ADDR] [--workers N]',
   summary: 'The public proxy visitors reach (DNS points here) and the control plane: node API, admin API, dashboard.',
   options: {
     listen: option({ flag: 'listen', env: 'VERITY_LISTEN', valueName: 'ADDR', description: 'public proxy address', default: '0.0.0.0:8080', schema: listenAddress }),
@@ -15,12 +15,15 @@ export const balancerProgram = defineProgram({
     attemptTimeout: option({ flag: 'attempt-timeout', env: 'VERITY_ATTEMPT_TIMEOUT', valueName: 'DURATION', description: 'time a node has to send response headers before the request is retried elsewhere', default: '5s', schema: durationMs }),
     deadline: option({ flag: 'deadline', env: 'VERITY_DEADLINE', valueName: 'DURATION', description: 'overall deadline of one proxied request, body included (a dripping node is cut here)', default: '30s', schema: durationMs }),
     retryBudget: option({ flag: 'retry-budget', env: 'VERITY_RETRY_BUDGET', valueName: 'SHARE', description: 'retries allowed as a share of requests (0..1)', default: 0.2, schema: z.coerce.number().min(0).max(1) }),
-    shadowShare: option({ flag: 'shadow-share', env: 'VERITY_SHADOW_SHARE', valueName: 'SHARE', description: 'share of public HTML responses compared with the origin in the background (0..1)', default: 0.01, schema: z.coerce.number().min(0).max(1) }),
+    shadowShare: option({ flag: 'shadow-share', env: 'VERITY_SHADOW_SHARE', valueName: 'SHARE', description: 'share of node-served dynamic pages (--dynamic sampled sites) compared with the origin in the background (0..1)', default: 0.01, schema: z.coerce.number().min(0).max(1) }),
     probationShare: option({ flag: 'probation-share', env: 'VERITY_PROBATION_SHARE', valueName: 'SHARE', description: 'most of a site\'s node-served requests that all probation nodes together may get, whatever their subnets (0..1)', default: 0.1, schema: z.coerce.number().min(0).max(1) }),
     bodyLimit: option({ flag: 'body-limit', env: 'VERITY_BODY_LIMIT', valueName: 'BYTES', description: 'largest request body forwarded to the origin', default: 10 * 1024 * 1024, schema: positiveInt }),
-    bufferLimit: option({ flag: 'buffer-limit', env: 'VERITY_BUFFER_LIMIT', valueName: 'BYTES', description: 'node responses up to this size are buffered and checked before the visitor sees a byte; larger ones must declare their length', default: 4 * 1024 * 1024, schema: positiveInt }),
-    maxResponseSize: option({ flag: 'max-response-size', env: 'VERITY_MAX_RESPONSE_SIZE', valueName: 'BYTES', description: 'largest response body accepted from a node', default: 256 * 1024 * 1024, schema: positiveInt }),
+    bufferLimit: option({ flag: 'buffer-limit', env: 'VERITY_BUFFER_LIMIT', valueName: 'BYTES', description: 'published bodies up to this size are read whole from a node and checked before the visitor sees a byte; larger ones are checked piece by piece (1 MiB) as they stream', default: 4 * 1024 * 1024, schema: positiveInt }),
+    bufferBudget: option({ flag: 'buffer-budget', env: 'VERITY_BUFFER_BUDGET', valueName: 'BYTES', description: 'most body bytes held at once across all requests; past it, requests go to the origin', default: 256 * 1024 * 1024, schema: positiveInt }),
+    originTimeout: option({ flag: 'origin-timeout', env: 'VERITY_ORIGIN_TIMEOUT', valueName: 'DURATION', description: 'time the origin has to send response headers (its body may stream as long as it takes)', default: '120s', schema: durationMs }),
+    maxResponseSize: option({ flag: 'max-response-size', env: 'VERITY_MAX_RESPONSE_SIZE', valueName: 'BYTES', description: 'largest published body nodes may serve (larger ones are served by the origin)', default: 4 * 1024 * 1024 * 1024, schema: positiveInt }),
     location: option({ flag: 'location', env: 'VERITY_BALANCER_LOCATION', valueName: 'LAT,LON', description: 'where this balancer is: health-probe round-trip times then check the locations nodes declare (unset: no RTT check)', schema: latLon.optional() }),
+    workers: option({ flag: 'workers', env: 'VERITY_WORKERS', valueName: 'N', description: 'processes sharing the public port, each with its own routing table; the first process keeps the control plane', defaultLabel: 'number of CPU cores', schema: positiveInt.max(256).optional() }),
     healthInterval: option({ flag: 'health-interval', env: 'VERITY_HEALTH_INTERVAL', valueName: 'DURATION', description: 'how often every node\'s health endpoint is probed', default: '10s', schema: durationMs }),
     ...databaseOptions,
     ...logOptions,

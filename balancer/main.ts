@@ -4,8 +4,13 @@ import { openDatabase } from '../common/db/open.js';
 import type { Pool } from '../common/db/pool.js';
 import { getOrCreateSetting } from '../common/db/queries/settings.js';
 import { createLogger } from '../common/log.js';
+import { NODE_REQUEST_SECRET_SETTING } from '../common/protocol/node-request-auth.js';
 import { runProgram, type ProgramIO } from '../common/program.js';
-import { buildBalancer } from './app.js';
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
+import type { Logger } from '../common/log.js';
+import { buildBalancer, buildControlSide, buildPublicSide, type BalancerConfig } from './app.js';
+import { answerMetricsRequests, ClusterRegistry, reportReady, startWorkers } from './cluster.js';
 import { balancerProgram } from './config.js';
 import { controlPlugins } from './control/plugins.js';
 import { validateCidrs } from './routes/client-address.js';
@@ -46,21 +51,55 @@ function waitForSignal(): Promise<string> {
   });
 }
 
+/** A worker of `--workers N`: the public side only, on the port the primary shares. */
+async function runWorker(config: BalancerConfig, log: Logger): Promise<number> {
+  const db = await openDatabase(config, log, { applicationName: 'verity-balancer-worker' });
+  try {
+    const auditSecret = config.auditSecret ?? (await getOrCreateSetting(db.pool, 'audit_secret')).value;
+    const nodeRequestSecret = (await getOrCreateSetting(db.pool, NODE_REQUEST_SECRET_SETTING)).value;
+    const side = await buildPublicSide(config, { pool: db.pool, log, adminToken: '', auditSecret, nodeRequestSecret, background: { offlineSweep: false } });
+    answerMetricsRequests(side.runtime.metrics.registry);
+    reportReady(await side.listen(config.listen));
+    const signal = await waitForSignal();
+    log.info({ signal, pid: process.pid }, 'worker shutting down: finishing requests in flight');
+    await side.close();
+    return 0;
+  } finally {
+    await db.close();
+  }
+}
+
 export function run(argv: string[], io: ProgramIO): Promise<number> {
   return runProgram(balancerProgram, argv, io, async (config) => {
     const problems = validateCidrs(config.trustedProxies);
     if (problems.length > 0) throw new VerityError('CFG_ERR_INVALID', `${balancerProgram.usage}: invalid configuration: ${problems.join('; ')}`);
     const log = createLogger({ level: config.logLevel, name: 'balancer' });
+    if (cluster.isWorker) return runWorker(config, log);
+    const workers = config.workers ?? availableParallelism();
     const db = await openDatabase(config, log, { applicationName: 'verity-balancer' });
     try {
       const admin = await adminToken(db.pool, config.adminToken, io);
       const auditSecret = config.auditSecret ?? (await getOrCreateSetting(db.pool, 'audit_secret')).value;
-      const balancer = await buildBalancer(config, { pool: db.pool, log, adminToken: admin.token, adminTokenSha256: admin.sha256, auditSecret, plugins: controlPlugins });
-      const urls = await balancer.listen(config.listen, config.controlListen);
-      io.stdout.write(`balancer: ${urls.publicUrl}\ncontrol: ${urls.controlUrl}\n`);
+      const nodeRequestSecret = (await getOrCreateSetting(db.pool, NODE_REQUEST_SECRET_SETTING)).value;
+      const deps = { pool: db.pool, log, adminToken: admin.token, adminTokenSha256: admin.sha256, auditSecret, nodeRequestSecret, plugins: controlPlugins };
+      if (workers === 1) {
+        const balancer = await buildBalancer(config, deps);
+        const urls = await balancer.listen(config.listen, config.controlListen);
+        io.stdout.write(`balancer: ${urls.publicUrl}\ncontrol: ${urls.controlUrl}\n`);
+        const signal = await waitForSignal();
+        log.info({ signal }, 'shutting down: finishing requests in flight');
+        await balancer.close();
+        return 0;
+      }
+      // The workers reach the database the primary opened (an embedded one included).
+      const pool = await startWorkers({ count: workers, log, env: { DATABASE_URL: db.url, VERITY_AUDIT_SECRET: auditSecret } });
+      const control = await buildControlSide(config, deps, new ClusterRegistry());
+      const controlUrl = await control.listen(config.controlListen);
+      io.stdout.write(`balancer: ${pool.publicUrl}\ncontrol: ${controlUrl}\n`);
       const signal = await waitForSignal();
-      log.info({ signal }, 'shutting down: finishing requests in flight');
-      await balancer.close();
+      log.info({ signal, workers }, 'shutting down: workers finish requests in flight');
+      await pool.stop();
+      await control.close();
       return 0;
     } finally {
       await db.close();

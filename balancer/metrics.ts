@@ -11,6 +11,8 @@ export interface BalancerMetrics {
   ejections: Counter;
   integrityMismatches: Counter;
   strikes: Counter<'kind'>;
+  /** Requests sent to the origin because buffered bodies reached the global budget. */
+  budgetRefusals: Counter;
   /** Per request: cached label children. */
   countRequest(outcome: string): void;
   observeUpstream(target: 'node' | 'origin', seconds: number): void;
@@ -47,8 +49,9 @@ function buildMetrics(registry: Registry): Omit<BalancerMetrics, 'countRequest' 
     }),
     retries: new Counter({ name: 'verity_balancer_retries_total', help: 'requests retried on another node', registers: [registry] }),
     ejections: new Counter({ name: 'verity_balancer_ejections_total', help: 'nodes ejected by passive health checks', registers: [registry] }),
-    integrityMismatches: new Counter({ name: 'verity_balancer_integrity_mismatches_total', help: 'static responses whose bytes did not match the origin', registers: [registry] }),
+    integrityMismatches: new Counter({ name: 'verity_balancer_integrity_mismatches_total', help: 'node responses whose bytes did not match the origin', registers: [registry] }),
     strikes: new Counter({ name: 'verity_balancer_strikes_total', help: 'strikes queued against nodes', labelNames: ['kind'], registers: [registry] }),
+    budgetRefusals: new Counter({ name: 'verity_balancer_budget_refusals_total', help: 'requests sent to the origin because buffered bodies reached the global budget', registers: [registry] }),
   };
 }
 

@@ -1,65 +1,42 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:http';
-import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { request } from 'node:http';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../common/db/embedded.js';
 import { openDatabase } from '../common/db/open.js';
+import { getOrCreateSetting } from '../common/db/queries/settings.js';
+import { createJoinToken } from '../common/db/queries/tokens.js';
 import { silentLogger } from '../common/log.js';
+import { NODE_REQUEST_AUTH_HEADER, NODE_REQUEST_SECRET_SETTING, nodeRequestKey, signNodeRequest } from '../common/protocol/node-request-auth.js';
+import { load, type LoadResult } from './load.js';
 
-// Proxy overhead, side by side in one run: the node directly, the balancer in front of it, and
-// nginx as a keep-alive reverse proxy in front of the same node. Plain pages (~10 KB) and
-// inline-verified static assets (1 MB). Targets alternate round by round so drift on a shared
-// machine hits all of them alike. Every run is bounded: seconds × targets × paths × rounds.
-
-interface CannonResult { requests: { average: number }; latency: { p50: number; p99: number }; non2xx: number; errors: number }
-type Cannon = (opts: { url: string; connections: number; duration: number; headers: Record<string, string> }) => Promise<CannonResult>;
-const autocannon = createRequire(import.meta.url)('autocannon') as Cannon;
+// The request path, measured so it cannot flatter: a real `verity node` with a warm cache sits
+// behind every proxy, and in the same run, targets interleaved round by round: the node direct,
+// nginx (1 worker, keep-alive upstream), a bare Node proxy (http-proxy; the ceiling), a bare
+// undici pool that buffers and hashes (the least a verifying proxy does), and Verity with
+// --workers 1 and with one worker per core. wrk when installed (1 thread), else autocannon.
+// Requests to the node (direct, through nginx or a bare proxy) carry the balancer's signature,
+// made fresh before each run, as the node requires.
 
 const HOST = 'bench.test';
-const PAGE = '/page';
-const ASSET = '/asset.png';
+const PATHS = { page: '/page', script: '/app.js' } as const;
+const BASELINES = new URL('./baselines.ts', import.meta.url).pathname;
 
-export interface ProxyRow { path: string; target: string; rps: number; p50: number; p99: number; failures: number }
-export interface ProxyBench { rows: ProxyRow[]; seconds: number; connections: number; rounds: number }
+export interface Row { path: keyof typeof PATHS; target: string; rps: number; p50: number; p99: number; failures: number }
+export interface ProxyBench { rows: Row[]; seconds: number; connections: number; rounds: number; tool: string }
 
-function content(): { page: Buffer; asset: Buffer } {
-  const page = Buffer.from(`<!doctype html><html><head><title>bench</title></head><body>${'<p>Lorem ipsum dolor sit amet, consectetur adipiscing.</p>'.repeat(170)}</body></html>`);
-  const asset = Buffer.alloc(1024 * 1024);
-  for (let i = 0; i < asset.length; i++) asset[i] = (i * 131) % 251;
-  return { page, asset };
-}
-
-/** Upstream mode: origin and node as one child process, so the bench's own load generator does not share their event loop. */
-async function serveUpstreams(): Promise<void> {
-  const { page, asset } = content();
-  const make = (): Server => createServer((req, res) => {
-    const path = req.url ?? '/';
-    if (path === '/.well-known/verity/health') return void res.end('{"ok":true}');
-    const body = path === ASSET ? asset : page;
-    res.writeHead(200, { 'content-type': path === ASSET ? 'image/png' : 'text/html; charset=utf-8', 'content-length': body.length, 'cache-control': 'public, max-age=60' });
-    res.end(body);
-  });
-  const listen = async (s: Server): Promise<number> => {
-    s.keepAliveTimeout = 65_000;
-    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-    return (s.address() as AddressInfo).port;
-  };
-  process.stdout.write(`origin: http://127.0.0.1:${await listen(make())}\nnode: http://127.0.0.1:${await listen(make())}\n`);
-}
-
-function child(cmd: string, args: string[], env: Record<string, string> = {}): { proc: ChildProcess; line: (re: RegExp) => Promise<string> } {
-  const proc = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function child(args: string[], env: Record<string, string> = {}): { proc: ChildProcess; line: (re: RegExp) => Promise<string> } {
+  const proc = spawn(process.execPath, args, { env: { ...process.env, VERITY_LOG_LEVEL: 'error', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout?.on('data', (c: Buffer) => (out += c.toString()));
   proc.stderr?.on('data', (c: Buffer) => (out += c.toString()));
   const line = (re: RegExp): Promise<string> => new Promise((resolve, reject) => {
-    const until = Date.now() + 30_000;
+    const until = Date.now() + 60_000;
     const check = (): void => {
       const m = re.exec(out);
       if (m) return resolve(m[1] ?? '');
-      if (proc.exitCode !== null || Date.now() > until) return reject(new Error(`${cmd} did not start: ${out.slice(-1000)}`));
+      if (proc.exitCode !== null || Date.now() > until) return reject(new Error(`${args.join(' ')} did not start: ${out.slice(-1500)}`));
       setTimeout(check, 50);
     };
     check();
@@ -67,11 +44,11 @@ function child(cmd: string, args: string[], env: Record<string, string> = {}): {
   return { proc, line };
 }
 
-function startNginx(nodeUrl: string, dir: string): Promise<{ url: string; proc: ChildProcess }> {
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
+async function startNginx(nodeUrl: string, dir: string): Promise<{ url: string; proc: ChildProcess }> {
+  const port = await freePort();
   mkdirSync(join(dir, 'logs'), { recursive: true });
   writeFileSync(join(dir, 'nginx.conf'), `worker_processes 1; error_log ${dir}/error.log warn; pid ${dir}/nginx.pid;
-events { worker_connections 1024; }
+events { worker_connections 4096; }
 http {
   access_log off; client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
   upstream node { server ${new URL(nodeUrl).host}; keepalive 64; }
@@ -79,82 +56,122 @@ http {
 }
 `);
   const proc = spawn('/usr/sbin/nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'ignore' });
-  return new Promise((resolve) => setTimeout(() => resolve({ url: `http://127.0.0.1:${port}`, proc }), 500));
+  await new Promise((r) => setTimeout(r, 500));
+  return { url: `http://127.0.0.1:${port}`, proc };
 }
 
-function get(url: string): Promise<string> {
+function get(url: string, headers: Record<string, string>): Promise<{ status: number; servedBy: string }> {
   return new Promise((resolve, reject) => {
-    request(url, { headers: { host: HOST } }, (res) => {
+    request(url, { headers: { host: HOST, ...headers } }, (res) => {
       res.resume();
-      res.on('end', () => resolve(String(res.headers['x-verity-node'] ?? '')));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, servedBy: String(res.headers['x-verity-node'] ?? '') }));
     }).on('error', reject).end();
   });
 }
 
+async function until(what: string, fn: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (await fn()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`bench setup: ${what} never happened`);
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? Number.NaN;
+}
+
 export async function benchProxy(opts: { seconds?: number; connections?: number; rounds?: number } = {}): Promise<ProxyBench> {
-  const seconds = opts.seconds ?? 3;
+  const seconds = opts.seconds ?? 5;
   const connections = opts.connections ?? 32;
-  const rounds = opts.rounds ?? 2;
+  const rounds = opts.rounds ?? 3;
   const dir = mkdtempSync(join(tmpdir(), 'verity-bench-'));
-  // The embedded server may run as another user than ours (root runs it unprivileged).
   chmodSync(dir, 0o755);
   const procs: ChildProcess[] = [];
   const db = await openDatabase({ databaseUrl: process.env.DATABASE_URL, pgDir: join(dir, 'pg') }, silentLogger());
   try {
-    const up = child(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, '--upstreams']);
-    procs.push(up.proc);
-    const originUrl = await up.line(/^origin: (\S+)$/m);
-    const nodeUrl = await up.line(/^node: (\S+)$/m);
+    const org = child(['--import', 'tsx', BASELINES, 'origin']);
+    procs.push(org.proc);
+    const originUrl = await org.line(/^listening: (\S+)$/m);
+    const env = { DATABASE_URL: db.url, VERITY_ADMIN_TOKEN: 'bench-admin-token-0123456789', VERITY_AUDIT_SECRET: 'bench-audit-secret-0123456789', VERITY_ALLOW_PRIVATE_NODE_URLS: '1' };
+    const balancer = (workers: string) => child(['bin/verity', 'balancer', '--workers', workers, '--listen', '127.0.0.1:0', '--control-listen', '127.0.0.1:0', '--shadow-share', '0'], env);
+    const one = balancer('1');
+    procs.push(one.proc);
+    const oneUrl = await one.line(/^balancer: (\S+)$/m);
+    const control = await one.line(/^control: (\S+)$/m);
     const site = await db.pool.query<{ id: string }>('INSERT INTO sites (host, origin) VALUES ($1, $2) RETURNING id::text', [HOST, originUrl]);
-    await db.pool.query("INSERT INTO nodes (id, name, public_key, public_url, status, integrity, availability) VALUES ($1, 'bench-node', 'bench-key', $2, 'active', 0.9, 0.9)", ['b'.repeat(32), nodeUrl]);
-    await db.pool.query('INSERT INTO node_sites (node_id, site_id) VALUES ($1, $2)', ['b'.repeat(32), site.rows[0]?.id]);
-    const bal = child(process.execPath, [...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF] : []), 'bin/verity', 'balancer', '--listen', '127.0.0.1:0', '--control-listen', '127.0.0.1:0', '--shadow-share', '0'], {
-      DATABASE_URL: db.url, VERITY_LOG_LEVEL: 'error', VERITY_ADMIN_TOKEN: 'bench-admin-token-0123456789', VERITY_AUDIT_SECRET: 'bench-audit-secret-0123456789', VERITY_ALLOW_PRIVATE_NODE_URLS: '1',
-    });
-    procs.push(bal.proc);
-    const balancerUrl = await bal.line(/^balancer: (\S+)$/m);
+    const siteId = site.rows[0]?.id ?? '';
+    const { token } = await createJoinToken(db.pool, { siteId, uses: 1, ttlMs: 600_000 });
+    const nodePort = await freePort();
+    const node = child(['bin/verity', 'node', '--balancer', control, '--token', token, '--listen', `127.0.0.1:${nodePort}`, '--status-listen', '127.0.0.1:0', '--data-dir', join(dir, 'node'), '--name', 'bench-node', '--cache-size', String(512 * 1024 * 1024)]);
+    procs.push(node.proc);
+    const nodeId = await node.line(/verity node ready: node ([0-9a-f]{32})/);
+    const nodeUrl = `http://127.0.0.1:${nodePort}`;
+    // A bench node is trusted from the start (probation would cap its share of traffic).
+    await db.pool.query("UPDATE nodes SET status = 'active' WHERE id = $1", [nodeId]);
+    const key = nodeRequestKey((await getOrCreateSetting(db.pool, NODE_REQUEST_SECRET_SETTING)).value, nodeId);
+    const signed = (path: string): Record<string, string> => ({ host: HOST, [NODE_REQUEST_AUTH_HEADER]: signNodeRequest(key, { method: 'GET', host: HOST, target: path }, Date.now()) });
+    const many = balancer(String(availableParallelism()));
+    procs.push(many.proc);
+    const manyUrl = await many.line(/^balancer: (\S+)$/m);
     const nginx = await startNginx(nodeUrl, join(dir, 'nginx'));
     procs.push(nginx.proc);
-    await get(balancerUrl + ASSET); // the first request of a static file learns its hash from the origin
-    if ((await get(balancerUrl + ASSET)) !== 'b'.repeat(32) || (await get(balancerUrl + PAGE)) !== 'b'.repeat(32)) throw new Error('the balancer does not route to the bench node');
-    const targets: Array<[string, string]> = [['direct', nodeUrl], ['balancer', balancerUrl], ['nginx', nginx.url]];
-    const raw: ProxyRow[] = [];
-    for (const path of [PAGE, ASSET]) {
+    const bare = child(['--import', 'tsx', BASELINES, 'http-proxy', nodeUrl]);
+    const sha = child(['--import', 'tsx', BASELINES, 'undici-sha', nodeUrl]);
+    procs.push(bare.proc, sha.proc);
+    const bareUrl = await bare.line(/^listening: (\S+)$/m);
+    const shaUrl = await sha.line(/^listening: (\S+)$/m);
+    // Warm: the node's cache, and what each balancer learned from the origin.
+    for (const path of Object.values(PATHS)) {
+      for (let i = 0; i < 3; i++) if ((await get(nodeUrl + path, signed(path))).status !== 200) throw new Error(`the node does not serve ${path}`);
+      for (const url of [oneUrl, manyUrl]) await until(`${url}${path} served by the node`, async () => (await get(url + path, {})).servedBy === nodeId);
+    }
+    const targets: Array<[string, string, boolean]> = [
+      ['node direct', nodeUrl, true], ['nginx', nginx.url, true], ['bare http-proxy', bareUrl, true], ['bare undici + SHA-256', shaUrl, true],
+      ['verity --workers 1', oneUrl, false], [`verity --workers ${availableParallelism()}`, manyUrl, false],
+    ];
+    const raw: Array<Row & { round: number }> = [];
+    let tool = '';
+    for (const [name, path] of Object.entries(PATHS) as Array<[keyof typeof PATHS, string]>) {
       for (let round = 0; round < rounds; round++) {
-        for (const [target, base] of round % 2 === 0 ? targets : [...targets].reverse()) {
-          const r = await autocannon({ url: base + path, connections, duration: seconds, headers: { host: HOST } });
-          raw.push({ path, target, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, failures: r.non2xx + r.errors });
+        for (const [target, base, needsSignature] of round % 2 === 0 ? targets : [...targets].reverse()) {
+          const r: LoadResult = await load(base + path, { headers: needsSignature ? signed(path) : { host: HOST }, seconds, connections });
+          tool = r.tool;
+          raw.push({ path: name, target, rps: r.rps, p50: r.p50, p99: r.p99, failures: r.failures, round });
+          process.stderr.write(`proxy bench: ${name} ${target} round ${round + 1}/${rounds}: ${r.rps.toFixed(0)} req/s\n`);
         }
       }
     }
-    return { rows: average(raw), seconds, connections, rounds };
+    const rows = [...new Set(raw.map((r) => `${r.path}\n${r.target}`))].map((k) => {
+      const group = raw.filter((r) => `${r.path}\n${r.target}` === k);
+      return { path: group[0]?.path ?? 'page', target: group[0]?.target ?? '', rps: median(group.map((r) => r.rps)), p50: median(group.map((r) => r.p50)), p99: median(group.map((r) => r.p99)), failures: group.reduce((a, r) => a + r.failures, 0) } satisfies Row;
+    });
+    return { rows, seconds, connections, rounds, tool };
   } finally {
     for (const p of procs) p.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, 1_000));
     await db.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-function average(rows: ProxyRow[]): ProxyRow[] {
-  const keys = [...new Set(rows.map((r) => `${r.path} ${r.target}`))];
-  return keys.map((k) => {
-    const group = rows.filter((r) => `${r.path} ${r.target}` === k);
-    const mean = (f: (r: ProxyRow) => number): number => group.reduce((a, r) => a + f(r), 0) / group.length;
-    return { path: group[0]?.path ?? '', target: group[0]?.target ?? '', rps: mean((r) => r.rps), p50: mean((r) => r.p50), p99: mean((r) => r.p99), failures: group.reduce((a, r) => a + r.failures, 0) };
-  });
-}
-
 export function renderProxy(b: ProxyBench): string {
-  const lines = ['| path | target | req/s | p50 ms | p99 ms | failures |', '| --- | --- | ---: | ---: | ---: | ---: |'];
-  for (const r of b.rows) lines.push(`| ${r.path === PAGE ? 'page ~10 KB' : 'asset 1 MB (verified)'} | ${r.target} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.failures} |`);
-  lines.push('', '| path | balancer / direct (req/s) | balancer / nginx (req/s) |', '| --- | ---: | ---: |');
-  for (const path of [PAGE, ASSET]) {
-    const rps = (t: string): number => b.rows.find((r) => r.path === path && r.target === t)?.rps ?? Number.NaN;
-    lines.push(`| ${path === PAGE ? 'page ~10 KB' : 'asset 1 MB (verified)'} | ${(rps('balancer') / rps('direct')).toFixed(2)} | ${(rps('balancer') / rps('nginx')).toFixed(2)} |`);
+  const label = { page: 'page 10 KB', script: 'script 100 KB' };
+  const lines = [
+    `${b.tool}, 1 thread, ${b.connections} connections, ${b.seconds} s per run, median of ${b.rounds} interleaved rounds; a real \`verity node\` with a warm cache behind every target.`,
+    '',
+    '| body | target | req/s | p50 ms | p99 ms | failures |', '| --- | --- | ---: | ---: | ---: | ---: |',
+  ];
+  for (const r of b.rows) lines.push(`| ${label[r.path]} | ${r.target} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.failures} |`);
+  lines.push('', '| body | verity/1 ÷ bare http-proxy | verity/1 ÷ bare undici+SHA | verity/1 ÷ nginx | verity/1 p99 ÷ nginx p99 | all-cores ÷ verity/1 |', '| --- | ---: | ---: | ---: | ---: | ---: |');
+  for (const path of ['page', 'script'] as const) {
+    const row = (t: string): Row | undefined => b.rows.find((r) => r.path === path && r.target === t);
+    const v = row('verity --workers 1');
+    const ratio = (a: number | undefined, c: number | undefined): string => (a !== undefined && c ? (a / c).toFixed(2) : 'n/a');
+    lines.push(`| ${label[path]} | ${ratio(v?.rps, row('bare http-proxy')?.rps)} | ${ratio(v?.rps, row('bare undici + SHA-256')?.rps)} | ${ratio(v?.rps, row('nginx')?.rps)} | ${ratio(v?.p99, row('nginx')?.p99)} | ${ratio(row(`verity --workers ${availableParallelism()}`)?.rps, v?.rps)} |`);
   }
   return lines.join('\n');
 }
 
-if (process.argv.includes('--upstreams')) await serveUpstreams();
-else if (import.meta.url === `file://${process.argv[1]}`) process.stdout.write(`${renderProxy(await benchProxy())}\n`);
+if (import.meta.url === `file://${process.argv[1]}`) process.stdout.write(`${renderProxy(await benchProxy())}\n`);

@@ -31,6 +31,7 @@ export const errorCodes = {
   BAL_ERR_UPSTREAM_TIMEOUT: 'the upstream did not answer in time',
   BAL_ERR_UPSTREAM_RESET: 'the upstream connection failed',
   BAL_ERR_UPSTREAM_PROTOCOL: 'the upstream answered with an invalid response',
+  BAL_ERR_BODY_TOO_LARGE: 'the request body is larger than the balancer forwards',
   AUD_ERR_RENDER_TIMEOUT: 'the page did not render in time',
   AUD_ERR_BROWSER_CRASHED: 'the browser crashed',
   DEMO_ERR_START: 'a part of the demo failed to start',

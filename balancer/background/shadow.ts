@@ -1,5 +1,6 @@
-import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import type { Pool } from '../../common/db/pool.js';
+import { decodeBody } from '../../common/http/decode.js';
+import { isHtml } from '../../common/http/media-type.js';
 import type { Logger } from '../../common/log.js';
 import { htmlSignature, signatureMismatch } from '../integrity/html-signature.js';
 import type { RoutingTable } from '../registry/table.js';
@@ -7,8 +8,9 @@ import type { ShadowSink } from '../routes/runtime.js';
 import { fetchCopy } from './origin-fetch.js';
 import type { StrikeQueue } from './strikes.js';
 
-// Shadow sampling: a share of the HTML pages nodes served to real visitors is compared, in the
-// background, with a fresh origin copy. A node cannot tell these from visitors: they ARE
+// Shadow sampling: a share of the dynamic pages nodes served to real visitors (sites that chose
+// --dynamic sampled; stable pages are verified byte for byte before anyone sees them) is
+// compared, in the background, with a fresh origin copy. A node cannot tell these from visitors: they ARE
 // visitors. A mismatch queues a deep audit of that node and page and a light strike.
 
 export interface ShadowOptions {
@@ -23,11 +25,7 @@ export interface ShadowOptions {
 
 type Sample = Parameters<ShadowSink['offer']>[0];
 
-function decode(body: Buffer, encoding: string | null): string {
-  const e = (encoding ?? '').toLowerCase();
-  const raw = e === 'gzip' ? gunzipSync(body) : e === 'deflate' ? inflateSync(body) : e === 'br' ? brotliDecompressSync(body) : body;
-  return raw.toString('utf8');
-}
+const MAX_DECODED = 8 * 1024 * 1024;
 
 export class ShadowSampler implements ShadowSink {
   private inFlight = new Set<Promise<void>>();
@@ -56,7 +54,11 @@ export class ShadowSampler implements ShadowSink {
   }
 
   private async compare(sample: Sample): Promise<void> {
-    const nodeSig = htmlSignature(decode(sample.body, sample.contentEncoding));
+    // Decoded off the event loop and capped: a node's body may be a decompression bomb.
+    const decoded = await decodeBody(sample.body, sample.encoding, MAX_DECODED);
+    // Judged as HTML by label in any spelling, or by content, as browsers would.
+    if (!isHtml(sample.contentType, decoded)) return;
+    const nodeSig = htmlSignature(decoded.toString('utf8'));
     const originSig = htmlSignature(await this.originCopy(sample));
     let mismatched = signatureMismatch(nodeSig, originSig, null);
     if (mismatched.length > 0) {

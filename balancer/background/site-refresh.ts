@@ -1,20 +1,17 @@
 import type { Logger } from '../../common/log.js';
-import type { HashStore } from '../integrity/hash-store.js';
-import type { PolicyStore } from '../integrity/policy-store.js';
-import { extractPolicy } from '../proxy/response-headers.js';
+import type { ManifestStore } from '../publication/manifest.js';
 import type { RoutingTable } from '../registry/table.js';
 import type { RouteSite } from '../registry/types.js';
 import { fetchCopy } from './origin-fetch.js';
 
-// Per site, in the background: the origin's security headers (from its home page, until
-// visitors' origin-served pages refresh them) and its integrity manifest, if it publishes one.
+// Per site, in the background: the older form of a published manifest, a URL on the origin
+// (`sites.integrity_manifest_url`) that lists `{path: sha256}`. `verity manifest` stores richer
+// ones in PostgreSQL (balancer/publication/manifest.ts).
 
 export interface SiteRefreshOptions {
   table: RoutingTable;
-  hashes: HashStore;
-  policies: PolicyStore;
+  manifests: ManifestStore;
   log: Logger;
-  now: () => number;
   intervalMs?: number;
 }
 
@@ -55,19 +52,10 @@ export class SiteRefresher {
   }
 
   async refresh(site: RouteSite): Promise<void> {
-    const base = site.origin.href.replace(/\/$/, '');
-    try {
-      const home = await fetchCopy(new URL(`${base}/`), { host: site.host, timeoutMs: 5_000, maxBytes: 4 * 1024 * 1024, headers: { accept: 'text/html' } });
-      if (home.status >= 200 && home.status < 300 && this.opts.policies.learnedAt(site.id) === null) {
-        this.opts.policies.learn(site.id, extractPolicy(home.headers), this.opts.now());
-      }
-    } catch (err) {
-      this.opts.log.debug({ err: (err as Error).message, site: site.host }, 'origin policy not refreshed');
-    }
     if (!site.integrityManifestUrl) return;
     try {
       const m = await fetchCopy(new URL(site.integrityManifestUrl), { timeoutMs: 5_000, maxBytes: 8 * 1024 * 1024, headers: { accept: 'application/json' } });
-      if (m.status === 200) this.opts.hashes.setManifest(site.id, parseManifest(JSON.parse(m.body.toString('utf8'))), this.opts.now());
+      if (m.status === 200) this.opts.manifests.setLegacy(site.id, parseManifest(JSON.parse(m.body.toString('utf8'))));
     } catch (err) {
       this.opts.log.warn({ err: (err as Error).message, site: site.host }, 'integrity manifest not loaded');
     }

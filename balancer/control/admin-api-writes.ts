@@ -1,8 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { listAdminActions } from '../../common/db/queries/admin-actions.js';
+import { listAdminActions, logAdminAction } from '../../common/db/queries/admin-actions.js';
+import { listSiteWarnings, replaceManifest } from '../../common/db/queries/manifests.js';
+import { manifestFromJson } from '../../common/manifest/build.js';
 import { listJoinTokens } from '../../common/db/queries/tokens.js';
-import { listSites } from '../../common/db/queries/sites.js';
+import { findSiteByHost, listSites } from '../../common/db/queries/sites.js';
 import { createTokenFor, MAX_TOKEN_TTL_MS, MAX_TOKEN_USES, rescanAudit, revokeToken } from './admin-ops.js';
 import { domainErrorStatus, isUuid, parseOr400, sendError, writer } from './api-helpers.js';
 import type { ControlDeps } from './types.js';
@@ -52,6 +54,29 @@ export function adminApiWriteRoutes(api: FastifyInstance, deps: ControlDeps): vo
     if (!auth) return reply;
     const id = isUuid(req.params.id) ? await rescanAudit(deps, auth.actor, req.params.id) : null;
     return id ? reply.code(201).send({ id, reason: 'rescan' }) : sendError(reply, 404, 'not_found', 'no audit has this id');
+  });
+
+  // A deploy publishes its files' digests (the JSON `verity manifest` builds), replacing the last.
+  api.put<{ Params: { host: string } }>('/api/v1/sites/:host/manifest', { bodyLimit: 64 * 1024 * 1024 }, async (req, reply) => {
+    const auth = writer(req, reply, req.body);
+    if (!auth) return reply;
+    const site = await findSiteByHost(deps.pool, req.params.host);
+    if (!site) return sendError(reply, 404, 'not_found', `no site ${req.params.host.slice(0, 253)}`);
+    let manifest;
+    try {
+      manifest = manifestFromJson(req.body);
+    } catch (err) {
+      return sendError(reply, 400, 'bad_request', (err as Error).message);
+    }
+    const paths = await replaceManifest(deps.pool, site.id, manifest);
+    await logAdminAction(deps.pool, { actor: auth.actor, action: 'manifest', targetKind: 'site', targetId: site.host, detail: { paths } });
+    return { site: site.host, paths };
+  });
+
+  api.get<{ Params: { host: string } }>('/api/v1/sites/:host/warnings', async (req, reply) => {
+    const site = await findSiteByHost(deps.pool, req.params.host);
+    if (!site) return sendError(reply, 404, 'not_found', `no site ${req.params.host.slice(0, 253)}`);
+    return (await listSiteWarnings(deps.pool, site.id)).map((w) => ({ at: w.at.toISOString(), kind: w.kind, message: w.message }));
   });
 
   api.get<{ Querystring: { limit?: string } }>('/api/v1/admin-log', async (req) => {

@@ -45,7 +45,9 @@ export function auditDetailJson(a: AuditDetail) {
 }
 
 function readRoutes(api: FastifyInstance, deps: ControlDeps): void {
-  api.get('/api/v1/sites', async () => (await listSites(deps.pool)).map((s) => ({ id: s.id, host: s.host, origin: s.origin, privateRoutes: s.privateRoutes })));
+  api.get('/api/v1/sites', async () => (await listSites(deps.pool)).map((s) => ({
+    id: s.id, host: s.host, origin: s.origin, privateRoutes: s.privateRoutes, publicRoutes: s.publicRoutes, dynamicPolicy: s.dynamicPolicy,
+  })));
 
   api.get('/api/v1/nodes', async () => (await listNodes(deps.pool)).map(nodeJson));
 

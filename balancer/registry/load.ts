@@ -1,8 +1,8 @@
 import type { NodeStatus } from '../../common/domain/trust.js';
 import type { Queryable } from '../../common/db/pool.js';
-import { compilePrivateRoutes } from '../routes/classify.js';
+import { compileRoutes } from '../routes/classify.js';
 import type { RouteNode, RouteSite } from './types.js';
-import type { SiteRow } from '../../common/db/queries/sites.js';
+import { siteColumns, type SiteRow } from '../../common/db/queries/sites.js';
 
 // The routing table's two queries: everything (at start and on every reconnect) and one node
 // (on NOTIFY). Run off the request path only.
@@ -54,7 +54,8 @@ export function toRouteSite(r: SiteRow): RouteSite | null {
     return null;
   }
   return {
-    id: r.id, host: r.host.toLowerCase(), origin, privateRoutes: r.private_routes, isPrivate: compilePrivateRoutes(r.private_routes),
+    id: r.id, host: r.host.toLowerCase(), origin, privateRoutes: r.private_routes,
+    isPrivate: compileRoutes(r.private_routes, true), isPublic: compileRoutes(r.public_routes, false), dynamicPolicy: r.dynamic_policy,
     integrityManifestUrl: r.integrity_manifest_url,
   };
 }
@@ -69,7 +70,6 @@ export async function loadNode(db: Queryable, id: string): Promise<RouteNode | n
   return rows[0] ? toRouteNode(rows[0]) : null;
 }
 
-const siteColumns = 'id::text AS id, host, origin, private_routes, integrity_manifest_url';
 
 export async function loadAllSites(db: Queryable): Promise<RouteSite[]> {
   const { rows } = await db.query<SiteRow>(`SELECT ${siteColumns} FROM sites`);

@@ -21,10 +21,19 @@ export interface RegistrySync {
   readonly loads: number;
 }
 
+/** Another channel heard on the same connection (publications, manifests). */
+export interface ExtraChannel {
+  channel: string;
+  handle(payload: string): void;
+  /** After a reconnect: notifications sent meanwhile are lost, so start over. */
+  resync(): void;
+}
+
 export interface SyncOptions {
   pool: Pool;
   table: RoutingTable;
   log: Logger;
+  also?: readonly ExtraChannel[];
   retryMinMs?: number;
   retryMaxMs?: number;
 }
@@ -43,6 +52,7 @@ export function createRegistrySync(opts: SyncOptions): RegistrySync {
     const [sites, nodes] = await Promise.all([loadAllSites(opts.pool), loadAllNodes(opts.pool)]);
     opts.table.replaceAll(sites, nodes);
     loads++;
+    for (const extra of opts.also ?? []) extra.resync();
   }
 
   async function drain(): Promise<void> {
@@ -60,6 +70,8 @@ export function createRegistrySync(opts: SyncOptions): RegistrySync {
 
   function onNotification(msg: Notification): void {
     if (!msg.payload) return;
+    const extra = opts.also?.find((e) => e.channel === msg.channel);
+    if (extra) return extra.handle(msg.payload);
     if (msg.channel === NODE_CHANGED_CHANNEL) pending.add(msg.payload);
     else if (msg.channel === SITE_CHANGED_CHANNEL && /^[0-9a-f-]{36}$/.test(msg.payload)) pendingSites.add(msg.payload);
     if (draining) return;
@@ -123,6 +135,7 @@ export function createRegistrySync(opts: SyncOptions): RegistrySync {
     try {
       await c.query(`LISTEN ${NODE_CHANGED_CHANNEL}`);
       await c.query(`LISTEN ${SITE_CHANGED_CHANNEL}`);
+      for (const extra of opts.also ?? []) await c.query(`LISTEN ${extra.channel}`);
       await reloadAll();
     } catch (err) {
       if (client === c) lost();

@@ -1,6 +1,7 @@
 import type { NodeStatus } from '../../common/domain/trust.js';
 import type { GeoPoint } from '../geo/resolver.js';
-import type { PrivateMatcher } from '../routes/classify.js';
+import type { DynamicPolicy } from '../../common/db/queries/sites.js';
+import type { PathMatcher } from '../routes/classify.js';
 
 /** A node as the routing table holds it. Trust fields are updated in place on NOTIFY. */
 export interface RouteNode {
@@ -23,6 +24,9 @@ export interface RouteSite {
   host: string;
   origin: URL;
   privateRoutes: string[];
-  isPrivate: PrivateMatcher;
+  /** The owner's private globs (always the origin), and optional public ones (nothing else may be node-served). */
+  isPrivate: PathMatcher | null;
+  isPublic: PathMatcher | null;
+  dynamicPolicy: DynamicPolicy;
   integrityManifestUrl: string | null;
 }

@@ -89,7 +89,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   try {
     const origin = await startSampleOrigin({ port: take() });
     closers.push(() => origin.close());
-    const site = await insertSite(pool, { host: SOAK_SITE_HOST, origin: origin.url, privateRoutes: samplePrivateRoutes });
+    const site = await insertSite(pool, { host: SOAK_SITE_HOST, origin: origin.url, privateRoutes: samplePrivateRoutes, dynamicPolicy: 'sampled' });
     const { token } = await createJoinToken(pool, { siteId: site.id, uses: nodeCount, ttlMs: 3_600_000, createdBy: 'soak' });
     const logDir = join(opts.dir, 'logs');
     const env = {

@@ -13,12 +13,14 @@ const hostName = z
   .pipe(z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:\d{1,5})?$/, 'must be a host name like www.example.org'));
 
 export const siteAddProgram = defineProgram({
-  usage: 'verity site add --host HOST --origin URL [--private GLOB,...]',
-  summary: 'Register a site: visitors asking for HOST are served from volunteer nodes and ORIGIN.',
+  usage: 'verity site add --host HOST --origin URL [--private GLOB,...] [--public GLOB,...] [--dynamic origin|sampled]',
+  summary: 'Register a site: visitors asking for HOST are served from volunteer nodes (what ORIGIN publishes as public) and ORIGIN.',
   options: {
     host: option({ flag: 'host', valueName: 'HOST', description: 'host name visitors use (DNS points at a balancer)', schema: hostName }),
     origin: option({ flag: 'origin', valueName: 'URL', description: "the owner's own server", schema: httpUrl.transform((u) => u.replace(/\/+$/, '')) }),
-    privateRoutes: option({ flag: 'private', valueName: 'GLOB,...', description: 'path globs that only the origin may serve (login, account, API…)', default: '', schema: commaList }),
+    privateRoutes: option({ flag: 'private', valueName: 'GLOB,...', description: 'path globs only the origin may serve, whatever it says (login, account, API…; a glob also covers other spellings: /login/, /login;x, /login.json)', default: '', schema: commaList }),
+    publicRoutes: option({ flag: 'public', valueName: 'GLOB,...', description: 'if set, only paths matching these globs may ever be served by nodes (the origin must still publish them)', default: '', schema: commaList }),
+    dynamicPolicy: option({ flag: 'dynamic', valueName: 'origin|sampled', description: 'pages whose bytes change between origin fetches: served by the origin (origin), or by nodes, judged by shadow sampling and audits after the fact (sampled)', default: 'origin', schema: z.enum(['origin', 'sampled']) }),
     integrityManifest: option({ flag: 'integrity-manifest', valueName: 'URL', description: 'optional URL of a JSON {path: sha256} manifest of static files', schema: httpUrl.optional() }),
     ...databaseOptions,
     ...logOptions,
@@ -39,7 +41,10 @@ export async function runSite(argv: string[], io: ProgramIO): Promise<number> {
       const log = createLogger({ name: 'site', level: config.logLevel });
       const db = await openDatabase(config, log);
       try {
-        const site = await insertSite(db.pool, { host: config.host, origin: config.origin, privateRoutes: config.privateRoutes, integrityManifestUrl: config.integrityManifest ?? null });
+        const site = await insertSite(db.pool, {
+          host: config.host, origin: config.origin, privateRoutes: config.privateRoutes, publicRoutes: config.publicRoutes, dynamicPolicy: config.dynamicPolicy,
+          integrityManifestUrl: config.integrityManifest ?? null,
+        });
         io.stdout.write(`${site.id}\n`);
         return 0;
       } finally {
@@ -52,13 +57,15 @@ export async function runSite(argv: string[], io: ProgramIO): Promise<number> {
       const log = createLogger({ name: 'site', level: config.logLevel });
       const db = await openDatabase(config, log);
       try {
-        for (const s of await listSites(db.pool)) io.stdout.write(`${s.id}  ${s.host}  ${s.origin}  private=${s.privateRoutes.join(',') || '-'}\n`);
+        for (const s of await listSites(db.pool)) {
+          io.stdout.write(`${s.id}  ${s.host}  ${s.origin}  private=${s.privateRoutes.join(',') || '-'}  public=${s.publicRoutes.join(',') || '*'}  dynamic=${s.dynamicPolicy}\n`);
+        }
         return 0;
       } finally {
         await db.close();
       }
     });
   }
-  io.stderr.write(`usage: verity site add --host HOST --origin URL [--private GLOB,...] | verity site list\n`);
+  io.stderr.write(`usage: ${siteAddProgram.usage} | verity site list\n`);
   return 2;
 }

@@ -85,7 +85,8 @@ export function run(argv: string[], io: ProgramIO): Promise<number> {
 
       const origin = await progress.step('sample origin site', () => startSampleOrigin({ port: originPort }));
       running.closers.push(origin.close);
-      const site = await insertSite(running.pool, { host: DEMO_SITE_HOST, origin: origin.url, privateRoutes: samplePrivateRoutes });
+      // The shop's pages change on every request (nonces, tokens): sampled, so the demo shows audits at work.
+      const site = await insertSite(running.pool, { host: DEMO_SITE_HOST, origin: origin.url, privateRoutes: samplePrivateRoutes, dynamicPolicy: 'sampled' });
       const { token } = await createJoinToken(running.pool, { siteId: site.id, uses: config.nodes, ttlMs: 3_600_000, createdBy: 'demo' });
 
       const env = {

@@ -6,7 +6,9 @@ import { balancerProgram } from '../../balancer/config.js';
 import type { ControlPlugin } from '../../balancer/control/types.js';
 import { loadConfig } from '../../common/config/options.js';
 import { createPool, type Pool, type Queryable } from '../../common/db/pool.js';
+import { getOrCreateSetting } from '../../common/db/queries/settings.js';
 import { silentLogger, type Logger } from '../../common/log.js';
+import { NODE_REQUEST_SECRET_SETTING } from '../../common/protocol/node-request-auth.js';
 
 // A real balancer, in-process, against a test database: public and control plane on free
 // loopback ports. Reused by node, auditor and dashboard tests.
@@ -48,8 +50,10 @@ export async function startBalancer(opts: StartBalancerOptions = {}): Promise<St
   const config = balancerTestConfig(opts.config);
   const auditSecret = opts.auditSecret ?? testAuditSecret;
   const adminToken = opts.adminToken ?? testAdminToken;
+  // The same secret the control plane hands node keys out from (settings), as in production.
+  const nodeRequestSecret = (await getOrCreateSetting(pool, NODE_REQUEST_SECRET_SETTING)).value;
   const balancer = await buildBalancer(config, {
-    pool, log: opts.log ?? silentLogger(), adminToken, auditSecret, plugins: opts.plugins ?? [],
+    pool, log: opts.log ?? silentLogger(), adminToken, auditSecret, nodeRequestSecret, plugins: opts.plugins ?? [],
     ...opts.deps,
     // Inserted test nodes never heartbeat: no offline sweep unless a test asks for it.
     background: { health: false, siteRefresh: true, offlineSweep: false, ...opts.deps?.background },
@@ -67,10 +71,10 @@ export async function startBalancer(opts: StartBalancerOptions = {}): Promise<St
 }
 
 /** A site row, as `verity site add` would make it. */
-export async function insertTestSite(db: Queryable, site: { host: string; origin: string; privateRoutes?: string[]; manifestUrl?: string }): Promise<string> {
+export async function insertTestSite(db: Queryable, site: { host: string; origin: string; privateRoutes?: string[]; publicRoutes?: string[]; dynamicPolicy?: 'origin' | 'sampled'; manifestUrl?: string }): Promise<string> {
   const { rows } = await db.query<{ id: string }>(
-    'INSERT INTO sites (host, origin, private_routes, integrity_manifest_url) VALUES ($1, $2, $3, $4) RETURNING id::text',
-    [site.host, site.origin, site.privateRoutes ?? [], site.manifestUrl ?? null],
+    'INSERT INTO sites (host, origin, private_routes, public_routes, dynamic_policy, integrity_manifest_url) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id::text',
+    [site.host, site.origin, site.privateRoutes ?? [], site.publicRoutes ?? [], site.dynamicPolicy ?? 'origin', site.manifestUrl ?? null],
   );
   return (rows[0] as { id: string }).id;
 }
@@ -110,7 +114,9 @@ export interface Visit {
 /** One request to the balancer with a given Host (no keep-alive, no redirects followed). */
 export function visit(baseUrl: string, path: string, opts: { host: string; method?: string; headers?: Record<string, string>; body?: string; timeoutMs?: number }): Promise<Visit> {
   return new Promise((resolve, reject) => {
-    const req = request(new URL(path, baseUrl), { method: opts.method ?? 'GET', agent: false, headers: { host: opts.host, ...opts.headers } }, (res) => {
+    // The path goes on the wire as given (`//x`, `/a/../b`), not resolved as a URL would be.
+    const u = new URL(baseUrl);
+    const req = request({ hostname: u.hostname, port: u.port, path, method: opts.method ?? 'GET', agent: false, headers: { host: opts.host, ...opts.headers } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -150,5 +156,41 @@ export async function waitFor<T>(fn: () => Promise<T | null | undefined | false>
     if (v) return v;
     if (Date.now() > until) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, stepMs));
+  }
+}
+
+/**
+ * Visits a URL until a node (not the origin) answers it: the origin must first have published
+ * it (seen answered twice with the same bytes). Returns that answer; fails after `tries`.
+ */
+export async function visitPublished(bal: StartedBalancer, path: string, opts: { host: string; headers?: Record<string, string>; tries?: number }): Promise<Visit> {
+  for (let i = 0; i < (opts.tries ?? 20); i++) {
+    const r = await visit(bal.publicUrl, path, { host: opts.host, headers: opts.headers });
+    if (r.headers['x-verity-node'] !== 'origin') return r;
+    await bal.balancer.revalidator.settled();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`${path} was never served by a node`);
+}
+
+/** Waits until the balancer knows `path` as published (stable) for the site. */
+export async function waitPublished(bal: StartedBalancer, siteId: string, path: string, host: string): Promise<void> {
+  await visit(bal.publicUrl, path, { host });
+  await waitFor(async () => {
+    await bal.balancer.revalidator.settled();
+    return [...bal.balancer.runtime.publications.all()].some((p) => p.siteId === siteId && p.url === path && p.mode === 'stable');
+  });
+}
+
+/**
+ * Visits each path until the origin has published it one way or another (stable or dynamic),
+ * as a site's first visitors would: afterwards nodes may serve what the site lets them.
+ */
+export async function warmPublications(bal: StartedBalancer, host: string, paths: readonly string[]): Promise<void> {
+  for (const path of paths) {
+    for (let i = 0; i < 2; i++) {
+      await visit(bal.publicUrl, path, { host, headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36' } });
+      await bal.balancer.revalidator.settled();
+    }
   }
 }

@@ -1,8 +1,10 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 // A real origin for balancer tests: a few pages with security headers, static assets (a small
-// script, a 1 MB binary), private pages, and an echo of what it received.
+// script, a 1 MB binary), private pages, and an echo of what it received. Public assets carry
+// `Cache-Control: public, max-age=300` (what lets the balancer publish them) and honour a
+// single byte Range.
 
 export interface RecordedRequest {
   method: string;
@@ -11,8 +13,51 @@ export interface RecordedRequest {
   body: string;
 }
 
+/**
+ * A large body made on the fly, never held whole: 1 MiB blocks of a fixed pattern, each
+ * stamped with its index (so no two blocks are alike). `bytes(start, end)` gives any range.
+ */
+export interface GeneratedBody {
+  size: number;
+  bytes(start: number, end: number): Buffer;
+}
+
+const BLOCK = 1024 * 1024;
+const pattern = (() => {
+  const b = Buffer.alloc(BLOCK);
+  let x = 2463534242;
+  for (let i = 0; i < BLOCK; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    b[i] = x & 0xff;
+  }
+  return b;
+})();
+
+export function generatedBody(size: number): GeneratedBody {
+  return {
+    size,
+    bytes(start, end) {
+      const out = Buffer.allocUnsafe(end - start + 1);
+      for (let at = start; at <= end;) {
+        const block = Math.floor(at / BLOCK);
+        const from = at - block * BLOCK;
+        const take = Math.min(BLOCK - from, end + 1 - at);
+        const chunk = Buffer.from(pattern.subarray(from, from + take));
+        // The block's index in its first four bytes.
+        for (let i = from; i < Math.min(4, from + take); i++) chunk[i - from] = (block >>> (8 * (3 - i))) & 0xff;
+        chunk.copy(out, at - start);
+        at += take;
+      }
+      return out;
+    },
+  };
+}
+
 export interface OriginAsset {
-  body: Buffer | string;
+  /** The bytes, or a function giving them anew for every request (a page that changes on its own). */
+  body: Buffer | string | (() => Buffer | string) | GeneratedBody;
   type: string;
   headers?: Record<string, string>;
   status?: number;
@@ -50,6 +95,32 @@ export function defaultAssets(): Map<string, OriginAsset> {
   ]);
 }
 
+function isGenerated(b: OriginAsset['body']): b is GeneratedBody {
+  return typeof b === 'object' && !Buffer.isBuffer(b);
+}
+
+/** Streams a generated body (or one byte range of it) in 256 KiB writes, with backpressure. */
+function sendGenerated(req: IncomingMessage, res: ServerResponse, g: GeneratedBody, asset: OriginAsset): void {
+  const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
+  const start = range ? Number(range[1]) : 0;
+  const end = range?.[2] ? Math.min(Number(range[2]), g.size - 1) : g.size - 1;
+  const headers: Record<string, string | number> = { 'content-type': asset.type, 'content-length': end - start + 1, etag: `"gen-${g.size}"`, 'cache-control': 'public, max-age=300', 'accept-ranges': 'bytes', ...asset.headers };
+  if (range) headers['content-range'] = `bytes ${start}-${end}/${g.size}`;
+  res.writeHead(range ? 206 : 200, headers);
+  if (req.method === 'HEAD') return void res.end();
+  let at = start;
+  const pump = (): void => {
+    while (at <= end) {
+      const to = Math.min(end, at + 256 * 1024 - 1);
+      const ok = res.write(g.bytes(at, to));
+      at = to + 1;
+      if (!ok) return void res.once('drain', pump);
+    }
+    res.end();
+  };
+  pump();
+}
+
 export async function startOrigin(assets: Map<string, OriginAsset> = defaultAssets()): Promise<TestOrigin> {
   const requests: RecordedRequest[] = [];
   const server: Server = createServer((req, res) => {
@@ -79,8 +150,20 @@ export async function startOrigin(assets: Map<string, OriginAsset> = defaultAsse
         res.end('not found');
         return;
       }
-      const body2 = typeof asset.body === 'string' ? Buffer.from(asset.body) : asset.body;
-      res.writeHead(asset.status ?? 200, { 'content-type': asset.type, 'content-length': body2.length, etag: `"${body2.length}"`, ...asset.headers });
+      if (isGenerated(asset.body)) return sendGenerated(req, res, asset.body, asset);
+      const raw = typeof asset.body === 'function' ? asset.body() : asset.body;
+      const body2 = typeof raw === 'string' ? Buffer.from(raw) : raw;
+      // Public assets say a shared cache may keep them for a while: what publishes them.
+      const headers: Record<string, string | number> = { 'content-type': asset.type, 'content-length': body2.length, etag: `"${body2.length}"`, 'cache-control': 'public, max-age=300', ...asset.headers };
+      const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
+      if (range && (asset.status ?? 200) === 200) {
+        const start = Number(range[1]);
+        const end = range[2] ? Math.min(Number(range[2]), body2.length - 1) : body2.length - 1;
+        res.writeHead(206, { ...headers, 'content-length': end - start + 1, 'content-range': `bytes ${start}-${end}/${body2.length}` });
+        res.end(req.method === 'HEAD' ? undefined : body2.subarray(start, end + 1));
+        return;
+      }
+      res.writeHead(asset.status ?? 200, headers);
       res.end(req.method === 'HEAD' ? undefined : body2);
     });
   });

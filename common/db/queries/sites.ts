@@ -1,11 +1,17 @@
 import { VerityError } from '../../errors.js';
 import type { Queryable } from '../pool.js';
 
+/** What the site's owner lets nodes serve of pages whose bytes change between origin fetches. */
+export type DynamicPolicy = 'origin' | 'sampled';
+
 export interface Site {
   id: string;
   host: string;
   origin: string;
   privateRoutes: string[];
+  /** Empty: every URL the origin publishes may be node-served; else only those matching. */
+  publicRoutes: string[];
+  dynamicPolicy: DynamicPolicy;
   integrityManifestUrl: string | null;
 }
 
@@ -15,27 +21,35 @@ export interface SiteRow {
   host: string;
   origin: string;
   private_routes: string[];
+  public_routes: string[];
+  dynamic_policy: DynamicPolicy;
   integrity_manifest_url: string | null;
 }
 
-const columns = 'id, host, origin, private_routes, integrity_manifest_url';
+export const siteColumns = 'id::text AS id, host, origin, private_routes, public_routes, dynamic_policy, integrity_manifest_url';
+const columns = siteColumns;
 
 function toSite(r: SiteRow): Site {
-  return { id: r.id, host: r.host, origin: r.origin, privateRoutes: r.private_routes, integrityManifestUrl: r.integrity_manifest_url };
+  return {
+    id: r.id, host: r.host, origin: r.origin, privateRoutes: r.private_routes, publicRoutes: r.public_routes, dynamicPolicy: r.dynamic_policy,
+    integrityManifestUrl: r.integrity_manifest_url,
+  };
 }
 
 export interface NewSite {
   host: string;
   origin: string;
   privateRoutes: string[];
+  publicRoutes?: string[];
+  dynamicPolicy?: DynamicPolicy;
   integrityManifestUrl?: string | null;
 }
 
 export async function insertSite(db: Queryable, site: NewSite): Promise<Site> {
   try {
     const { rows } = await db.query<SiteRow>(
-      `INSERT INTO sites (host, origin, private_routes, integrity_manifest_url) VALUES ($1, $2, $3, $4) RETURNING ${columns}`,
-      [site.host, site.origin, site.privateRoutes, site.integrityManifestUrl ?? null],
+      `INSERT INTO sites (host, origin, private_routes, public_routes, dynamic_policy, integrity_manifest_url) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${columns}`,
+      [site.host, site.origin, site.privateRoutes, site.publicRoutes ?? [], site.dynamicPolicy ?? 'origin', site.integrityManifestUrl ?? null],
     );
     return toSite(rows[0] as SiteRow);
   } catch (err) {

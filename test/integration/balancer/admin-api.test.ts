@@ -69,7 +69,7 @@ describe('admin API reads', () => {
     const site = await seedSite(db.pool, { host: 'shop.example', origin: 'http://127.0.0.1:9000/', privateRoutes: ['/account/**'] });
     const seen = new Date('2026-01-02T03:04:05.000Z');
     const id = await seedNode(db.pool, { name: 'paris-1', status: 'probation', integrity: 0.62, availability: 0.9, lat: 48.85, lon: 2.35, country: 'FR', siteIds: [site.id], lastSeenAt: seen });
-    expect(await (await api('/api/v1/sites')).json()).toEqual([{ id: site.id, host: 'shop.example', origin: 'http://127.0.0.1:9000/', privateRoutes: ['/account/**'] }]);
+    expect(await (await api('/api/v1/sites')).json()).toEqual([{ id: site.id, host: 'shop.example', origin: 'http://127.0.0.1:9000/', privateRoutes: ['/account/**'], publicRoutes: [], dynamicPolicy: 'origin' }]);
     expect(await (await api('/api/v1/nodes')).json()).toEqual([{
       id, name: 'paris-1', status: 'probation', integrity: 0.62, availability: 0.9, location: { lat: 48.85, lon: 2.35, country: 'FR' }, sites: ['shop.example'], lastSeenAt: seen.toISOString(),
       // Added with the location checks (docs/trust.md): a node written without registering is not checked yet.
@@ -165,6 +165,25 @@ describe('admin API actions', () => {
     expect((await post(`/api/v1/nodes/${node}/actions`, { reason: '' })).status).toBe(400);
     const unknown = await post('/api/v1/nodes/0123456789abcdef0123456789abcdef/actions', { action: 'ban', reason: '' });
     expect(unknown.status).toBe(404);
+  });
+
+  it('takes a site manifest (PUT), refuses a malformed one, and lists the site\'s warnings', async () => {
+    const site = await seedSite(db.pool, { host: 'shop.example' });
+    const sha = 'ab'.repeat(32);
+    const put = (body: unknown) => fetch(`${cp.url}/api/v1/sites/shop.example/manifest`, { method: 'PUT', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify(body) });
+    const ok = await put({ files: { '/app.js': { sha256: sha, size: 12 }, '/big.bin': { sha256: sha, size: 2 * 1024 * 1024, pieces: Buffer.alloc(64).toString('base64') } } });
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ site: 'shop.example', paths: 2 });
+    const { rows } = await db.pool.query('SELECT path FROM site_manifests WHERE site_id = $1 ORDER BY path', [site.id]);
+    expect(rows.map((r) => r.path)).toEqual(['/app.js', '/big.bin']);
+    expect((await put({ files: { 'no-slash': { sha256: sha, size: 1 } } })).status).toBe(400);
+    expect((await put({ files: { '/x': { sha256: 'short', size: 1 } } })).status).toBe(400);
+    expect((await fetch(`${cp.url}/api/v1/sites/nope.example/manifest`, { method: 'PUT', headers: { 'content-type': 'application/json', ...auth }, body: '{"files":{}}' })).status).toBe(404);
+    expect((await fetch(`${cp.url}/api/v1/sites/shop.example/manifest`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"files":{}}' })).status).toBe(401);
+    await db.pool.query("INSERT INTO site_warnings (site_id, kind, message) VALUES ($1, 'manifest_mismatch', 'the origin disagrees')", [site.id]);
+    expect(await (await api('/api/v1/sites/shop.example/warnings')).json()).toMatchObject([{ kind: 'manifest_mismatch', message: 'the origin disagrees' }]);
+    const log = await (await api('/api/v1/admin-log')).json();
+    expect(log[0]).toMatchObject({ action: 'manifest', targetId: 'shop.example' });
   });
 
   it('creates and revokes join tokens', async () => {

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { loggerOptions, type Logger } from '../../../common/log.js';
-import { insertTestNode, visit, waitFor } from '../../support/balancer-harness.js';
+import { insertTestNode, visit, waitFor, waitPublished } from '../../support/balancer-harness.js';
 import { SCENE_HOST, useBalancerScene } from '../../support/balancer-scene.js';
 import { useTestDatabase } from '../../support/db.js';
 import { startHostileNode } from '../../support/hostile-node.js';
@@ -45,6 +45,7 @@ async function sceneWithReboundNode(allowPrivateNodeUrls: boolean, log: Logger, 
   const other = scene.track(await startHostileNode({ origin: scene.origin.url }));
   const otherId = await insertTestNode(db.pool, { url: other.url, siteIds: [siteId] });
   await waitFor(() => bal.balancer.runtime.table.nodeCount > 1);
+  await waitPublished(bal, siteId, '/page', SCENE_HOST);
   return { bal, node, id, otherId, resolved };
 }
 

@@ -1,21 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { signAuditPin } from '../../../common/protocol/audit-pin.js';
-import { visit, waitFor, type StartBalancerOptions } from '../../support/balancer-harness.js';
+import { visit, waitFor, waitPublished, type StartBalancerOptions } from '../../support/balancer-harness.js';
 import { SCENE_HOST, useBalancerScene, type SceneSetup } from '../../support/balancer-scene.js';
 import { defaultAssets, originSecurityHeaders } from '../../support/balancer-origin.js';
 import { useTestDatabase } from '../../support/db.js';
 import type { NodeMode } from '../../support/hostile-node.js';
 
-// SECURITY-TESTS.md "Hostile nodes" 10–17 and "http-proxy as shipped": real balancer, real
-// origin, nodes as real servers misbehaving on purpose.
+// Hostile nodes against a real balancer and a real origin, nodes as real servers misbehaving on
+// purpose. Whatever a node does, a visitor gets the origin's answer (from the node when its
+// bytes match, else from the origin); the node pays in trust or availability.
 
 const db = useTestDatabase();
 const scene = useBalancerScene(db);
 const HOST = SCENE_HOST;
 
-async function setup(modes: NodeMode[], opts: StartBalancerOptions = {}): Promise<SceneSetup> {
+/** The scene, with `paths` already published by the origin (nodes had no say in that). */
+async function setup(modes: NodeMode[], paths: string[], opts: StartBalancerOptions = {}): Promise<SceneSetup> {
   const s = await scene.setup(modes, opts);
-  await waitFor(() => s.bal.balancer.runtime.policies.get(s.siteId));
+  for (const p of paths) await waitPublished(s.bal, s.siteId, p, HOST);
   return s;
 }
 
@@ -24,9 +26,15 @@ async function strikes(nodeId: string, kind: string): Promise<Array<{ reason: st
   return rows;
 }
 
+const asset = (path: string): string | Buffer => {
+  const body = defaultAssets().get(path)?.body;
+  if (typeof body !== 'string' && !Buffer.isBuffer(body)) throw new Error(`no fixed asset ${path}`);
+  return body;
+};
+
 describe('hostile nodes', () => {
-  it('10: Set-Cookie, cross-site redirect, weakened HSTS/CSP, Clear-Site-Data, Alt-Svc, CORS * → stripped, origin headers applied, strike', async () => {
-    const { bal, ids } = await setup(['set-cookie']);
+  it('Set-Cookie from a node never reaches the visitor; the origin\'s headers do; the node is struck', async () => {
+    const { bal, ids } = await setup(['set-cookie'], ['/page']);
     const r = await visit(bal.publicUrl, '/page', { host: HOST });
     expect(r.headers['x-verity-node']).toBe(ids[0]);
     expect(r.headers['set-cookie']).toBeUndefined();
@@ -34,8 +42,8 @@ describe('hostile nodes', () => {
     expect((await waitFor(() => strikes(ids[0] ?? '', 'header_strike').then((s) => s.length > 0 && s)))[0]?.reason).toContain('set-cookie');
   });
 
-  it('10: weakened security headers are replaced by the origin’s; the node is struck', async () => {
-    const { bal, ids } = await setup(['weak-headers']);
+  it('weakened security headers are replaced by the origin\'s; the node is struck', async () => {
+    const { bal, ids } = await setup(['weak-headers'], ['/page']);
     const r = await visit(bal.publicUrl, '/page', { host: HOST });
     expect(r.status).toBe(200);
     expect(r.headers['strict-transport-security']).toBe(originSecurityHeaders['strict-transport-security']);
@@ -45,23 +53,19 @@ describe('hostile nodes', () => {
     expect(s[0]?.reason).toMatch(/strict-transport-security: max-age=0/);
   });
 
-  it('10: a redirect to another site is dropped and struck', async () => {
-    const { bal, ids } = await setup(['redirect']);
+  it('a redirect to another site never reaches the visitor: the origin\'s page does', async () => {
+    const { bal, ids } = await setup(['redirect'], ['/page']);
     const r = await visit(bal.publicUrl, '/page', { host: HOST });
+    expect(r.status).toBe(200);
     expect(r.headers.location).toBeUndefined();
-    const s = await waitFor(() => strikes(ids[0] ?? '', 'header_strike').then((x) => x.length > 0 && x));
-    expect(s[0]?.reason).toContain('cross-site https://evil.example/phish');
+    expect(r.headers['x-verity-node']).not.toBe(ids[0]);
   });
 
-  it('11: altered static bytes never reach the visitor: origin copy served, strike with evidence', async () => {
-    const { bal, ids } = await setup(['tamper']);
-    const expected = defaultAssets().get('/app.js')?.body;
-    const first = await visit(bal.publicUrl, '/app.js', { host: HOST });
-    expect(first.text).toBe(expected);
-    expect(first.headers['x-verity-node']).toBe('origin');
+  it('altered bytes never reach the visitor: origin copy served, strike with evidence', async () => {
+    const { bal, ids } = await setup(['tamper'], ['/app.js']);
     for (let i = 0; i < 3; i++) {
       const r = await visit(bal.publicUrl, '/app.js', { host: HOST });
-      expect(r.text).toBe(expected);
+      expect(r.text).toBe(asset('/app.js'));
       expect(r.headers['x-verity-node']).toBe('origin');
     }
     const s = await waitFor(() => strikes(ids[0] ?? '', 'integrity_mismatch').then((x) => x.length > 0 && x));
@@ -75,61 +79,59 @@ describe('hostile nodes', () => {
     expect(rows[0]?.meta.diff.actual).toContain('evil.example');
   });
 
-  it('11: audit pins get the same integrity check: a pinned tamperer’s static bytes are replaced and struck', async () => {
-    const { bal, ids } = await setup(['tamper']);
-    const expected = defaultAssets().get('/style.css')?.body;
-    await visit(bal.publicUrl, '/style.css', { host: HOST });
+  it('audit pins get the same integrity check: a pinned tamperer\'s bytes are replaced and struck', async () => {
+    const { bal, ids } = await setup(['tamper'], ['/style.css']);
     const pin = signAuditPin(bal.auditSecret, { nodeId: ids[0] ?? '', host: HOST, path: '/style.css', clientIp: '81.2.69.142' });
     const r = await visit(bal.publicUrl, '/style.css', { host: HOST, headers: { 'x-verity-audit-pin': pin } });
-    expect(r.text).toBe(expected);
+    expect(r.text).toBe(asset('/style.css'));
     await waitFor(() => strikes(ids[0] ?? '', 'integrity_mismatch').then((x) => x.length > 0));
   });
 
-  it('11: an honest node’s static bytes are verified and served by the node', async () => {
-    const { bal, ids } = await setup(['honest']);
-    await visit(bal.publicUrl, '/big.bin', { host: HOST });
+  it('an honest node\'s bytes are verified and served by the node, whatever the URL looks like', async () => {
+    const { bal, ids } = await setup(['honest'], ['/big.bin']);
     const r = await visit(bal.publicUrl, '/big.bin', { host: HOST });
     expect(r.headers['x-verity-node']).toBe(ids[0]);
-    expect(r.body.equals(defaultAssets().get('/big.bin')?.body as Buffer)).toBe(true);
+    expect(r.body.equals(asset('/big.bin') as Buffer)).toBe(true);
+    expect(bal.balancer.runtime.metrics.registry.getSingleMetric('verity_balancer_requests_total')).toBeDefined();
   });
 
-  it('11: a node that compresses a static file anyway is judged on the decoded bytes: served, no strike', async () => {
-    const { bal, ids } = await setup(['gzip']);
-    await visit(bal.publicUrl, '/style.css', { host: HOST });
+  it('a node that compresses bytes the origin sent plain: the origin serves, no strike', async () => {
+    const { bal, ids } = await setup(['gzip'], ['/style.css']);
     const r = await visit(bal.publicUrl, '/style.css', { host: HOST });
-    expect(r.headers['x-verity-node']).toBe(ids[0]);
     expect(r.headers['content-encoding']).toBeUndefined();
-    expect(r.text).toBe(defaultAssets().get('/style.css')?.body);
+    expect(r.text).toBe(asset('/style.css'));
     await bal.balancer.runtime.strikes.flush();
     expect(await strikes(ids[0] ?? '', 'integrity_mismatch')).toEqual([]);
   });
 
-  it('12: a truncated body is never a silent 200; strike', async () => {
-    const { bal, ids } = await setup(['truncate']);
+  it('a truncated body is never a silent 200: the visitor gets the origin\'s whole page; availability strike', async () => {
+    const { bal, ids } = await setup(['truncate'], ['/page']);
     const r = await visit(bal.publicUrl, '/page', { host: HOST });
-    expect(r.status).toBe(502);
+    expect(r.status).toBe(200);
+    expect(r.body.equals(Buffer.from(asset('/page')))).toBe(true);
     await waitFor(() => strikes(ids[0] ?? '', 'truncation_strike').then((x) => x.length > 0));
   });
 
-  it.each(['garbage-status', 'bad-header', 'huge-headers', 'refuse'] as NodeMode[])('13: %s → 502, process alive', async (mode) => {
-    const { bal, nodes } = await setup([mode]);
+  it.each(['garbage-status', 'bad-header', 'huge-headers', 'refuse', 'error500'] as NodeMode[])('%s: the origin answers instead, the process lives', async (mode) => {
+    const { bal, nodes, ids } = await setup([mode], ['/page']);
     const r = await visit(bal.publicUrl, '/page', { host: HOST });
-    expect(r.status).toBe(502);
+    expect(r.status).toBe(200);
     expect(r.headers['x-verity-node']).toBe('origin');
     nodes[0]?.setMode('honest');
-    expect((await visit(bal.publicUrl, '/page', { host: HOST })).status).toBe(200);
+    await waitFor(async () => (await visit(bal.publicUrl, '/page', { host: HOST })).headers['x-verity-node'] === ids[0], 15_000, 200);
   });
 
-  it('14: a node that never answers → 504; with another node the GET is retried there', async () => {
-    const alone = await setup(['hang']);
+  it('a node that never answers: the GET goes to another node, or the origin after the attempt timeout', async () => {
+    const alone = await setup(['hang'], ['/page'], { config: { attemptTimeout: 1_000 } });
     const t0 = Date.now();
     const r = await visit(alone.bal.publicUrl, '/page', { host: HOST });
-    expect(r.status).toBe(504);
-    expect(Date.now() - t0).toBeLessThan(4_500);
+    expect(r.status).toBe(200);
+    expect(r.headers['x-verity-node']).toBe('origin');
+    expect(Date.now() - t0).toBeLessThan(3_000);
     await alone.bal.close();
     await db.pool.query('DELETE FROM nodes');
     await db.pool.query('DELETE FROM sites');
-    const pair = await setup(['hang', 'honest'], { deps: { random: () => 0 } });
+    const pair = await setup(['hang', 'honest'], ['/page'], { deps: { random: () => 0 } });
     for (let i = 0; i < 3; i++) {
       const ok = await visit(pair.bal.publicUrl, '/page', { host: HOST });
       expect(ok.status).toBe(200);
@@ -137,24 +139,25 @@ describe('hostile nodes', () => {
     }
   });
 
-  it('15: a dripping node is cut at the overall deadline', async () => {
-    const { bal } = await setup(['drip'], { config: { deadline: 2_000 } });
+  it('a dripping node is cut at the overall deadline and the origin answers', async () => {
+    const { bal } = await setup(['drip'], ['/page'], { config: { deadline: 2_000, attemptTimeout: 1_000 } });
     const t0 = Date.now();
     const r = await visit(bal.publicUrl, '/page', { host: HOST });
-    expect(r.status).toBe(504);
-    expect(Date.now() - t0).toBeLessThan(3_500);
+    expect(Date.now() - t0).toBeLessThan(4_000);
+    expect(r.headers['x-verity-node']).toBe('origin');
   });
 
-  it('17: an endless body hits the size cap: 502, memory bounded', async () => {
-    const { bal } = await setup(['endless']);
+  it('an endless body hits the size cap: memory bounded, the origin answers', async () => {
+    const { bal } = await setup(['endless'], ['/page']);
     const before = process.memoryUsage().rss;
     const r = await visit(bal.publicUrl, '/page', { host: HOST });
-    expect(r.status).toBe(502);
-    expect(process.memoryUsage().rss - before).toBeLessThan(200 * 1024 * 1024);
+    expect(r.status).toBe(200);
+    expect(r.body.equals(Buffer.from(asset('/page')))).toBe(true);
+    expect(process.memoryUsage().rss - before).toBeLessThan(64 * 1024 * 1024);
   });
 
   it('keep-alive toward nodes: many requests, one connection', async () => {
-    const { bal, nodes } = await setup(['honest']);
+    const { bal, nodes } = await setup(['honest'], ['/page']);
     for (let i = 0; i < 10; i++) await visit(bal.publicUrl, '/page', { host: HOST });
     expect(nodes[0]?.requests.every((q) => q.headers.connection !== 'close')).toBe(true);
     expect(nodes[0]?.openSockets()).toBe(1);

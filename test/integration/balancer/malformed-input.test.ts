@@ -1,23 +1,25 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { insertTestNode, insertTestSite, rawExchange, startBalancer, visit, type StartedBalancer } from '../../support/balancer-harness.js';
+import { insertTestNode, insertTestSite, rawExchange, startBalancer, visit, waitPublished, type StartedBalancer } from '../../support/balancer-harness.js';
 import { startOrigin, type TestOrigin } from '../../support/balancer-origin.js';
 import { useTestDatabase } from '../../support/db.js';
 import { startHostileNode, type HostileNode } from '../../support/hostile-node.js';
 
-// SECURITY-TESTS.md "Balancer input" 1–6, over raw sockets.
+// Hostile visitor input, over raw sockets: framing, header limits, Host, absolute-form and
+// CONNECT, forged forwarding headers, slow senders.
 
 const db = useTestDatabase({ truncate: false });
 const HOST = 'site.test';
 let origin: TestOrigin;
 let node: HostileNode;
 let bal: StartedBalancer;
+let siteId: string;
 const geoAsked: string[] = [];
 
 beforeAll(async () => {
   origin = await startOrigin();
   node = await startHostileNode({ origin: origin.url });
-  const siteId = await insertTestSite(db.pool, { host: HOST, origin: origin.url });
+  siteId = await insertTestSite(db.pool, { host: HOST, origin: origin.url });
   await insertTestNode(db.pool, { url: node.url, siteIds: [siteId] });
   bal = await startBalancer({
     pool: db.pool,
@@ -87,6 +89,8 @@ describe('balancer input', () => {
   });
 
   it('5: forged X-Forwarded-For/Forwarded/X-Real-IP from an untrusted peer → geo from the socket; the node gets none', async () => {
+    await waitPublished(bal, siteId, '/page', HOST);
+    geoAsked.length = 0;
     await visit(bal.publicUrl, '/page', { host: HOST, headers: { 'x-forwarded-for': '81.2.69.142', forwarded: 'for=81.2.69.142', 'x-real-ip': '81.2.69.142' } });
     expect(geoAsked).toEqual(['127.0.0.1']);
     const seen = node.requests[0]?.headers ?? {};

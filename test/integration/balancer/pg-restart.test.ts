@@ -6,7 +6,7 @@ import { freePort, startEmbeddedPostgres, type EmbeddedDatabase } from '../../..
 import { migrate } from '../../../common/db/migrate.js';
 import { createPool, type Pool } from '../../../common/db/pool.js';
 import { silentLogger } from '../../../common/log.js';
-import { insertTestNode, insertTestSite, startBalancer, visit, waitFor, type StartedBalancer } from '../../support/balancer-harness.js';
+import { insertTestNode, insertTestSite, startBalancer, visit, visitPublished, waitFor, type StartedBalancer } from '../../support/balancer-harness.js';
 import { startOrigin, type TestOrigin } from '../../support/balancer-origin.js';
 import { startHostileNode, type HostileNode } from '../../support/hostile-node.js';
 
@@ -44,7 +44,7 @@ describe('PostgreSQL restart', () => {
     const siteId = await insertTestSite(pool, { host: HOST, origin: origin.url });
     const nodeId = await insertTestNode(pool, { url: node.url, siteIds: [siteId] });
     bal = await startBalancer({ url: pg.url });
-    expect((await visit(bal.publicUrl, '/page', { host: HOST })).headers['x-verity-node']).toBe(nodeId);
+    expect((await visitPublished(bal, '/page', { host: HOST })).headers['x-verity-node']).toBe(nodeId);
 
     await pg.stop();
     pg = null;

@@ -49,13 +49,16 @@ describe('verity balancer (process)', () => {
     expect(health.status).toBe(200);
     expect(JSON.parse(health.text)).toEqual({ ok: true });
     const expected = defaultAssets();
-    for (const path of ['/app.js', '/style.css', '/asset.png', '/app.js', '/style.css', '/asset.png']) {
-      const r = await visit(url, path, { host: HOST });
-      expect(r.status).toBe(200);
-      const want = expected.get(path)?.body;
-      expect(r.body.equals(typeof want === 'string' ? Buffer.from(want) : (want as Buffer))).toBe(true);
-    }
-    await waitFor(async () => (await db.pool.query("SELECT 1 FROM trust_events WHERE node_id = $1 AND kind = 'integrity_mismatch'", [rogueId])).rowCount);
+    // Visitors keep coming (to every worker) until the URLs are published and the rogue is caught.
+    await waitFor(async () => {
+      for (const path of ['/app.js', '/style.css', '/asset.png']) {
+        const r = await visit(url, path, { host: HOST });
+        expect(r.status).toBe(200);
+        const want = expected.get(path)?.body;
+        expect(r.body.equals(typeof want === 'string' ? Buffer.from(want) : (want as Buffer))).toBe(true);
+      }
+      return (await db.pool.query("SELECT 1 FROM trust_events WHERE node_id = $1 AND kind = 'integrity_mismatch'", [rogueId])).rowCount;
+    }, 30_000, 100);
     const second = await startBalancerProcess();
     expect(second.child.stdout()).not.toMatch(/admin token/);
     // The token printed at the first start keeps working (only its hash is stored); nothing else does.

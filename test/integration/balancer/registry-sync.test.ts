@@ -1,34 +1,24 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { recordTrustEvent } from '../../../common/db/queries/trust.js';
-import { insertTestNode, insertTestSite, startBalancer, visit, waitFor, type StartedBalancer } from '../../support/balancer-harness.js';
-import { startOrigin, type TestOrigin } from '../../support/balancer-origin.js';
+import { insertTestNode, insertTestSite, startBalancer, visit, visitPublished, waitFor, type StartedBalancer } from '../../support/balancer-harness.js';
 import { useTestDatabase } from '../../support/db.js';
-import { startHostileNode, type HostileNode } from '../../support/hostile-node.js';
+import { useOriginAndNode } from '../../support/balancer-scene.js';
 
 // The routing table follows PostgreSQL: two balancers on one database agree on a trust change
 // within a second; killed connections are survived, re-established and resynced.
 
 const db = useTestDatabase();
 const HOST = 'site.test';
-let origin: TestOrigin;
-let node: HostileNode;
+const upstreams = useOriginAndNode();
 const opened: StartedBalancer[] = [];
 
-beforeAll(async () => {
-  origin = await startOrigin();
-  node = await startHostileNode({ origin: origin.url });
-});
-afterAll(async () => {
-  await node.close();
-  await origin.close();
-});
 afterEach(async () => {
   for (const b of opened.splice(0)) await b.close();
 });
 
 async function two(): Promise<{ a: StartedBalancer; b: StartedBalancer; nodeId: string; siteId: string }> {
-  const siteId = await insertTestSite(db.pool, { host: HOST, origin: origin.url });
-  const nodeId = await insertTestNode(db.pool, { url: node.url, siteIds: [siteId] });
+  const siteId = await insertTestSite(db.pool, { host: HOST, origin: upstreams.origin.url });
+  const nodeId = await insertTestNode(db.pool, { url: upstreams.node.url, siteIds: [siteId] });
   const a = await startBalancer({ url: db.url });
   const b = await startBalancer({ url: db.url });
   opened.push(a, b);
@@ -38,7 +28,7 @@ async function two(): Promise<{ a: StartedBalancer; b: StartedBalancer; nodeId: 
 describe('routing table sync', () => {
   it('two balancers on one database agree on a trust change within 1 s', async () => {
     const { a, b, nodeId } = await two();
-    for (const bal of [a, b]) expect((await visit(bal.publicUrl, '/page', { host: HOST })).headers['x-verity-node']).toBe(nodeId);
+    for (const bal of [a, b]) expect((await visitPublished(bal, '/page', { host: HOST })).headers['x-verity-node']).toBe(nodeId);
     const t0 = Date.now();
     await recordTrustEvent(db.pool, nodeId, { kind: 'admin_quarantine', reason: 'test', actor: 'test' });
     await waitFor(() => [a, b].every((bal) => bal.balancer.runtime.table.node(nodeId)?.status === 'quarantined'), 5_000, 10);
@@ -48,11 +38,11 @@ describe('routing table sync', () => {
 
   it('a new site and a new node reach running balancers (triggers on sites, nodes, node_sites)', async () => {
     const { a } = await two();
-    const site2 = await insertTestSite(db.pool, { host: 'two.test', origin: origin.url });
+    const site2 = await insertTestSite(db.pool, { host: 'two.test', origin: upstreams.origin.url });
     await waitFor(() => a.balancer.runtime.table.siteByHost('two.test'), 5_000, 10);
-    const n2 = await insertTestNode(db.pool, { url: node.url, siteIds: [site2] });
+    const n2 = await insertTestNode(db.pool, { url: upstreams.node.url, siteIds: [site2] });
     await waitFor(() => a.balancer.runtime.table.indexFor(site2).all.some((n) => n.id === n2), 5_000, 10);
-    expect((await visit(a.publicUrl, '/page', { host: 'two.test' })).headers['x-verity-node']).toBe(n2);
+    expect((await visitPublished(a, '/page', { host: 'two.test' })).headers['x-verity-node']).toBe(n2);
   });
 
   it('28: connections killed (idle and LISTEN) → keeps serving from memory, reconnects, resyncs everything', async () => {
@@ -79,5 +69,21 @@ describe('routing table sync', () => {
     expect((await visit(a.publicUrl, '/page', { host: HOST })).status).toBe(200);
     await waitFor(() => a.balancer.sync.connected, 15_000);
     expect((await visit(a.controlUrl, '/healthz', { host: 'localhost' })).status).toBe(200);
+  });
+});
+
+describe('publications are shared', () => {
+  it('what one balancer learned, another serves from nodes after one origin visit; a change made through one is forgotten by both', async () => {
+    const { a, b, nodeId } = await two();
+    await visitPublished(a, '/page', { host: HOST });
+    await a.balancer.runtime.publicationSync.flush();
+    // b has never seen /page: its first visitor goes to the origin, and b recalls it meanwhile.
+    expect((await visit(b.publicUrl, '/page', { host: HOST })).headers['x-verity-node']).toBe('origin');
+    await waitFor(() => b.balancer.runtime.publications.family([...b.balancer.runtime.table.allSites()][0]?.id ?? '', '/page'), 5_000, 20);
+    expect((await visit(b.publicUrl, '/page', { host: HOST })).headers['x-verity-node']).toBe(nodeId);
+    await visit(a.publicUrl, '/page', { host: HOST, method: 'POST', body: 'x=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    await a.balancer.runtime.publicationSync.flush();
+    await waitFor(() => !b.balancer.runtime.publications.family([...b.balancer.runtime.table.allSites()][0]?.id ?? '', '/page'), 5_000, 20);
+    expect((await visit(b.publicUrl, '/page', { host: HOST })).headers['x-verity-node']).toBe('origin');
   });
 });

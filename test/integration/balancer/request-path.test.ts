@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { signAuditPin } from '../../../common/protocol/audit-pin.js';
-import { insertTestNode, insertTestSite, startBalancer, visit, waitFor, type StartedBalancer } from '../../support/balancer-harness.js';
+import { insertTestNode, insertTestSite, startBalancer, visit, waitFor, waitPublished, type StartedBalancer } from '../../support/balancer-harness.js';
 import { startOrigin, type TestOrigin } from '../../support/balancer-origin.js';
 import { useTestDatabase } from '../../support/db.js';
 import { startHostileNode, type HostileNode } from '../../support/hostile-node.js';
@@ -25,11 +25,13 @@ describe('request path', () => {
   let bal: StartedBalancer;
   let nodeId: string;
   beforeEach(async () => {
-    origin.requests.length = 0;
-    node.requests.length = 0;
     const siteId = await insertTestSite(db.pool, { host: HOST, origin: origin.url, privateRoutes: ['/account/**', '/admin'] });
     nodeId = await insertTestNode(db.pool, { url: node.url, siteIds: [siteId] });
     bal = await startBalancer({ pool: db.pool });
+    // The origin published /page (its first visitors and the balancer's confirmation).
+    await waitPublished(bal, siteId, '/page', HOST);
+    origin.requests.length = 0;
+    node.requests.length = 0;
   });
   afterEach(async () => {
     await bal.close();

@@ -1,38 +1,54 @@
 import { describe, expect, it } from 'vitest';
-import { classifyRequest, compilePrivateRoutes, hasTokenLikeQuery } from '../../../balancer/routes/classify.js';
+import { classifyRequest, compileRoutes, normalisePath } from '../../../balancer/routes/classify.js';
 import { clientAddress, compileTrustedProxies } from '../../../balancer/routes/client-address.js';
 
-const priv = compilePrivateRoutes(['/account/**', '/login', '/api/*']);
+const routes = { isPrivate: compileRoutes(['/account/**', '/login', '/api/*', 'admin'], true), isPublic: null };
 
-describe('classifyRequest', () => {
+describe('classifyRequest: the first gate (the origin still has to have published the URL)', () => {
   it.each([
-    ['GET', '/page', {}, 'node'],
-    ['HEAD', '/app.js', {}, 'node'],
-    ['GET', '/page?page=2&q=shoes', {}, 'node'],
+    ['GET', '/page', {}, 'candidate'],
+    ['HEAD', '/app.js', {}, 'candidate'],
+    ['GET', '/page?page=2&q=shoes', {}, 'candidate'],
     ['POST', '/page', {}, 'method'],
     ['OPTIONS', '/page', {}, 'method'],
     ['GET', '/page', { cookie: 'a=b' }, 'credentials'],
     ['GET', '/page', { authorization: 'Bearer x' }, 'credentials'],
+    ['GET', '/page', { 'proxy-authorization': 'Basic x' }, 'credentials'],
     ['GET', '/page', { 'service-worker': 'script' }, 'service-worker'],
     ['GET', '/account', {}, 'private-route'],
     ['GET', '/account/settings', {}, 'private-route'],
     ['GET', '/ACCOUNT/settings', {}, 'private-route'],
     ['GET', '/%61ccount/settings', {}, 'private-route'],
     ['GET', '//account/settings', {}, 'private-route'],
-    ['GET', '/login?next=/', {}, 'private-route'],
+    ['GET', '/x/../account', {}, 'private-route'],
+    ['GET', '/account.json', {}, 'private-route'],
+    ['GET', '/account;jsessionid=1', {}, 'private-route'],
+    ['GET', '/login', {}, 'private-route'],
+    ['GET', '/login/', {}, 'private-route'],
+    ['GET', '/login;x', {}, 'private-route'],
+    ['GET', '/login.php?next=/', {}, 'private-route'],
+    ['GET', '/login%2freset', {}, 'private-route'],
+    ['GET', '/admin/users', {}, 'private-route'],
     ['GET', '/api/me', {}, 'private-route'],
     ['GET', '/bad%E0', {}, 'private-route'],
-    ['GET', '/reset?token=abc', {}, 'token-query'],
-    ['GET', '/x?access_token=abc', {}, 'token-query'],
-    ['GET', '/x?id=eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9eyJzdWIiOiIx', {}, 'token-query'],
+    ['GET', '/loginfo', {}, 'candidate'],
+    ['GET', '/accounts-help', {}, 'candidate'],
   ])('%s %s %j → %s', (method, url, headers, expected) => {
-    const c = classifyRequest(method, url, headers, priv);
-    expect(c.route === 'node' ? 'node' : c.reason).toBe(expected);
+    const c = classifyRequest(method, url, headers, routes);
+    expect(c.route === 'candidate' ? 'candidate' : c.reason).toBe(expected);
   });
 
-  it('keyword-like parameter names are not tokens', () => {
-    expect(hasTokenLikeQuery('?keyword=shoes&monkey=1')).toBe(false);
-    expect(hasTokenLikeQuery('?session_id=1')).toBe(true);
+  it('--public restricts: only matching paths stay candidates', () => {
+    const only = { isPrivate: null, isPublic: compileRoutes(['/static/**', '/app.js'], false) };
+    expect(classifyRequest('GET', '/static/a/b.css', {}, only).route).toBe('candidate');
+    expect(classifyRequest('GET', '/app.js?v=2', {}, only).route).toBe('candidate');
+    expect(classifyRequest('GET', '/page', {}, only)).toEqual({ route: 'origin', reason: 'not-public' });
+    expect(classifyRequest('GET', '/static.secret', {}, only)).toEqual({ route: 'origin', reason: 'not-public' });
+  });
+
+  it('normalises paths the way globs must see them', () => {
+    expect(normalisePath('/A;x=1/./b//%63/../d')).toEqual(['a', 'b', 'd']);
+    expect(normalisePath('/%E0')).toBeNull();
   });
 });
 

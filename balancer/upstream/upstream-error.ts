@@ -19,8 +19,13 @@ export function failureOf(err: unknown): UpstreamFailure {
     if (failure) return failure;
   }
   const code = (err as { code?: string } | null)?.code ?? '';
-  if (code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT') return 'timeout';
-  if (code.startsWith('HPE_') || code === 'ERR_INVALID_HTTP_TOKEN' || code === 'ERR_INVALID_CHAR') return 'protocol';
+  if (code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') return 'timeout';
+  if (code.startsWith('HPE_') || code === 'ERR_INVALID_HTTP_TOKEN' || code === 'ERR_INVALID_CHAR' || code === 'UND_ERR_INFO') return 'protocol';
+  if (code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') return 'truncated';
+  if (code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') return 'too-large';
+  // undici wraps parser errors in a SocketError/HTTPParserError whose cause has the HPE_ code.
+  const cause = (err as { cause?: { code?: string } } | null)?.cause?.code ?? '';
+  if (cause.startsWith('HPE_') || (err as { name?: string } | null)?.name === 'HTTPParserError') return 'protocol';
   return 'reset';
 }
 
