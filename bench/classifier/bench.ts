@@ -107,7 +107,7 @@ export async function benchClassifier(opts: { seconds?: number; sessionsPerSecon
   const node = await startRecordingNode(origin.url);
   const balancer = await startBalancer({ pool: db.pool });
   try {
-    const siteId = await insertTestSite(db.pool, { host, origin: origin.url, privateRoutes: origin.privateRoutes });
+    const siteId = await insertTestSite(db.pool, { host, origin: origin.url, privateRoutes: origin.privateRoutes, dynamicPolicy: 'sampled' });
     const nodeId = await insertTestNode(db.pool, { url: node.url, siteIds: [siteId], status: 'active', name: 'classifier-node' });
     // Visitors first: the balancer has sampled the node's traffic before the first audit, as in production.
     const samples = balancer.balancer.runtime.samples;

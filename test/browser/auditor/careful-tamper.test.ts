@@ -6,6 +6,8 @@ import { useRealNodeScene } from '../../support/auditor/real-node-scene.js';
 
 // Issue 15.3: each careful tamper kind, done by a doctoring proxy in front of a real `verity node`,
 // is caught by a rendered audit through the real balancer; the same node relaying honestly passes.
+// (What only shows once scripts run is checked in rendered.test.ts, where the node's page runs as
+// the node sent it: behind the balancer the origin's CSP keeps an injected script from running.)
 
 const db = useTestDatabase({ truncate: false });
 let origin: SampleOrigin;
@@ -32,7 +34,6 @@ describe('careful tampering through a real node', () => {
       const run = await scene.audit(kind.samplePath);
       expect(run.verdict, `${run.reason} ${run.findings.join(', ')}`).toBe('tampered');
       expect(run.findings).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^(${kind.expect.join('|')})$`))]));
-      if (kind.expectRendered) expect(run.findings).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^(${kind.expectRendered.join('|')})$`))]));
     });
   }
 });

@@ -3,6 +3,7 @@ import { startSampleOrigin, type SampleOrigin } from '../../support/origin/index
 import { startRogueNode, type RogueNode } from '../../support/rogue-node.js';
 import { seededRandom } from '../../support/auditor/seeded.js';
 import { startDirectAuditor, type DirectAuditor } from '../../support/auditor/harness.js';
+import { carefulKinds } from '../../support/tamper/index.js';
 
 // Rendered checks with real Chromium: a few pages only (CPU is shared).
 
@@ -47,4 +48,13 @@ describe('rendered audit', () => {
     expect(injected.blocked.some((b) => b.url.includes('evil-analytics') && b.render === 'node')).toBe(true);
     expect(injected.screenshots?.diff).toBeTruthy();
   });
+
+  for (const kind of carefulKinds.filter((k) => k.expectRendered)) {
+    it(`sees what ${kind.name} does once scripts run (a 5 s delay passes in virtual time)`, async () => {
+      rogue.setKind(kind);
+      const run = await auditor.audit(rogue.url, origin.url, kind.samplePath);
+      expect(run.verdict).toBe('tampered');
+      expect(run.findings.map((f) => f.kind)).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^(${(kind.expectRendered ?? []).join('|')})$`))]));
+    });
+  }
 });

