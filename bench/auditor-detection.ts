@@ -17,7 +17,7 @@ const repeat = repeatAt === -1 ? 1 : Math.max(1, Number(process.argv[repeatAt + 
 const benignAudits = 3 * repeat;
 const maxAuditsPerTamper = 12;
 
-const origin = await startSampleOrigin();
+const origin = await startSampleOrigin({ varyingStateLength: true });
 const rogue = await startRogueNode({ originUrl: origin.url, random: seededRandom(11) });
 const auditor = await startDirectAuditor({ browser, random: seededRandom(5) });
 const rows: string[] = [];

@@ -130,8 +130,13 @@ export function isExactUrl(t: UrlTemplate): boolean {
     && t.path.every((s) => typeof s === 'string') && t.query.every(([, s]) => typeof s === 'string') && typeof t.hash === 'string';
 }
 
-/** Same place, same target: a URL that could be a variant of this template (pools merge these). */
+/**
+ * Same place, same target: a URL that could be a variant of this template (pools merge these).
+ * A sibling host of one the template has (same registrable domain) is the same target on
+ * another shard: merging them is what licenses the domain.
+ */
 export function sameUrlFamily(t: UrlTemplate, value: string): boolean {
   const p = parse(value);
-  return hostLicensed(t, p.host) && t.path !== null && t.path.length === p.path.length && slotMatches(t.path[0] ?? '', p.path[0] ?? '');
+  const sibling = p.host !== '' && t.hosts.some((h) => h !== '' && registrableDomain(h) === registrableDomain(p.host));
+  return (hostLicensed(t, p.host) || sibling) && t.path !== null && t.path.length === p.path.length && slotMatches(t.path[0] ?? '', p.path[0] ?? '');
 }

@@ -12,7 +12,7 @@ import { useRealNodeScene } from '../../support/auditor/real-node-scene.js';
 const db = useTestDatabase({ truncate: false });
 let origin: SampleOrigin;
 beforeAll(async () => {
-  origin = await startSampleOrigin();
+  origin = await startSampleOrigin({ varyingStateLength: true });
 });
 afterAll(async () => {
   await origin?.close();

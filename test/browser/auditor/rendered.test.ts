@@ -12,7 +12,7 @@ let rogue: RogueNode;
 let auditor: DirectAuditor;
 
 beforeAll(async () => {
-  origin = await startSampleOrigin();
+  origin = await startSampleOrigin({ varyingStateLength: true });
   rogue = await startRogueNode({ originUrl: origin.url, random: seededRandom(3) });
   auditor = await startDirectAuditor({ browser: true, random: seededRandom(5) });
 });

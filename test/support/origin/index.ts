@@ -16,6 +16,11 @@ export interface SampleOriginOptions {
   /** Randomness for tokens and the quote; injected so tests can pin it. */
   random?: () => number;
   now?: () => Date;
+  /**
+   * The state script's list of recently viewed products varies in length between fetches (0–3
+   * items), as real state scripts do; by default it always has two (only the ids vary).
+   */
+  varyingStateLength?: boolean;
 }
 
 export interface OriginRequest {
@@ -100,7 +105,7 @@ export async function startSampleOrigin(opts: SampleOriginOptions = {}): Promise
       generatedAt: now().toISOString(),
       quote: quotes[Math.floor(random() * quotes.length)] ?? '',
       path: url.pathname,
-      recentlyViewed: Array.from({ length: Math.floor(random() * 4) }, () => 100 + Math.floor(random() * 900)),
+      recentlyViewed: Array.from({ length: opts.varyingStateLength ? Math.floor(random() * 4) : 2 }, () => 100 + Math.floor(random() * 900)),
     };
     const asset = staticAssets[url.pathname];
     if (asset && (method === 'GET' || method === 'HEAD')) {

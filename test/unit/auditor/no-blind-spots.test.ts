@@ -96,3 +96,14 @@ describe('places that come and go', () => {
     expect(f.map((x) => x.kind)).toEqual(['script_added']);
   });
 });
+
+describe('pools across audits', () => {
+  it('values of one place that rotate over sibling shards merge into one template that licenses the domain', async () => {
+    const { addToPool, matchesValue } = await import('../../../auditor/compare/value-template.js');
+    let pool = addToPool([], 'https://ads-a.adserve.example/frame?slot=top&cb=1', 'url');
+    pool = addToPool(pool, 'https://ads-b.adserve.example/frame?slot=top&cb=2', 'url');
+    expect(pool).toHaveLength(1);
+    expect(pool.some((t) => matchesValue(t, 'https://ads-c.adserve.example/frame?slot=top&cb=3'))).toBe(true);
+    expect(pool.some((t) => matchesValue(t, 'https://ads.evil.example/frame?slot=top&cb=3'))).toBe(false);
+  });
+});
