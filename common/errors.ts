@@ -42,7 +42,6 @@ export const errorCodes = {
   AUD_ERR_BAD_ENCODING: 'the response body could not be decoded',
   AUD_ERR_NO_SECRET: 'no audit secret is configured or stored',
   AUD_ERR_NO_SANDBOX: 'the browser cannot run with its sandbox here',
-  AUD_ERR_RENDER_HOST: 'the rendering process failed or sent a bad message',
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;
