@@ -139,7 +139,8 @@ export async function startSandboxedRenderer(opts: SandboxedRendererOptions): Pr
       settleAll('the rendering process died');
       rmSync(home, { recursive: true, force: true, maxRetries: 3, retryDelay: 100 });
     });
-    proc.send({ t: 'init', executablePath: opts.executablePath, recycleEvery: opts.recycleEvery, launchTimeoutMs: opts.launchTimeoutMs, sandbox, logLevel: opts.logLevel ?? 'warn' } satisfies ToHost);
+    // The rendering process logs at the auditor's own level (silent in tests).
+    proc.send({ t: 'init', executablePath: opts.executablePath, recycleEvery: opts.recycleEvery, launchTimeoutMs: opts.launchTimeoutMs, sandbox, logLevel: opts.logLevel ?? opts.log.level } satisfies ToHost);
     return { proc, home, ready };
   };
 
