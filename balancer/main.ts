@@ -9,7 +9,8 @@ import { runProgram, type ProgramIO } from '../common/program.js';
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import type { Logger } from '../common/log.js';
-import { buildBalancer, buildControlSide, buildPublicSide, type BalancerConfig } from './app.js';
+import { listenProblem, probeListen } from '../common/listen.js';
+import { buildBalancer, buildControlSide, buildPublicSide, type Balancer, type BalancerConfig } from './app.js';
 import { answerMetricsRequests, ClusterRegistry, reportReady, startWorkers } from './cluster.js';
 import { balancerProgram } from './config.js';
 import { controlPlugins } from './control/plugins.js';
@@ -19,6 +20,8 @@ import { validateCidrs } from './routes/client-address.js';
 // signals.
 
 const ADMIN_TOKEN_SETTING = 'admin_token_sha256';
+const PUBLIC_LISTENER = { what: "the balancer's public proxy", flag: '--listen' };
+const CONTROL_LISTENER = { what: "the balancer's control plane", flag: '--control-listen' };
 
 export const sha256Hex = (s: string): string => createHash('sha256').update(s).digest('hex');
 
@@ -51,6 +54,34 @@ function waitForSignal(): Promise<string> {
   });
 }
 
+/**
+ * A worker stops when the primary says so (SIGTERM). A terminal's Ctrl-C reaches the whole
+ * process group, workers included: they leave it to the primary, which drains them in order,
+ * instead of dying by it half-way.
+ */
+function waitForPrimary(): Promise<void> {
+  const ignore = (): void => undefined;
+  process.on('SIGINT', ignore);
+  return new Promise((resolve) => process.once('SIGTERM', () => resolve()));
+}
+
+/**
+ * Both listeners, or one line naming the port and the flag. On failure the background loops
+ * (routing sync, health probes, offline sweep) are stopped before the database closes: they hold
+ * a pool client, so the pool would otherwise never finish ending and the process would hang,
+ * logging "Cannot use a pool after calling end on the pool" every few seconds.
+ */
+async function listenOrStop(balancer: Balancer, config: BalancerConfig): Promise<{ publicUrl: string; controlUrl: string }> {
+  try {
+    return await balancer.listen(config.listen, config.controlListen);
+  } catch (err) {
+    // The public listener is tried first: if it is up, the control plane's address failed.
+    const control = balancer.server.listening;
+    await balancer.close();
+    throw listenProblem(err, control ? config.controlListen : config.listen, control ? CONTROL_LISTENER : PUBLIC_LISTENER);
+  }
+}
+
 /** A worker of `--workers N`: the public side only, on the port the primary shares. */
 async function runWorker(config: BalancerConfig, log: Logger): Promise<number> {
   const db = await openDatabase(config, log, { applicationName: 'verity-balancer-worker' });
@@ -59,9 +90,12 @@ async function runWorker(config: BalancerConfig, log: Logger): Promise<number> {
     const nodeRequestSecret = (await getOrCreateSetting(db.pool, NODE_REQUEST_SECRET_SETTING)).value;
     const side = await buildPublicSide(config, { pool: db.pool, log, adminToken: '', auditSecret, nodeRequestSecret, background: { offlineSweep: false } });
     answerMetricsRequests(side.runtime.metrics.registry);
-    reportReady(await side.listen(config.listen));
-    const signal = await waitForSignal();
-    log.info({ signal, pid: process.pid }, 'worker shutting down: finishing requests in flight');
+    reportReady(await side.listen(config.listen).catch(async (err: unknown) => {
+      await side.close();
+      throw listenProblem(err, config.listen, PUBLIC_LISTENER);
+    }));
+    await waitForPrimary();
+    log.info({ pid: process.pid }, 'worker shutting down: finishing requests in flight');
     await side.close();
     return 0;
   } finally {
@@ -84,17 +118,25 @@ export function run(argv: string[], io: ProgramIO): Promise<number> {
       const deps = { pool: db.pool, log, adminToken: admin.token, adminTokenSha256: admin.sha256, auditSecret, nodeRequestSecret, plugins: controlPlugins };
       if (workers === 1) {
         const balancer = await buildBalancer(config, deps);
-        const urls = await balancer.listen(config.listen, config.controlListen);
+        const urls = await listenOrStop(balancer, config);
         io.stdout.write(`balancer: ${urls.publicUrl}\ncontrol: ${urls.controlUrl}\n`);
         const signal = await waitForSignal();
         log.info({ signal }, 'shutting down: finishing requests in flight');
         await balancer.close();
         return 0;
       }
+      // Both ports are tried before any worker starts, so a taken one is one clear line; the
+      // control plane (and its /healthz) opens only once every worker listens.
+      await probeListen(config.controlListen, CONTROL_LISTENER);
+      await probeListen(config.listen, PUBLIC_LISTENER);
       // The workers reach the database the primary opened (an embedded one included).
       const pool = await startWorkers({ count: workers, log, env: { DATABASE_URL: db.url, VERITY_AUDIT_SECRET: auditSecret } });
       const control = await buildControlSide(config, deps, new ClusterRegistry());
-      const controlUrl = await control.listen(config.controlListen);
+      const controlUrl = await control.listen(config.controlListen).catch(async (err: unknown) => {
+        await control.close();
+        await pool.stop();
+        throw listenProblem(err, config.controlListen, CONTROL_LISTENER);
+      });
       io.stdout.write(`balancer: ${pool.publicUrl}\ncontrol: ${controlUrl}\n`);
       const signal = await waitForSignal();
       log.info({ signal, workers }, 'shutting down: workers finish requests in flight');
