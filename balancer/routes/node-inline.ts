@@ -40,9 +40,10 @@ class InlineAttempt implements BufferedOwner {
     const { rt, site } = v;
     attemptStarted(v, node);
     v.current = this.fetch;
-    const encoding = pub.current.encoding === null && pub.mode === 'stable' ? 'identity' : v.encoding;
+    // The visitor's own encoding class, as for the origin: a node cannot tell verified fetches
+    // (or audits) from other requests by it.
     const headers = nodeRequestHeaders(v.req.headers, {
-      host: site.host, target: v.url, method: 'GET', encoding, varyNames: rt.publications.family(site.id, v.url)?.varyNames ?? [], range: null,
+      host: site.host, target: v.url, method: 'GET', encoding: v.encoding, varyNames: rt.publications.family(site.id, v.url)?.varyNames ?? [], range: null,
       nodeKey: rt.nodeKey(node.id), now: rt.now(),
     });
     rt.upstreams.node(node.publicUrl).dispatch({
