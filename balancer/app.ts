@@ -24,7 +24,7 @@ import { startNotifier, type NotifierOptions } from './notify/worker.js';
 import type { ControlPlugin } from './control/types.js';
 import { createPublicServer, defaultServerLimits, type PublicServerLimits, type PublicState } from './edge/public-server.js';
 import { drainConnections } from './edge/shutdown.js';
-import { createGeoipResolver, type GeoResolver } from './geo/resolver.js';
+import { createCountryResolver, createGeoipResolver, type GeoResolver } from './geo/resolver.js';
 import { ByteBudget } from './integrity/budget.js';
 import { createMetrics, registerStateGauges } from './metrics.js';
 import { ManifestStore } from './publication/manifest.js';
@@ -132,7 +132,7 @@ function buildRuntime(config: BalancerConfig, deps: BalancerDeps, table: Routing
   };
   const shadow = new ShadowSampler({ pool: deps.pool, log: deps.log, table, strikes, onResult: deps.onShadowResult });
   const rt: Runtime = {
-    pool: deps.pool, log: deps.log, table, upstreams, geo: deps.geo ?? createGeoipResolver(),
+    pool: deps.pool, log: deps.log, table, upstreams, geo: deps.geo ?? createGeoipResolver(), countryOf: createCountryResolver(),
     trustedProxies: compileTrustedProxies(config.trustedProxies), auditSecret: deps.auditSecret, pinNonces: new NonceCache(now),
     outstanding: new Map(), outlier: new OutlierDetector({ ...defaultOutlierOptions, ...deps.outlier }),
     probation: new ProbationMeter(config.probationShare), retryBudget: new RetryBudget(config.retryBudget), unhealthy: new Set(),

@@ -46,6 +46,7 @@ export const errorCodes = {
   AUD_ERR_BODY_TOO_LARGE: 'the response body exceeded the audit size cap',
   AUD_ERR_BAD_ENCODING: 'the response body could not be decoded',
   AUD_ERR_NO_SECRET: 'no audit secret is configured or stored',
+  AUD_ERR_NO_SANDBOX: 'the browser cannot run with its sandbox here',
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;
