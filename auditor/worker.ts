@@ -125,7 +125,9 @@ export async function auditOne(deps: WorkerDeps, job: ClaimedAudit): Promise<Aud
   const worst = worstSeverity(run.findings.filter((f) => f.severity !== 'low'));
   const reason = run.verdict === 'tampered' ? `audit of ${path}${confirmation ? ` (${confirmation})` : ''}: ${run.findings.find((f) => f.severity === worst)?.summary ?? 'tampered'}` : `audit of ${path}: ${run.verdict}${run.reason ? ` (${run.reason})` : ''}`;
   const policy = await deps.trustPolicy();
-  await recordTrustEvent(deps.pool, job.nodeId, { kind: trustKind[run.verdict], severity: worst ?? undefined, confirmation: confirmation ?? undefined, reason: reason.slice(0, 500), auditId: job.id, evidenceId: evidenceIds.fragments ?? null }, deps.now(), policy);
+  // A re-check the node asked for is no surprise to it: its failure counts, its pass earns nothing.
+  const kind = job.reason === 'recheck' && run.verdict === 'pass' ? 'recheck_pass' : trustKind[run.verdict];
+  await recordTrustEvent(deps.pool, job.nodeId, { kind, severity: worst ?? undefined, confirmation: confirmation ?? undefined, reason: reason.slice(0, 500), auditId: job.id, evidenceId: evidenceIds.fragments ?? null }, deps.now(), policy);
   await followUp(deps.pool, job, confirmation, deps.now(), deps.random, deps.confirmationWindowsMs);
   deps.log.info({ auditId: job.id, nodeId: job.nodeId, path, verdict: run.verdict, findings: run.findings.length, rendered: run.rendered }, 'audit done');
   deps.onAuditDone?.(run.verdict, Date.now() - startedMs, run.rendered);

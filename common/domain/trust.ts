@@ -44,6 +44,11 @@ export const trustEventKinds = [
   'identity_changed',
   /** A node sharing this one's public URL or address was quarantined, or this one joined such a group. */
   'linked_quarantine',
+  /**
+   * A re-check the volunteer asked for passed. It moves nothing: the node knew that page would be
+   * audited within minutes, so a pass shows only that it served it honestly then.
+   */
+  'recheck_pass',
 ] as const;
 export type TrustEventKind = (typeof trustEventKinds)[number];
 

@@ -40,7 +40,7 @@ export interface NodeStandingRow {
 }
 
 // Events that are good news even when decay toward the prior nudges a high score down.
-const positiveKinds = ['registered', 'audit_pass', 'health_ok', 'heartbeat_resumed', 'admin_reinstate'];
+const positiveKinds = ['registered', 'audit_pass', 'recheck_pass', 'health_ok', 'heartbeat_resumed', 'admin_reinstate'];
 
 /**
  * Trust events of node $1 before the cutoff $4 that lowered a score, worsened the status or

@@ -6,6 +6,7 @@ import { startSampleOrigin, type SampleOrigin } from '../../support/origin/index
 import { startRogueNode, type RogueNode } from '../../support/rogue-node.js';
 import { makeNode, makeSite, waitFor } from '../../support/auditor/fixtures.js';
 import { seededRandom } from '../../support/auditor/seeded.js';
+import { defaultTrustPolicy, score } from '../../../common/domain/trust.js';
 
 // The worker against real PostgreSQL, a real origin and real nodes (no browser here: the
 // rendered checks have their own browser tests).
@@ -80,5 +81,36 @@ describe('audit worker', () => {
     expect(shadow.rows.map((r) => r.verdict)).toEqual(['pass', 'pass']);
     const pending = await db.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM audits WHERE status <> 'done' AND reason IN ('scheduled','probation') GROUP BY node_id, site_id ORDER BY 1 DESC LIMIT 1");
     expect(pending.rows[0]?.n ?? 0).toBeLessThanOrEqual(1);
+  });
+
+  it('a re-check the volunteer asked for earns nothing when it passes (the node knew that page was next), and counts when it fails', async () => {
+    const site = await makeSite(db.pool, { origin: origin.url });
+    const always = await startRogueNode({ originUrl: origin.url, kind: 'script-injection', rate: 1 });
+    try {
+      const good = await makeNode(db.pool, { siteId: site.id, publicUrl: honest.url, name: 'asks-honest' });
+      const bad = await makeNode(db.pool, { siteId: site.id, publicUrl: always.url, name: 'asks-rogue' });
+      await db.pool.query("INSERT INTO audits (node_id, site_id, url, reason) VALUES ($1, $3, '/about', 'recheck'), ($1, $3, '/contact', 'rescan'), ($2, $3, '/about', 'recheck')", [good, bad, site.id]);
+      auditors.push(await startAuditor(settings, { pool: db.pool, log: silentLogger(), random: seededRandom(7) }));
+      await waitFor('the three audits done', async () => Number((await db.pool.query("SELECT count(*) AS n FROM audits WHERE reason IN ('recheck', 'rescan') AND status = 'done'")).rows[0]?.n) === 3);
+      // Each audit's trust event, with the node's integrity before it (the prior before its first event).
+      const steps = await db.pool.query<{ node_id: string; reason: string; kind: string; after: number; before: number | null }>(
+        `SELECT e.node_id, a.reason, e.kind, e.integrity_after AS after,
+                (SELECT p.integrity_after FROM trust_events p WHERE p.node_id = e.node_id AND p.id < e.id ORDER BY p.id DESC LIMIT 1) AS before
+           FROM trust_events e JOIN audits a ON a.id = e.audit_id WHERE a.reason IN ('recheck', 'rescan')`);
+      const step = (node: string, reason: string) => steps.rows.find((r) => r.node_id === node && r.reason === reason);
+      const prior = score(defaultTrustPolicy.prior);
+      const recheck = step(good, 'recheck');
+      expect(recheck?.kind).toBe('recheck_pass');
+      expect(recheck?.after).toBeCloseTo(recheck?.before ?? prior, 4);
+      const rescan = step(good, 'rescan');
+      expect(rescan?.kind).toBe('audit_pass');
+      expect(rescan?.after).toBeGreaterThan((rescan?.before ?? prior) + 1e-3);
+      const caught = step(bad, 'recheck');
+      expect(caught?.kind).toBe('audit_tampered');
+      expect(caught?.after).toBeLessThan(caught?.before ?? prior);
+    } finally {
+      await Promise.all(auditors.splice(0).map((a) => a.stop()));
+      await always.close();
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminApiPlugin } from '../../../balancer/control/admin-api.js';
 import { hashPassword } from '../../../common/auth/password.js';
@@ -125,6 +126,9 @@ describe('site owners', () => {
     expect(pw.stdout).toMatch(/^password: \S{20}$/m);
     const link = await runCli(['user', 'add', '--email', 'dave@example.org', '--role', 'admin', '--dashboard-url', 'https://verity.example.org/'], { DATABASE_URL: db.url });
     expect(link.stdout).toMatch(/^login link: https:\/\/verity\.example\.org\/login\/link\/vll_\S+$/m);
+    // The admin log names who ran them: the operating-system user on the database host.
+    const log = (await call(bal.adminToken, 'GET', '/api/v1/admin-log')).json as unknown as { actor: string; action: string; targetId: string }[];
+    expect(log).toContainEqual(expect.objectContaining({ actor: `cli:${userInfo().username}`, action: 'user.add', targetId: 'carol@example.org' }));
     expect((await runCli(['user', 'add', '--email', 'carol@example.org', '--role', 'owner'], { DATABASE_URL: db.url })).code).toBe(1);
     const bad = await runCli(['user', 'add', '--email', 'not-an-email', '--role', 'owner'], { DATABASE_URL: db.url });
     expect(bad.code).toBe(2);
