@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
@@ -111,7 +112,12 @@ describe('notifications', () => {
     expect(hit.at - t0).toBeLessThan(5_000);
     expect(verifySignature(secret, String(hit.headers[SIGNATURE_HEADER]), hit.body, Math.floor(Date.now() / 1000))).toBe(true);
     expect(verifySignature('whsec_wrong', String(hit.headers[SIGNATURE_HEADER]), hit.body, Math.floor(Date.now() / 1000))).toBe(false);
-    expect(String(hit.headers[SIGNATURE_HEADER])).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
+    // What a receiver computes from the documented formula: HMAC-SHA256(secret, "UNIX.BODY").
+    const [, t, v1] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(String(hit.headers[SIGNATURE_HEADER])) ?? [];
+    expect(v1).toBe(createHmac('sha256', secret).update(`${t ?? ''}.${hit.body}`).digest('hex'));
+    expect(Math.abs(Number(t) - hit.at / 1000)).toBeLessThan(5);
+    // The timestamp is signed: the same delivery replayed ten minutes on is refused.
+    expect(verifySignature(secret, String(hit.headers[SIGNATURE_HEADER]), hit.body, Math.floor(Date.now() / 1000) + 600)).toBe(false);
     const payload = JSON.parse(hit.body) as WebhookPayload;
     expect(payload).toMatchObject({ event: 'node.quarantined', site: 'notify.test', node: { id: nodeId, name: 'attic-box' }, reason: 'ads injected on /checkout' });
     expect(Date.parse(payload.at)).toBeGreaterThan(t0 - 1000);
