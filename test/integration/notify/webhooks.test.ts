@@ -90,7 +90,8 @@ beforeAll(async () => {
   await createUser(db.pool, { email: 'ops@example.org', role: 'admin', siteIds: [], createdBy: 'test' });
   bal = await startBalancer({
     pool: db.pool, plugins: [adminApiPlugin, dashboardPlugin], config: { smtpUrl: `smtp://127.0.0.1:${smtp.port}`, smtpFrom: 'verity@example.org' },
-    deps: { background: { notify: true }, notifier: { pollMs: 100, retryBaseMs: 400, retryMaxMs: 800 } },
+    // The notifier polls its outbox at the production interval; only the retry backoff is shortened.
+    deps: { background: { notify: true }, notifier: { retryBaseMs: 400, retryMaxMs: 800 } },
   });
 });
 afterAll(async () => {
