@@ -18,7 +18,12 @@ import type { balancerProgram } from './config.js';
 import { startOfflineSweeper, type OfflineSweeperOptions } from './control/offline-sweeper.js';
 import { buildControlApp } from './control/server.js';
 import type { ControlPlugin } from './control/types.js';
-import { createPublicServer, defaultServerLimits, type PublicServerLimits, type PublicState } from './edge/public-server.js';
+import { createPublicServer, defaultServerLimits, http1Options, onClientError, visitorHandler, type PublicServerLimits, type PublicState } from './edge/public-server.js';
+import { createTlsListener, type TlsListener } from './edge/tls-server.js';
+import { CertStore } from './tls/cert-store.js';
+import { createSecretBox } from '../common/tls/secret-box.js';
+import { VerityError } from '../common/errors.js';
+import type { Server as NetServer } from 'node:net';
 import { drainConnections } from './edge/shutdown.js';
 import { createGeoipResolver, type GeoResolver } from './geo/resolver.js';
 import { ByteBudget } from './integrity/budget.js';
@@ -80,15 +85,27 @@ export interface Balancer {
   sync: RegistrySync;
   /** Background requests about published URLs (confirmations, revalidations). */
   revalidator: Revalidator;
-  /** Listens on both addresses; returns the URLs actually bound (port 0 → a free port). */
-  listen(publicAddr: ListenAddress, controlAddr: ListenAddress): Promise<{ publicUrl: string; controlUrl: string }>;
+  /** Site certificates and ACME challenges in memory (null without --tls-secret). */
+  certs: CertStore | null;
+  /** Listens on both addresses (and --tls-listen); returns the URLs actually bound (port 0 → a free port). */
+  listen(publicAddr: ListenAddress, controlAddr: ListenAddress): Promise<{ publicUrl: string; controlUrl: string; tlsUrl: string | null }>;
   /** Graceful: new requests get 503 + Connection: close, in-flight ones finish, queues flush. */
   close(): Promise<void>;
 }
 
-function urlOf(address: string | null | { address: string; port: number } | undefined): string {
+function urlOf(address: string | null | { address: string; port: number } | undefined, scheme = 'http'): string {
   if (!address || typeof address === 'string') return String(address);
-  return address.address.includes(':') ? `http://[${address.address}]:${address.port}` : `http://${address.address}:${address.port}`;
+  return address.address.includes(':') ? `${scheme}://[${address.address}]:${address.port}` : `${scheme}://${address.address}:${address.port}`;
+}
+
+function listenOn(server: NetServer, addr: ListenAddress): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(addr.port, addr.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
 }
 
 interface Parts {
@@ -145,6 +162,11 @@ function buildRuntime(config: BalancerConfig, deps: BalancerDeps, table: Routing
 
 export interface PublicSide {
   server: Server;
+  /** The HTTPS port (--tls-listen), or null. */
+  tls: TlsListener | null;
+  certs: CertStore | null;
+  /** Listens on --tls-listen, if set; returns its URL. */
+  listenTls(): Promise<string | null>;
   runtime: Runtime;
   sync: RegistrySync;
   revalidator: Revalidator;
@@ -157,13 +179,27 @@ export async function buildPublicSide(config: BalancerConfig, deps: BalancerDeps
   const table = new RoutingTable();
   const traffic = startNodeTrafficRecorder({ db: deps.pool, log: deps.log, now: deps.now ?? Date.now, intervalMs: deps.trafficFlushMs });
   const { rt, shadow, sync: publicationSync, revalidator } = buildRuntime(config, deps, table, traffic);
-  const sync = createRegistrySync({ pool: deps.pool, table, log: deps.log, also: [publicationSync.channel, rt.manifests.channel()] });
+  if (config.tlsListen && !config.tlsSecret) throw new VerityError('TLS_ERR_NO_SECRET');
+  const certs = config.tlsSecret ? new CertStore({ db: deps.pool, box: createSecretBox(config.tlsSecret), log: deps.log, now: rt.now }) : null;
+  const sync = createRegistrySync({ pool: deps.pool, table, log: deps.log, also: [publicationSync.channel, rt.manifests.channel(), ...(certs?.channels() ?? [])] });
   await sync.start();
+  await certs?.loadAll();
   await rt.manifests.loadAll([...table.allSites()].map((s) => s.id));
   await publicationSync.warm(10_000);
   registerStateGauges(rt.metrics, table, deps.pool);
   const state: PublicState = { closing: false, inFlight: 0, connections: null };
-  const server = createPublicServer(rt, { ...defaultServerLimits, ...deps.serverLimits }, state);
+  const limits = { ...defaultServerLimits, ...deps.serverLimits };
+  const server = createPublicServer(rt, limits, state, certs);
+  const tls = config.tlsListen && certs ? createTlsListener({
+    limits, log: deps.log, onRequest: visitorHandler(rt, limits, state, certs), onClientError, http1Options: http1Options(limits),
+    certificates: {
+      forHost: (host) => {
+        const site = table.siteByHost(host);
+        return site ? certs.forSite(site.id)?.context ?? null : null;
+      },
+      alpnChallenge: (host) => certs.alpnChallenge(host),
+    },
+  }) : null;
   const lookup = nodeLookup({ resolve: deps.resolveHost ?? defaultResolveHost, allowPrivate: config.allowPrivateNodeUrls, log: deps.log });
   // With --location, probe round trips check the locations nodes declare (balancer/geo).
   const rtt = config.location ? new RttRecorder({ pool: deps.pool, log: deps.log, vantage: config.location, now: rt.now }) : undefined;
@@ -175,25 +211,25 @@ export async function buildPublicSide(config: BalancerConfig, deps: BalancerDeps
     table.onSiteChanged((site) => void refresher.refresh(site));
   }
   table.onSiteChanged((site) => void rt.manifests.load(site.id).catch(() => undefined));
+  const drain = async (listener: NetServer, tracker: PublicState['connections']): Promise<void> => {
+    if (tracker && listener.listening) await drainConnections(listener, tracker, () => state.inFlight, { deadlineMs: config.deadline, quietMs: deps.drainQuietMs ?? 500 });
+  };
   return {
-    server, runtime: rt, sync, revalidator,
+    server, runtime: rt, sync, revalidator, tls, certs,
     async listen(addr) {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(addr.port, addr.host, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
+      await listenOn(server, addr);
       return urlOf(server.address());
+    },
+    async listenTls() {
+      if (!tls || !config.tlsListen) return null;
+      await listenOn(tls.listener, config.tlsListen);
+      return urlOf(tls.listener.address(), 'https');
     },
     async close() {
       // Keep listening while requests in flight finish, so new visitors get a clean 503 with
       // Connection: close rather than a refused connection; then stop (balancer/edge/shutdown.ts).
       state.closing = true;
-      if (state.connections && server.listening) {
-        await drainConnections(server, state.connections, () => state.inFlight, { deadlineMs: config.deadline, quietMs: deps.drainQuietMs ?? 500 });
-      }
+      await Promise.all([drain(server, state.connections), tls ? drain(tls.listener, tls.tracker) : undefined]);
       await Promise.all([health.stop(), refresher.stop(), sync.close(), revalidator.close()]);
       await rtt?.flush();
       await shadow.close();
@@ -239,11 +275,12 @@ export async function buildBalancer(config: BalancerConfig, deps: BalancerDeps):
   const pub = await buildPublicSide(config, deps);
   const ctl = await buildControlSide(config, deps, pub.runtime.metrics.registry);
   return {
-    server: pub.server, control: ctl.control, runtime: pub.runtime, sync: pub.sync, revalidator: pub.revalidator,
+    server: pub.server, control: ctl.control, runtime: pub.runtime, sync: pub.sync, revalidator: pub.revalidator, certs: pub.certs,
     async listen(publicAddr, controlAddr) {
       const publicUrl = await pub.listen(publicAddr);
+      const tlsUrl = await pub.listenTls();
       const controlUrl = await ctl.listen(controlAddr);
-      return { publicUrl, controlUrl };
+      return { publicUrl, controlUrl, tlsUrl };
     },
     async close() {
       await pub.close();

@@ -59,7 +59,8 @@ async function runWorker(config: BalancerConfig, log: Logger): Promise<number> {
     const nodeRequestSecret = (await getOrCreateSetting(db.pool, NODE_REQUEST_SECRET_SETTING)).value;
     const side = await buildPublicSide(config, { pool: db.pool, log, adminToken: '', auditSecret, nodeRequestSecret, background: { offlineSweep: false } });
     answerMetricsRequests(side.runtime.metrics.registry);
-    reportReady(await side.listen(config.listen));
+    const url = await side.listen(config.listen);
+    reportReady(url, await side.listenTls());
     const signal = await waitForSignal();
     log.info({ signal, pid: process.pid }, 'worker shutting down: finishing requests in flight');
     await side.close();
@@ -72,6 +73,7 @@ async function runWorker(config: BalancerConfig, log: Logger): Promise<number> {
 export function run(argv: string[], io: ProgramIO): Promise<number> {
   return runProgram(balancerProgram, argv, io, async (config) => {
     const problems = validateCidrs(config.trustedProxies);
+    if ((config.tlsListen || config.acmeDirectory) && !config.tlsSecret) problems.push('--tls-listen and --acme-directory need --tls-secret (VERITY_TLS_SECRET), which seals private keys in the database');
     if (problems.length > 0) throw new VerityError('CFG_ERR_INVALID', `${balancerProgram.usage}: invalid configuration: ${problems.join('; ')}`);
     const log = createLogger({ level: config.logLevel, name: 'balancer' });
     if (cluster.isWorker) return runWorker(config, log);
@@ -85,7 +87,7 @@ export function run(argv: string[], io: ProgramIO): Promise<number> {
       if (workers === 1) {
         const balancer = await buildBalancer(config, deps);
         const urls = await balancer.listen(config.listen, config.controlListen);
-        io.stdout.write(`balancer: ${urls.publicUrl}\ncontrol: ${urls.controlUrl}\n`);
+        io.stdout.write(`balancer: ${urls.publicUrl}\n${urls.tlsUrl ? `https: ${urls.tlsUrl}\n` : ''}control: ${urls.controlUrl}\n`);
         const signal = await waitForSignal();
         log.info({ signal }, 'shutting down: finishing requests in flight');
         await balancer.close();
@@ -95,7 +97,7 @@ export function run(argv: string[], io: ProgramIO): Promise<number> {
       const pool = await startWorkers({ count: workers, log, env: { DATABASE_URL: db.url, VERITY_AUDIT_SECRET: auditSecret } });
       const control = await buildControlSide(config, deps, new ClusterRegistry());
       const controlUrl = await control.listen(config.controlListen);
-      io.stdout.write(`balancer: ${pool.publicUrl}\ncontrol: ${controlUrl}\n`);
+      io.stdout.write(`balancer: ${pool.publicUrl}\n${pool.tlsUrl ? `https: ${pool.tlsUrl}\n` : ''}control: ${controlUrl}\n`);
       const signal = await waitForSignal();
       log.info({ signal, workers }, 'shutting down: workers finish requests in flight');
       await pool.stop();

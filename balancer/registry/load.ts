@@ -56,7 +56,7 @@ export function toRouteSite(r: SiteRow): RouteSite | null {
   return {
     id: r.id, host: r.host.toLowerCase(), origin, privateRoutes: r.private_routes,
     isPrivate: compileRoutes(r.private_routes, true), isPublic: compileRoutes(r.public_routes, false), dynamicPolicy: r.dynamic_policy,
-    integrityManifestUrl: r.integrity_manifest_url,
+    integrityManifestUrl: r.integrity_manifest_url, httpsRedirect: r.https_redirect, hstsMaxAgeS: r.hsts_max_age_s,
   };
 }
 

@@ -29,4 +29,8 @@ export interface RouteSite {
   isPublic: PathMatcher | null;
   dynamicPolicy: DynamicPolicy;
   integrityManifestUrl: string | null;
+  /** Plain-HTTP visitors are sent to HTTPS (balancer/edge/site-policy.ts). */
+  httpsRedirect: boolean;
+  /** Strict-Transport-Security max-age in seconds on HTTPS answers; null: none. */
+  hstsMaxAgeS: number | null;
 }
