@@ -6,7 +6,7 @@ import type { Logger } from '../../common/log.js';
 import { hostOf } from './host.js';
 import { peekFirstRecord } from './client-hello.js';
 import { adaptRequest, H2VisitorResponse } from './h2-compat.js';
-import { h2Limits } from './h2-guard.js';
+import { deferStart, h2Limits } from './h2-guard.js';
 import type { PublicServerLimits } from './public-server.js';
 import type { ConnectionTracker } from './shutdown.js';
 
@@ -62,8 +62,10 @@ export function createTlsListener(o: TlsListenerOptions): TlsListener {
   h1.setTimeout(limits.connectionTimeoutMs);
   h1.on('clientError', o.onClientError);
   const h2 = createH2Server({ ...h2Limits(limits), Http2ServerResponse: H2VisitorResponse } as H2Options, (req: Http2ServerRequest, res: Http2ServerResponse) => {
-    adaptRequest(req);
-    o.onRequest(req as unknown as IncomingMessage, res as unknown as ServerResponse);
+    deferStart(req, () => {
+      adaptRequest(req);
+      o.onRequest(req as unknown as IncomingMessage, res as unknown as ServerResponse);
+    });
   });
   h2.setTimeout(limits.connectionTimeoutMs);
   for (const s of [tls, challenges]) s.on('tlsClientError', (_err: Error, socket: TLSSocket) => socket.destroy());

@@ -5,6 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect, type PeerCertificate } from 'node:tls';
 import { createCa, issueServerCertificate, type PemPair } from '../../common/tls/x509.js';
+import type { Queryable } from '../../common/db/pool.js';
+import { saveSiteCertificate, sealContext } from '../../common/db/queries/certificates.js';
+import { checkCertificate } from '../../common/tls/certificate.js';
+import { createSecretBox } from '../../common/tls/secret-box.js';
+import { insertTestSite } from './balancer-harness.js';
 
 // TLS fixtures: a test CA, site certificates written to files (as an owner would have them),
 // and clients for HTTPS over HTTP/2 and HTTP/1.1 that trust that CA and send a chosen SNI.
@@ -93,4 +98,13 @@ export function handshake(url: string, sni: string, o: { ca?: string; alpn?: str
     });
     socket.on('error', (err) => resolve({ error: err.message }));
   });
+}
+
+/** A site row with a certificate from `ca`, as `verity site add --cert --key` leaves them. */
+export async function insertSiteWithCertificate(db: Queryable, ca: TestCa, site: { host: string; origin: string }): Promise<string> {
+  const siteId = await insertTestSite(db, site);
+  const pair = await ca.issue([site.host]);
+  const facts = checkCertificate(pair.certPem, pair.keyPem, site.host, new Date());
+  await saveSiteCertificate(db, { siteId, source: 'owner', certPem: pair.certPem, keySealed: createSecretBox(testTlsSecret).seal(pair.keyPem, sealContext(siteId)), facts });
+  return siteId;
 }
