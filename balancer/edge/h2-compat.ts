@@ -45,7 +45,16 @@ function closeSession(this: H2VisitorResponse): void {
   this.stream.session?.close();
 }
 
+const finishedOf = Object.getOwnPropertyDescriptor(Http2ServerResponse.prototype, 'writableFinished')?.get;
+
 export class H2VisitorResponse extends Http2ServerResponse {
+  constructor(...args: ConstructorParameters<typeof Http2ServerResponse>) {
+    super(...args);
+    // Node reports (and emits 'finish' for) a stream the client reset as finished; the request
+    // path must see a visitor who left, and stop the upstream work, exactly as on HTTP/1.1.
+    Object.defineProperty(this, 'writableFinished', { get: () => !this.stream.aborted && finishedOf?.call(this) === true });
+  }
+
   override writeHead(statusCode: number, a?: string | OutgoingHttpHeaders | readonly string[], b?: OutgoingHttpHeaders | readonly string[]): this {
     const given = typeof a === 'string' ? b : a;
     const headers: OutgoingHttpHeaders = {};
