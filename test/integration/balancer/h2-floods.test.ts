@@ -8,7 +8,7 @@ import { h2Request, insertSiteWithCertificate, makeTestCa, testTlsSecret, type T
 
 // HTTP/2 floods against the HTTPS port, from a raw client in its own process: the balancer
 // stays responsive (event-loop lag judged by its p99, with a generous max for the shared
-// machine), the abusive session is closed, the origin is not flooded in its place, and an
+// machine: two cores shared with other work; a lone spike is not the flood), the abusive session is closed, the origin is not flooded in its place, and an
 // honest visitor is served meanwhile.
 
 const db = useTestDatabase({ truncate: false });
@@ -66,7 +66,7 @@ describe('HTTP/2 floods', () => {
     // The honest visitor's request, and nothing of the 20 000 cancelled ones.
     expect(r.originRequests).toBeLessThanOrEqual(2);
     expect(r.lagP99Ms).toBeLessThan(100);
-    expect(r.lagMaxMs).toBeLessThan(1_000);
+    expect(r.lagMaxMs).toBeLessThan(2_000);
   });
 
   it('resets paced below nghttp2\'s rate limit: the session is cut off after its allowance of cancels', async () => {
@@ -90,7 +90,7 @@ describe('HTTP/2 floods', () => {
     // Cut off long before the 100 000 frames were out (the client notices a little late).
     expect(r.result.sent).toBeLessThan(20_000);
     expect(r.lagP99Ms).toBeLessThan(100);
-    expect(r.lagMaxMs).toBeLessThan(1_000);
+    expect(r.lagMaxMs).toBeLessThan(2_000);
     expect(process.memoryUsage().rss - rss).toBeLessThan(64 * 1024 * 1024);
   });
 
