@@ -17,6 +17,9 @@ import { UrlSampler } from './background/url-samples.js';
 import type { balancerProgram } from './config.js';
 import { startOfflineSweeper, type OfflineSweeperOptions } from './control/offline-sweeper.js';
 import { buildControlApp } from './control/server.js';
+import { certificateApiPlugin } from './control/certificate-api.js';
+import { AcmeManager } from './acme/manager.js';
+import { readFile } from 'node:fs/promises';
 import type { ControlPlugin } from './control/types.js';
 import { createPublicServer, defaultServerLimits, http1Options, onClientError, visitorHandler, type PublicServerLimits, type PublicState } from './edge/public-server.js';
 import { createTlsListener, type TlsListener } from './edge/tls-server.js';
@@ -72,6 +75,8 @@ export interface BalancerDeps {
   trafficFlushMs?: number;
   /** Name → addresses for connections to nodes (default dns.lookup); checked again at connect time. */
   resolveHost?: ResolveHost;
+  /** ACME timing (tests use short ones). */
+  acme?: { intervalMs?: number; propagationMs?: number };
   /** Called after each shadow comparison (tests, logs). */
   onShadowResult?: (r: { nodeId: string; url: string; mismatched: string[] }) => void;
 }
@@ -87,6 +92,8 @@ export interface Balancer {
   revalidator: Revalidator;
   /** Site certificates and ACME challenges in memory (null without --tls-secret). */
   certs: CertStore | null;
+  /** Automatic certificates (--acme-directory), or null. */
+  acme: AcmeManager | null;
   /** Listens on both addresses (and --tls-listen); returns the URLs actually bound (port 0 → a free port). */
   listen(publicAddr: ListenAddress, controlAddr: ListenAddress): Promise<{ publicUrl: string; controlUrl: string; tlsUrl: string | null }>;
   /** Graceful: new requests get 503 + Connection: close, in-flight ones finish, queues flush. */
@@ -241,6 +248,8 @@ export async function buildPublicSide(config: BalancerConfig, deps: BalancerDeps
 
 export interface ControlSide {
   control: FastifyInstance;
+  /** Automatic certificates (--acme-directory), or null. */
+  acme: AcmeManager | null;
   listen(addr: ListenAddress): Promise<string>;
   close(): Promise<void>;
 }
@@ -248,23 +257,30 @@ export interface ControlSide {
 /** The control plane (node API, admin API, dashboard, /metrics) and the offline sweeper. */
 export async function buildControlSide(config: BalancerConfig, deps: BalancerDeps, metrics: Registry): Promise<ControlSide> {
   const now = deps.now ?? Date.now;
+  const acme = config.acmeDirectory && config.tlsSecret ? new AcmeManager({
+    pool: deps.pool, log: deps.log, box: createSecretBox(config.tlsSecret), metrics, now, directoryUrl: config.acmeDirectory, email: config.acmeEmail ?? null,
+    challenges: config.acmeChallenges, caPem: config.acmeCa ? await readFile(config.acmeCa, 'utf8') : null, ...deps.acme,
+  }) : null;
   const control = await buildControlApp({
     pool: deps.pool, log: deps.log, metrics, adminToken: deps.adminToken, adminTokenSha256: deps.adminTokenSha256,
     auditSecret: deps.auditSecret, allowPrivateNodeUrls: config.allowPrivateNodeUrls, now,
     // A node registering through our TLS proxy is recorded with its own address and subnet.
     trustedProxies: config.trustedProxies.length > 0 ? compileTrustedProxies(config.trustedProxies) : undefined,
-  }, deps.plugins ?? []);
+  }, [...(deps.plugins ?? []), certificateApiPlugin(acme)]);
   // Advisory-locked: with several balancers on one database, one sweeps at a time.
   const stopSweeper = deps.background?.offlineSweep === false ? () => undefined
     : startOfflineSweeper({ pool: deps.pool, log: deps.log, now }, { intervalMs: 5_000, staleAfterMs: 30_000, ...deps.offlineSweep });
   return {
-    control,
+    control, acme,
     async listen(addr) {
       await control.listen({ host: addr.host, port: addr.port });
+      // Once the public side listens too (it did first): the CA's checks reach it.
+      acme?.start();
       return urlOf(control.server.address());
     },
     async close() {
       stopSweeper();
+      await acme?.stop();
       await control.close();
     },
   };
@@ -275,7 +291,7 @@ export async function buildBalancer(config: BalancerConfig, deps: BalancerDeps):
   const pub = await buildPublicSide(config, deps);
   const ctl = await buildControlSide(config, deps, pub.runtime.metrics.registry);
   return {
-    server: pub.server, control: ctl.control, runtime: pub.runtime, sync: pub.sync, revalidator: pub.revalidator, certs: pub.certs,
+    server: pub.server, control: ctl.control, runtime: pub.runtime, sync: pub.sync, revalidator: pub.revalidator, certs: pub.certs, acme: ctl.acme,
     async listen(publicAddr, controlAddr) {
       const publicUrl = await pub.listen(publicAddr);
       const tlsUrl = await pub.listenTls();

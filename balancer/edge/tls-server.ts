@@ -1,4 +1,4 @@
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerOptions, type ServerResponse } from 'node:http';
 import { createServer as createH2Server, type Http2ServerRequest, type Http2ServerResponse, type Http2Session, type ServerOptions as H2Options } from 'node:http2';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, type SecureContext, type TLSSocket } from 'node:tls';
@@ -32,7 +32,7 @@ export interface TlsListenerOptions {
   /** HTTP/1.1 servers' clientError handler, shared with the plain port. */
   onClientError(err: NodeJS.ErrnoException, socket: Socket): void;
   /** Options of the HTTP/1.1 server, the same as the plain port's. */
-  http1Options: ConstructorParameters<typeof import('node:http').Server>[0];
+  http1Options: ServerOptions;
 }
 
 export interface TlsListener {

@@ -80,3 +80,38 @@ export async function recordAttempt(db: Queryable, siteId: string, a: { ok: bool
     [siteId, a.ok, a.retryAt, a.error, a.now],
   );
 }
+
+export interface CertificateState {
+  siteId: string;
+  host: string;
+  certificate: { source: 'owner' | 'acme'; serial: string; certPem: string; notBefore: Date; notAfter: Date } | null;
+  attempt: { failures: number; retryAt: Date | null; lastError: string | null } | null;
+}
+
+interface StateRow {
+  site_id: string;
+  host: string;
+  source: 'owner' | 'acme' | null;
+  serial: string | null;
+  cert_pem: string | null;
+  not_before: Date | null;
+  not_after: Date | null;
+  failures: number | null;
+  retry_at: Date | null;
+  last_error: string | null;
+}
+
+/** Every registered site with its certificate and issuance attempts (one site: `siteId`). */
+export async function loadCertificateStates(db: Queryable, siteId?: string): Promise<CertificateState[]> {
+  const { rows } = await db.query<StateRow>(
+    `SELECT s.id::text AS site_id, s.host, c.source, c.serial, c.cert_pem, c.not_before, c.not_after, a.failures, a.retry_at, a.last_error
+       FROM sites s LEFT JOIN site_certificates c ON c.site_id = s.id LEFT JOIN acme_attempts a ON a.site_id = s.id
+      WHERE $1::uuid IS NULL OR s.id = $1::uuid ORDER BY s.host`,
+    [siteId ?? null],
+  );
+  return rows.map((r) => ({
+    siteId: r.site_id, host: r.host,
+    certificate: r.source && r.serial && r.cert_pem && r.not_before && r.not_after ? { source: r.source, serial: r.serial, certPem: r.cert_pem, notBefore: r.not_before, notAfter: r.not_after } : null,
+    attempt: r.failures === null ? null : { failures: r.failures, retryAt: r.retry_at, lastError: r.last_error },
+  }));
+}
