@@ -23,6 +23,8 @@ import { readFile } from 'node:fs/promises';
 import type { ControlPlugin } from './control/types.js';
 import { createPublicServer, defaultServerLimits, http1Options, onClientError, visitorHandler, type PublicServerLimits, type PublicState } from './edge/public-server.js';
 import { createTlsListener, type TlsListener } from './edge/tls-server.js';
+import { upgradeHandler } from './edge/upgrade.js';
+import { createWebSocketRelay } from './proxy/websocket.js';
 import { CertStore } from './tls/cert-store.js';
 import { createSecretBox } from '../common/tls/secret-box.js';
 import { VerityError } from '../common/errors.js';
@@ -207,6 +209,11 @@ export async function buildPublicSide(config: BalancerConfig, deps: BalancerDeps
       alpnChallenge: (host) => certs.alpnChallenge(host),
     },
   }) : null;
+  // WebSocket upgrades, on both ports, to the origin only.
+  const websockets = createWebSocketRelay({ idleTimeoutMs: config.wsIdleTimeout, perClient: config.wsPerClient });
+  const onUpgrade = upgradeHandler(rt, limits, state, websockets);
+  server.on('upgrade', onUpgrade);
+  tls?.http1.on('upgrade', onUpgrade);
   const lookup = nodeLookup({ resolve: deps.resolveHost ?? defaultResolveHost, allowPrivate: config.allowPrivateNodeUrls, log: deps.log });
   // With --location, probe round trips check the locations nodes declare (balancer/geo).
   const rtt = config.location ? new RttRecorder({ pool: deps.pool, log: deps.log, vantage: config.location, now: rt.now }) : undefined;

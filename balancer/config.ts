@@ -30,6 +30,8 @@ export const balancerProgram = defineProgram({
     maxResponseSize: option({ flag: 'max-response-size', env: 'VERITY_MAX_RESPONSE_SIZE', valueName: 'BYTES', description: 'largest published body nodes may serve (larger ones are served by the origin)', default: 4 * 1024 * 1024 * 1024, schema: positiveInt }),
     location: option({ flag: 'location', env: 'VERITY_BALANCER_LOCATION', valueName: 'LAT,LON', description: 'where this balancer is: health-probe round-trip times then check the locations nodes declare (unset: no RTT check)', schema: latLon.optional() }),
     workers: option({ flag: 'workers', env: 'VERITY_WORKERS', valueName: 'N', description: 'processes sharing the public port, each with its own routing table; the first process keeps the control plane', defaultLabel: 'number of CPU cores', schema: positiveInt.max(256).optional() }),
+    wsIdleTimeout: option({ flag: 'ws-idle-timeout', env: 'VERITY_WS_IDLE_TIMEOUT', valueName: 'DURATION', description: 'a WebSocket (always relayed to the origin) with no traffic either way for this long is closed', default: '5m', schema: durationMs }),
+    wsPerClient: option({ flag: 'ws-per-client', env: 'VERITY_WS_PER_CLIENT', valueName: 'N', description: 'most WebSockets one client address may hold open at once', default: 32, schema: positiveInt }),
     healthInterval: option({ flag: 'health-interval', env: 'VERITY_HEALTH_INTERVAL', valueName: 'DURATION', description: 'how often every node\'s health endpoint is probed', default: '10s', schema: durationMs }),
     ...databaseOptions,
     ...logOptions,

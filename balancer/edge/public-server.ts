@@ -63,10 +63,10 @@ function hostCount(raw: readonly string[]): number {
   return n;
 }
 
-type Vetted = { site: RouteSite; hasBody: boolean } | { status: number; error: string };
+export type Vetted = { site: RouteSite; hasBody: boolean } | { status: number; error: string };
 
 /** Per request: no I/O. */
-function vet(rt: Runtime, req: IncomingMessage, limits: PublicServerLimits): Vetted {
+export function vet(rt: Runtime, req: IncomingMessage, limits: PublicServerLimits): Vetted {
   if ((req.url ?? '').charCodeAt(0) !== 47 /* / */) return { status: 400, error: 'BAL_ERR_BAD_TARGET' };
   if (req.rawHeaders.length / 2 > limits.maxHeaderCount) return { status: 431, error: 'BAL_ERR_TOO_MANY_HEADERS' };
   if (hostCount(req.rawHeaders) !== 1) return { status: 400, error: 'BAL_ERR_BAD_HOST' };

@@ -37,6 +37,8 @@ export interface TlsListenerOptions {
 
 export interface TlsListener {
   listener: NetServer;
+  /** The HTTP/1.1 server behind TLS (its 'upgrade' event: WebSocket). */
+  http1: HttpServer;
   tracker: ConnectionTracker;
   /** HTTP/2 sessions open now (tests, shutdown). */
   sessions(): number;
@@ -81,7 +83,7 @@ export function createTlsListener(o: TlsListenerOptions): TlsListener {
     });
   });
   const tracker = trackTls(listener, tls, h1, h2);
-  return { listener, tracker, sessions: () => tracker.sessions.size };
+  return { listener, http1: h1, tracker, sessions: () => tracker.sessions.size };
 }
 
 /** The shutdown drain's view of the TLS side: TLS connections, HTTP/1.1 requests on them, HTTP/2 sessions. */
