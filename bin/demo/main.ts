@@ -18,6 +18,7 @@ import { nodeName, nodePlaces } from './places.js';
 import { allocatePorts } from './ports.js';
 import { spawnVerity, waitForHttp, type ManagedProcess } from './processes.js';
 import { createProgress } from './progress.js';
+import { httpsLines, setUpDemoHttps } from './local-ca.js';
 import { startRogueProxy } from './rogue-proxy.js';
 import { startStatusLine } from './status-line.js';
 import { startVisitors, type VisitorSimulator } from './visitors.js';
@@ -75,8 +76,10 @@ export function run(argv: string[], io: ProgramIO): Promise<number> {
     process.on('SIGTERM', onSignal);
     try {
       const [publicPort, controlPort, originPort, ...nodePorts] = (await allocatePorts(3 + 3 * config.nodes, config.basePort)) as number[];
+      const [tlsPort] = (await allocatePorts(1, config.basePort === undefined ? undefined : config.basePort + 3 + 3 * config.nodes)) as [number];
       const adminToken = io.env.VERITY_ADMIN_TOKEN ?? randomBytes(24).toString('base64url');
       const auditSecret = randomBytes(32).toString('base64url');
+      const tlsSecret = randomBytes(32).toString('base64url');
 
       running.pg = await progress.step('PostgreSQL (embedded)', () => startEmbeddedPostgres({ dir: config.pgDir, log }));
       const databaseUrl = await freshDatabase(running.pg.url);
@@ -88,15 +91,16 @@ export function run(argv: string[], io: ProgramIO): Promise<number> {
       // The shop's pages change on every request (nonces, tokens): sampled, so the demo shows audits at work.
       const site = await insertSite(running.pool, { host: DEMO_SITE_HOST, origin: origin.url, privateRoutes: samplePrivateRoutes, dynamicPolicy: 'sampled' });
       const { token } = await createJoinToken(running.pool, { siteId: site.id, uses: config.nodes, ttlMs: 3_600_000, createdBy: 'demo' });
+      const demoCa = await setUpDemoHttps(running.pool, root, site, tlsSecret);
 
       const env = {
         DATABASE_URL: databaseUrl, VERITY_ADMIN_TOKEN: adminToken, VERITY_AUDIT_SECRET: auditSecret,
-        VERITY_ALLOW_PRIVATE_NODE_URLS: '1', VERITY_TRUSTED_PROXIES: '127.0.0.1/32', VERITY_LOG_LEVEL: 'info', VERITY_CONFIG: undefined,
+        VERITY_ALLOW_PRIVATE_NODE_URLS: '1', VERITY_TRUSTED_PROXIES: '127.0.0.1/32', VERITY_LOG_LEVEL: 'info', VERITY_CONFIG: undefined, VERITY_TLS_SECRET: tlsSecret,
       };
       const publicUrl = `http://127.0.0.1:${publicPort}`;
       const controlUrl = `http://127.0.0.1:${controlPort}`;
       await progress.step('balancer', async () => {
-        const balancer = spawnVerity({ name: 'balancer', args: ['balancer', '--listen', `127.0.0.1:${publicPort}`, '--control-listen', `127.0.0.1:${controlPort}`,
+        const balancer = spawnVerity({ name: 'balancer', args: ['balancer', '--listen', `127.0.0.1:${publicPort}`, '--tls-listen', `127.0.0.1:${tlsPort}`, '--control-listen', `127.0.0.1:${controlPort}`,
           // Demo nodes all share 127.0.0.0/24, which the Sybil cap treats as one volunteer: let
           // probation nodes carry half the traffic so the map moves before audits promote them.
           '--probation-share', '0.5', '--shadow-share', '0.1'], env, logDir });
@@ -134,7 +138,7 @@ export function run(argv: string[], io: ProgramIO): Promise<number> {
 
       running.visitors = startVisitors({ balancerUrl: publicUrl, siteHost: DEMO_SITE_HOST, paths: Object.keys(publicPages), requestsPerSecond: config.visitorRate });
       const sitePort = publicPort;
-      io.stdout.write(['', 'verity demo ready', `site: http://${DEMO_SITE_HOST}:${sitePort}/`, `dashboard: ${controlUrl}/`, `admin token: ${adminToken}`, `logs: ${logDir}`, '', 'Press Ctrl-C to stop.', ''].join('\n'));
+      io.stdout.write(['', 'verity demo ready', `site: http://${DEMO_SITE_HOST}:${sitePort}/`, `dashboard: ${controlUrl}/`, `admin token: ${adminToken}`, ...httpsLines(DEMO_SITE_HOST, tlsPort, demoCa.caFile), `logs: ${logDir}`, '', 'Press Ctrl-C to stop.', ''].join('\n'));
       running.stopStatus = startStatusLine({ io, pool: running.pool, visitors: running.visitors });
 
       const exitedEarly = Promise.race(running.processes.map((p) => p.exited.then((code) => `${p.name} exited with code ${code} (see ${p.logFile})`)));
