@@ -111,6 +111,8 @@ describe.each(['http-01', 'tls-alpn-01'] as const)('ACME with %s', (challenge) =
     const info = await (await fetch(`${bal.controlUrl}/api/v1/sites/${host}/certificate`, { headers: { authorization: `Bearer ${bal.adminToken}` } })).json() as { source: string; serial: string; renewAt: string };
     expect(info.source).toBe('acme');
     expect(info.serial).toBe(body.serial);
+    const logged = await db.pool.query<{ reason: string }>("SELECT reason FROM admin_actions WHERE action = 'certificate_revoke' AND target_id = $1", [siteId]);
+    expect(logged.rows.map((r) => r.reason)).toContain(`revoked ${old}, now ${body.serial}`);
   });
 });
 
