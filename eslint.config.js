@@ -30,7 +30,7 @@ function restricted(files, { forbidPrograms = [], forbidCommonDb = false, allowA
 }
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.verity/**', 'coverage/**', 'test/lint-fixtures/**', 'dashboards/assets/vendor/**'] },
+  { ignores: ['node_modules/**', '.verity/**', 'coverage/**', 'test/lint-fixtures/**', 'dashboards/assets/vendor/**', 'test/conformance/cache-tests/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,14 +1,14 @@
 import { z } from 'zod';
-import { databaseOptions, durationMs, httpUrl, listenAddress, logOptions, positiveInt } from '../common/config/shared.js';
+import { databaseOptions, durationMs, httpUrl, listenAddress, logOptions, positiveInt, secretValue } from '../common/config/shared.js';
 import { defineProgram, option } from '../common/config/options.js';
 
 export const auditorProgram = defineProgram({
-  usage: 'verity auditor [--concurrency N] [--audit-every SECONDS]',
+  usage: 'verity auditor [--concurrency N] [--audit-every DURATION]',
   summary: 'Audit worker: fetches pages through the balancer pinned to one node, compares them with the origin, and moves trust.',
   options: {
     concurrency: option({ flag: 'concurrency', env: 'VERITY_AUDITOR_CONCURRENCY', valueName: 'N', description: 'audits run at once by this process', default: 2, schema: positiveInt }),
-    auditEvery: option({ flag: 'audit-every', env: 'VERITY_AUDIT_EVERY', valueName: 'SECONDS', description: 'every node is audited at least this often', default: 300, schema: positiveInt }),
-    auditSecret: option({ flag: 'audit-secret', env: 'VERITY_AUDIT_SECRET', valueName: 'SECRET', description: 'secret shared with balancers to sign audit pins', defaultLabel: 'read from the database', schema: z.string().min(16).optional() }),
+    auditEvery: option({ flag: 'audit-every', env: 'VERITY_AUDIT_EVERY', valueName: 'DURATION', description: 'every node is audited at least this often (e.g. 5m)', default: '5m', schema: durationMs }),
+    auditSecret: option({ flag: 'audit-secret', env: 'VERITY_AUDIT_SECRET', valueName: 'SECRET', description: 'secret shared with balancers to sign audit pins', defaultLabel: 'read from the database', schema: secretValue.optional() }),
     balancerUrl: option({ flag: 'balancer-url', env: 'VERITY_BALANCER_PUBLIC_URL', valueName: 'URL', description: "the balancer's public address; audits go through it pinned to one node (unset: nodes are audited at their own address, for local trials)", schema: httpUrl.optional() }),
     recycleEvery: option({ flag: 'recycle-every', env: 'VERITY_AUDITOR_RECYCLE_EVERY', valueName: 'N', description: 'restart the browser after this many rendered pages (bounds memory)', default: 50, schema: positiveInt }),
     loadTimeout: option({ flag: 'load-timeout', env: 'VERITY_AUDITOR_LOAD_TIMEOUT', valueName: 'DURATION', description: 'deadline for a page to load in the browser', default: '15s', schema: durationMs }),

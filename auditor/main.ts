@@ -1,3 +1,4 @@
+import { formatDuration } from '../common/config/shared.js';
 import { openDatabase } from '../common/db/open.js';
 import { getOrCreateSetting } from '../common/db/queries/settings.js';
 import { createLogger } from '../common/log.js';
@@ -36,13 +37,13 @@ export function run(argv: string[], io: ProgramIO): Promise<number> {
       const metricsServer = await startAuditorMetricsServer(config.metricsListen, db.pool, metrics);
       const auditor = await startAuditor({
         onAuditDone: (verdict, ms, rendered) => metrics.observeAudit(verdict, ms, rendered),
-        concurrency: config.concurrency, auditEverySeconds: config.auditEvery, balancerUrl: config.balancerUrl ?? null, auditSecret,
+        concurrency: config.concurrency, auditEverySeconds: config.auditEvery / 1000, balancerUrl: config.balancerUrl ?? null, auditSecret,
         recycleEvery: config.recycleEvery, loadTimeoutMs: config.loadTimeout, stepTimeoutMs: config.stepTimeout, settleMs: config.settle,
         auditTimeoutMs: config.auditTimeout, browser: config.browser, env: io.env,
       }, { pool: db.pool, log });
       if (auditor.browserMissing) io.stderr.write(`verity auditor: ${auditor.browserMissing}\n`);
       if (!config.balancerUrl) log.warn('no --balancer-url: nodes are audited at their own addresses, not through the balancer');
-      io.stdout.write(`auditor: ${config.concurrency} at once, every node at least every ${config.auditEvery}s${auditor.renderer ? ', rendering in Chromium' : ''}; health and metrics at ${metricsServer.url}/healthz, /metrics\n`);
+      io.stdout.write(`auditor: ${config.concurrency} at once, every node at least every ${formatDuration(config.auditEvery)}${auditor.renderer ? ', rendering in Chromium' : ''}; health and metrics at ${metricsServer.url}/healthz, /metrics\n`);
       const signal = await signals.received;
       log.info({ signal }, 'shutting down: finishing audits in flight');
       await auditor.stop();

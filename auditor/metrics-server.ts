@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { formatListenAddress, type ListenAddress } from '../common/config/shared.js';
-import { VerityError } from '../common/errors.js';
+import type { ListenAddress } from '../common/config/shared.js';
+import { listenOn } from '../common/listen.js';
 import type { Pool } from '../common/db/pool.js';
 import { auditQueueLagMs } from '../common/db/queries/audits.js';
 
@@ -57,12 +57,7 @@ export async function startAuditorMetricsServer(addr: ListenAddress, pool: Pool,
   });
   server.headersTimeout = 10_000;
   server.requestTimeout = 15_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) => reject(new VerityError('CLI_ERR_LISTEN', `cannot serve health and metrics on ${formatListenAddress(addr)}: ${err.message} (choose another --metrics-listen)`, { cause: err })));
-    server.listen(addr.port, addr.host, () => resolve());
-  });
-  const bound = server.address();
-  const port = typeof bound === 'object' && bound ? bound.port : addr.port;
+  const { port } = await listenOn(server, addr, { what: 'the auditor\'s health and metrics', flag: '--metrics-listen' });
   const host = addr.host.includes(':') ? `[${addr.host}]` : addr.host;
   return { url: `http://${host}:${port}`, close: () => new Promise((r) => server.close(() => r())) };
 }

@@ -91,6 +91,8 @@ export function startAuditWorker(input: WorkerDeps): AuditWorker {
   let done = 0;
   let lastPlan = 0;
   let lastRequeue = 0;
+  const startedAt = deps.now().getTime();
+  let toldCatchingUp = false;
   let timer: NodeJS.Timeout | null = null;
   let ticking: Promise<void> = Promise.resolve();
   const sitemapFor = createSitemapCache(deps.client, 10 * 60_000);
@@ -102,7 +104,12 @@ export function startAuditWorker(input: WorkerDeps): AuditWorker {
       await requeueStaleAudits(deps.pool, Math.max(deps.auditTimeoutMs * 3, 60_000), 3, deps.now());
       // The --audit-every promise only holds if the fleet of auditors keeps up: say so when not.
       const lagMs = await auditQueueLagMs(deps.pool, deps.now());
-      if (lagMs > deps.auditEveryMs / 2) deps.log.warn({ lagSeconds: Math.round(lagMs / 1000) }, 'audit queue is behind: add auditor processes or raise --concurrency');
+      // Right after a start the queue holds what came due while no auditor ran: catching up on
+      // that is not a shortage of auditors, so it is said once, not warned about.
+      const catchingUp = t - startedAt < deps.auditEveryMs;
+      if (lagMs > deps.auditEveryMs / 2 && !catchingUp) deps.log.warn({ lagSeconds: Math.round(lagMs / 1000) }, 'audit queue is behind: add auditor processes or raise --concurrency');
+      else if (lagMs > deps.auditEveryMs / 2 && !toldCatchingUp) deps.log.info({ lagSeconds: Math.round(lagMs / 1000) }, 'catching up on audits that came due while no auditor ran');
+      toldCatchingUp ||= catchingUp && lagMs > deps.auditEveryMs / 2;
     }
     if (t - lastPlan > Math.min(5_000, deps.auditEveryMs / 4)) {
       lastPlan = t;

@@ -96,6 +96,8 @@ export interface Balancer {
   certs: CertStore | null;
   /** Automatic certificates (--acme-directory), or null. */
   acme: AcmeManager | null;
+  /** The HTTPS port is listening. */
+  readonly tlsListening: boolean;
   /** Listens on both addresses (and --tls-listen); returns the URLs actually bound (port 0 → a free port). */
   listen(publicAddr: ListenAddress, controlAddr: ListenAddress): Promise<{ publicUrl: string; controlUrl: string; tlsUrl: string | null }>;
   /** Graceful: new requests get 503 + Connection: close, in-flight ones finish, queues flush. */
@@ -299,6 +301,9 @@ export async function buildBalancer(config: BalancerConfig, deps: BalancerDeps):
   const ctl = await buildControlSide(config, deps, pub.runtime.metrics.registry);
   return {
     server: pub.server, control: ctl.control, runtime: pub.runtime, sync: pub.sync, revalidator: pub.revalidator, certs: pub.certs, acme: ctl.acme,
+    get tlsListening() {
+      return pub.tls?.listener.listening ?? false;
+    },
     async listen(publicAddr, controlAddr) {
       const publicUrl = await pub.listen(publicAddr);
       const tlsUrl = await pub.listenTls();

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commaList, databaseOptions, durationMs, latLon, listenAddress, logOptions, positiveInt } from '../common/config/shared.js';
+import { commaList, databaseOptions, durationMs, latLon, listenAddress, logOptions, positiveInt, secretValue } from '../common/config/shared.js';
 import { defineProgram, option } from '../common/config/options.js';
 
 export const balancerProgram = defineProgram({
@@ -14,8 +14,8 @@ export const balancerProgram = defineProgram({
     acmeChallenges: option({ flag: 'acme-challenges', env: 'VERITY_ACME_CHALLENGES', valueName: 'TYPE,...', description: 'ACME challenge types to answer, preferred first: http-01 (on --listen, reached on port 80) and tls-alpn-01 (on --tls-listen, reached on port 443)', default: 'http-01,tls-alpn-01', schema: commaList.pipe(z.array(z.enum(['http-01', 'tls-alpn-01'])).min(1, 'name at least one challenge type')) }),
     acmeCa: option({ flag: 'acme-ca', env: 'VERITY_ACME_CA', valueName: 'FILE', description: 'PEM file of a private CA to trust for the ACME directory itself (a private ACME server; the Let\'s Encrypt test CA in tests)', schema: z.string().min(1).optional() }),
     controlListen: option({ flag: 'control-listen', env: 'VERITY_CONTROL_LISTEN', valueName: 'ADDR', description: 'control plane address (node API, admin API, dashboard)', default: '127.0.0.1:8081', schema: listenAddress }),
-    adminToken: option({ flag: 'admin-token', env: 'VERITY_ADMIN_TOKEN', valueName: 'TOKEN', description: 'bearer token for the admin API and first dashboard login', defaultLabel: 'generated and printed on first start', schema: z.string().min(16, 'must be at least 16 characters').optional() }),
-    auditSecret: option({ flag: 'audit-secret', env: 'VERITY_AUDIT_SECRET', valueName: 'SECRET', description: 'secret shared with auditors to sign audit pins', defaultLabel: 'generated and stored in the database', schema: z.string().min(16, 'must be at least 16 characters').optional() }),
+    adminToken: option({ flag: 'admin-token', env: 'VERITY_ADMIN_TOKEN', valueName: 'TOKEN', description: 'bearer token for the admin API and first dashboard login', defaultLabel: 'generated and printed on first start', schema: secretValue.optional() }),
+    auditSecret: option({ flag: 'audit-secret', env: 'VERITY_AUDIT_SECRET', valueName: 'SECRET', description: 'secret shared with auditors to sign audit pins', defaultLabel: 'generated and stored in the database', schema: secretValue.optional() }),
     trustedProxies: option({ flag: 'trusted-proxies', env: 'VERITY_TRUSTED_PROXIES', valueName: 'CIDR,...', description: 'peers whose X-Forwarded-For is believed (loopback is not trusted by default)', default: '', schema: commaList }),
     allowPrivateNodeUrls: option({ flag: 'allow-private-node-urls', env: 'VERITY_ALLOW_PRIVATE_NODE_URLS', description: 'let nodes register loopback or private-range URLs (local trials, tests)', boolean: true, default: false, schema: z.boolean() }),
     attemptTimeout: option({ flag: 'attempt-timeout', env: 'VERITY_ATTEMPT_TIMEOUT', valueName: 'DURATION', description: 'time a node has to send response headers before the request is retried elsewhere', default: '5s', schema: durationMs }),

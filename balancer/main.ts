@@ -9,7 +9,8 @@ import { runProgram, type ProgramIO } from '../common/program.js';
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import type { Logger } from '../common/log.js';
-import { buildBalancer, buildControlSide, buildPublicSide, type BalancerConfig } from './app.js';
+import { listenProblem, probeListen } from '../common/listen.js';
+import { buildBalancer, buildControlSide, buildPublicSide, type Balancer, type BalancerConfig } from './app.js';
 import { answerMetricsRequests, ClusterRegistry, reportReady, startWorkers } from './cluster.js';
 import { balancerProgram } from './config.js';
 import { controlPlugins } from './control/plugins.js';
@@ -19,6 +20,9 @@ import { validateCidrs } from './routes/client-address.js';
 // signals.
 
 const ADMIN_TOKEN_SETTING = 'admin_token_sha256';
+const PUBLIC_LISTENER = { what: "the balancer's public proxy", flag: '--listen' };
+const CONTROL_LISTENER = { what: "the balancer's control plane", flag: '--control-listen' };
+const TLS_LISTENER = { what: "the balancer's HTTPS port", flag: '--tls-listen' };
 
 export const sha256Hex = (s: string): string => createHash('sha256').update(s).digest('hex');
 
@@ -51,6 +55,35 @@ function waitForSignal(): Promise<string> {
   });
 }
 
+/**
+ * A worker stops when the primary says so (SIGTERM). A terminal's Ctrl-C reaches the whole
+ * process group, workers included: they leave it to the primary, which drains them in order,
+ * instead of dying by it half-way.
+ */
+function waitForPrimary(): Promise<void> {
+  const ignore = (): void => undefined;
+  process.on('SIGINT', ignore);
+  return new Promise((resolve) => process.once('SIGTERM', () => resolve()));
+}
+
+/**
+ * Both listeners, or one line naming the port and the flag. On failure the background loops
+ * (routing sync, health probes, offline sweep) are stopped before the database closes: they hold
+ * a pool client, so the pool would otherwise never finish ending and the process would hang,
+ * logging "Cannot use a pool after calling end on the pool" every few seconds.
+ */
+async function listenOrStop(balancer: Balancer, config: BalancerConfig): Promise<{ publicUrl: string; controlUrl: string; tlsUrl: string | null }> {
+  try {
+    return await balancer.listen(config.listen, config.controlListen);
+  } catch (err) {
+    // Tried in order: the public listener, the HTTPS one, the control plane.
+    const where = !balancer.server.listening ? 'public' : config.tlsListen && !balancer.tlsListening ? 'tls' : 'control';
+    await balancer.close();
+    if (where === 'tls' && config.tlsListen) throw listenProblem(err, config.tlsListen, TLS_LISTENER);
+    throw listenProblem(err, where === 'control' ? config.controlListen : config.listen, where === 'control' ? CONTROL_LISTENER : PUBLIC_LISTENER);
+  }
+}
+
 /** A worker of `--workers N`: the public side only, on the port the primary shares. */
 async function runWorker(config: BalancerConfig, log: Logger): Promise<number> {
   const db = await openDatabase(config, log, { applicationName: 'verity-balancer-worker' });
@@ -59,10 +92,17 @@ async function runWorker(config: BalancerConfig, log: Logger): Promise<number> {
     const nodeRequestSecret = (await getOrCreateSetting(db.pool, NODE_REQUEST_SECRET_SETTING)).value;
     const side = await buildPublicSide(config, { pool: db.pool, log, adminToken: '', auditSecret, nodeRequestSecret, background: { offlineSweep: false } });
     answerMetricsRequests(side.runtime.metrics.registry);
-    const url = await side.listen(config.listen);
-    reportReady(url, await side.listenTls());
-    const signal = await waitForSignal();
-    log.info({ signal, pid: process.pid }, 'worker shutting down: finishing requests in flight');
+    const url = await side.listen(config.listen).catch(async (err: unknown) => {
+      await side.close();
+      throw listenProblem(err, config.listen, PUBLIC_LISTENER);
+    });
+    const tlsUrl = await side.listenTls().catch(async (err: unknown) => {
+      await side.close();
+      throw listenProblem(err, config.tlsListen ?? config.listen, TLS_LISTENER);
+    });
+    reportReady(url, tlsUrl);
+    await waitForPrimary();
+    log.info({ pid: process.pid }, 'worker shutting down: finishing requests in flight');
     await side.close();
     return 0;
   } finally {
@@ -86,17 +126,25 @@ export function run(argv: string[], io: ProgramIO): Promise<number> {
       const deps = { pool: db.pool, log, adminToken: admin.token, adminTokenSha256: admin.sha256, auditSecret, nodeRequestSecret, plugins: controlPlugins };
       if (workers === 1) {
         const balancer = await buildBalancer(config, deps);
-        const urls = await balancer.listen(config.listen, config.controlListen);
+        const urls = await listenOrStop(balancer, config);
         io.stdout.write(`balancer: ${urls.publicUrl}\n${urls.tlsUrl ? `https: ${urls.tlsUrl}\n` : ''}control: ${urls.controlUrl}\n`);
         const signal = await waitForSignal();
         log.info({ signal }, 'shutting down: finishing requests in flight');
         await balancer.close();
         return 0;
       }
+      // Both ports are tried before any worker starts, so a taken one is one clear line; the
+      // control plane (and its /healthz) opens only once every worker listens.
+      await probeListen(config.controlListen, CONTROL_LISTENER);
+      await probeListen(config.listen, PUBLIC_LISTENER);
       // The workers reach the database the primary opened (an embedded one included).
       const pool = await startWorkers({ count: workers, log, env: { DATABASE_URL: db.url, VERITY_AUDIT_SECRET: auditSecret } });
       const control = await buildControlSide(config, deps, new ClusterRegistry());
-      const controlUrl = await control.listen(config.controlListen);
+      const controlUrl = await control.listen(config.controlListen).catch(async (err: unknown) => {
+        await control.close();
+        await pool.stop();
+        throw listenProblem(err, config.controlListen, CONTROL_LISTENER);
+      });
       io.stdout.write(`balancer: ${pool.publicUrl}\n${pool.tlsUrl ? `https: ${pool.tlsUrl}\n` : ''}control: ${controlUrl}\n`);
       const signal = await waitForSignal();
       log.info({ signal, workers }, 'shutting down: workers finish requests in flight');

@@ -13,6 +13,7 @@ export const errorCodes = {
   SITE_ERR_INVALID: 'the site definition is invalid',
   TOKEN_ERR_INVALID: 'the join token is unknown, used up, revoked or expired',
   NODE_ERR_UNKNOWN: 'no node has this id',
+  ADMIN_ERR_NO_REASON: 'an admin action on a node needs a reason',
   NODE_ERR_TOKEN_REJECTED: 'the balancer refused the join token',
   NODE_ERR_REVOKED: 'the balancer has banned or revoked this node',
   NODE_ERR_BALANCER_UNREACHABLE: 'the balancer cannot be reached',

@@ -11,7 +11,8 @@ export const processIO: ProgramIO = { env: process.env, stdout: process.stdout, 
 
 /**
  * The edge every command goes through: --help, config validated once (bad config → one line,
- * exit 2), and a known error → one line, exit 1. Unknown errors keep their stack.
+ * exit 2), and any error → one line, exit 1. A person reads one clear line, never a stack
+ * trace after it; the stack of an unexpected error is shown at --log-level debug or trace.
  */
 export async function runProgram<S extends OptionsSpec>(
   spec: ProgramSpec<S>,
@@ -37,7 +38,9 @@ export async function runProgram<S extends OptionsSpec>(
       io.stderr.write(`error ${err.code}: ${err.message}\n`);
       return err.code === 'CFG_ERR_INVALID' || err.code === 'CLI_ERR_USAGE' ? 2 : 1;
     }
-    io.stderr.write(`error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    const level = (loaded.config as { logLevel?: unknown }).logLevel;
+    const withStack = (level === 'debug' || level === 'trace') && err instanceof Error && err.stack;
+    io.stderr.write(`error: ${withStack ? err.stack : describeError(err).split('\n')[0]}\n`);
     return 1;
   }
 }

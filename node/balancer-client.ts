@@ -1,7 +1,7 @@
 import { VerityError, describeError, errorCodes, type ErrorCode } from '../common/errors.js';
 import {
-  SIGNATURE_HEADER, challengeResponse, errorBody, nodeStanding, paths, recheckResponse, signRequest,
-  type HeartbeatStats, type NodeStanding, type RecheckResponse, type SignedKind,
+  SIGNATURE_HEADER, challengeResponse, errorBody, nodeAnswer, paths, recheckResponse, signRequest,
+  type HeartbeatStats, type NodeAnswer, type RecheckResponse, type SignedKind,
 } from '../common/protocol/node-api.js';
 import type { NodeIdentity } from './identity.js';
 
@@ -21,9 +21,9 @@ export interface Evidence {
 }
 
 export interface BalancerClient {
-  register(p: RegisterParams): Promise<NodeStanding>;
-  heartbeat(counter: number, stats: HeartbeatStats): Promise<NodeStanding>;
-  drain(counter: number): Promise<NodeStanding>;
+  register(p: RegisterParams): Promise<NodeAnswer>;
+  heartbeat(counter: number, stats: HeartbeatStats): Promise<NodeAnswer>;
+  drain(counter: number): Promise<NodeAnswer>;
   /** Asks for an audit of the page behind a penalty (or a site's home page); rate-limited by the balancer. */
   recheck(counter: number, auditId?: string): Promise<RecheckResponse>;
   /** One piece of evidence behind a disclosed penalty. */
@@ -45,6 +45,10 @@ async function readAnswer(res: Response, what: string, baseUrl: string): Promise
   const text = await res.text();
   // A 5xx (the balancer's database restarting, a proxy in front of it) passes: retry like a network error.
   if (res.status >= 500) throw new VerityError('NODE_ERR_BALANCER_UNREACHABLE', `the balancer ${baseUrl} is unavailable (HTTP ${res.status} to ${what})`);
+  // The public port answers every Host it does not serve with 421: a classic wrong --balancer.
+  if (res.status === 421) {
+    throw new VerityError('NODE_ERR_BAD_ANSWER', `${baseUrl} answered ${what} with HTTP 421 (misdirected request): is this the control-plane URL? --balancer takes the balancer's control plane (its --control-listen address, port 8081 by default), not the public port visitors use`);
+  }
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -87,12 +91,12 @@ export function createBalancerClient(opts: BalancerClientOptions): BalancerClien
     chain = run.catch(() => undefined);
     return run;
   };
-  const standing = (value: unknown, what: string): NodeStanding => {
-    const parsed = nodeStanding.safeParse(value);
-    if (!parsed.success) throw new VerityError('NODE_ERR_BAD_ANSWER', `the balancer's ${what} answer is not a node standing`);
+  const standing = (value: unknown, what: string): NodeAnswer => {
+    const parsed = nodeAnswer.safeParse(value);
+    if (!parsed.success) throw new VerityError('NODE_ERR_BAD_ANSWER', `the balancer's ${what} answer is not a node standing with a request key`);
     return parsed.data;
   };
-  const signed = async (kind: SignedKind, path: string, body: unknown): Promise<NodeStanding> => {
+  const signed = async (kind: SignedKind, path: string, body: unknown): Promise<NodeAnswer> => {
     const { bytes, signature } = signRequest(opts.identity.privateKey, kind, body);
     return standing(await post(path, kind, bytes, signature), kind);
   };

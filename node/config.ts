@@ -7,6 +7,12 @@ import { defineProgram, option } from '../common/config/options.js';
 export const nodeProgram = defineProgram({
   usage: 'verity node --balancer URL --token TOKEN [options]',
   summary: 'Run a volunteer node: serves and caches the public pages of the sites it was assigned.',
+  helpFooter: [
+    'Admin commands (run where the database is; recorded in the admin log):',
+    '  verity node quarantine ID --reason TEXT   no visitor traffic, still audited',
+    '  verity node reinstate ID --reason TEXT    back to active, integrity reset',
+    '  verity node ban ID --reason TEXT          for good',
+  ].join('\n'),
   options: {
     balancer: option({ flag: 'balancer', env: 'VERITY_BALANCER', valueName: 'URL', description: "the balancer's control-plane URL", schema: httpUrl }),
     token: option({ flag: 'token', env: 'VERITY_JOIN_TOKEN', valueName: 'TOKEN', description: 'join token from the site admin (needed on first start only)', schema: z.string().min(1).optional() }),
@@ -20,8 +26,8 @@ export const nodeProgram = defineProgram({
     statusListen: option({ flag: 'status-listen', env: 'VERITY_STATUS_LISTEN', valueName: 'ADDR', description: 'local status page for the volunteer', default: '127.0.0.1:8091', schema: listenAddress }),
     maxConcurrency: option({ flag: 'max-concurrency', env: 'VERITY_MAX_CONCURRENCY', valueName: 'N', description: 'requests served at once; more get 503', default: 64, schema: positiveInt }),
     originTimeout: option({ flag: 'origin-timeout', env: 'VERITY_ORIGIN_TIMEOUT', valueName: 'DURATION', description: 'overall deadline of one origin request (e.g. 15s)', default: '15s', schema: durationMs }),
-    maxBodyBytes: option({ flag: 'max-body-bytes', env: 'VERITY_MAX_BODY_BYTES', valueName: 'BYTES', description: 'largest origin response body the node relays', default: 32 * 1024 * 1024, schema: positiveInt }),
-    maxBufferBytes: option({ flag: 'max-buffer-bytes', env: 'VERITY_MAX_BUFFER_BYTES', valueName: 'BYTES', description: 'memory for origin responses being read at once; past it requests get 502', default: 256 * 1024 * 1024, schema: positiveInt }),
+    maxBodyBytes: option({ flag: 'max-body-bytes', env: 'VERITY_MAX_BODY_BYTES', valueName: 'BYTES', description: 'largest origin response body the node relays (bodies stream through; a longer one is refused or cut)', default: 8 * 1024 ** 3, schema: positiveInt }),
+    maxBufferBytes: option({ flag: 'max-buffer-bytes', env: 'VERITY_MAX_BUFFER_BYTES', valueName: 'BYTES', description: 'memory for response bytes passing through at once; past it, reading from origins waits', default: 64 * 1024 * 1024, schema: positiveInt }),
     drainTimeout: option({ flag: 'drain-timeout', env: 'VERITY_DRAIN_TIMEOUT', valueName: 'DURATION', description: 'on SIGTERM, how long in-flight requests may take to finish', default: '30s', schema: durationMs }),
     ...logOptions,
   },

@@ -1,5 +1,5 @@
 import { VerityError, isVerityError } from '../common/errors.js';
-import type { NodeStanding } from '../common/protocol/node-api.js';
+import type { NodeAnswer } from '../common/protocol/node-api.js';
 import type { BalancerClient, RegisterParams } from './balancer-client.js';
 import { findEnrollment, recordEnrollment, tokenFingerprint } from './enrollment.js';
 import type { Checklist } from './preflight.js';
@@ -27,7 +27,7 @@ export function backoffMs(attempt: number, maxDelayMs: number): number {
 }
 
 /** One attempt; returns the standing and the token it spent, if any. */
-async function registerOnce(o: EnrollOptions): Promise<{ standing: NodeStanding; spent: string | undefined }> {
+async function registerOnce(o: EnrollOptions): Promise<{ standing: NodeAnswer; spent: string | undefined }> {
   const enrollment = await findEnrollment(o.dataDir, o.balancer, o.nodeId);
   const alreadySpent = o.token !== undefined && (enrollment?.tokens.includes(tokenFingerprint(o.token)) ?? false);
   // A known node restarting with its spent token still on the command line does not present it again.
@@ -48,7 +48,7 @@ async function registerOnce(o: EnrollOptions): Promise<{ standing: NodeStanding;
 }
 
 /** Registers (retrying while the balancer is unreachable) and remembers the enrollment. */
-export async function enroll(o: EnrollOptions): Promise<NodeStanding> {
+export async function enroll(o: EnrollOptions): Promise<NodeAnswer> {
   for (let attempt = 0; ; attempt++) {
     try {
       const { standing, spent } = await registerOnce(o);

@@ -1,5 +1,5 @@
 import { isVerityError, type VerityError } from '../common/errors.js';
-import type { HeartbeatStats, NodeStanding } from '../common/protocol/node-api.js';
+import type { HeartbeatStats, NodeAnswer } from '../common/protocol/node-api.js';
 import type { BalancerClient } from './balancer-client.js';
 import { backoffMs } from './enroll.js';
 
@@ -27,7 +27,7 @@ export interface HeartbeatOptions {
   counter: Counter;
   stats: () => HeartbeatStats;
   intervalMs: () => number;
-  onStanding: (s: NodeStanding) => void;
+  onStanding: (s: NodeAnswer) => void;
   onError: (err: VerityError | Error) => void;
   /** The balancer banned us: stop serving. */
   onFatal: (err: VerityError) => void;

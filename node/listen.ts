@@ -1,18 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import type { ListenAddress } from '../common/config/shared.js';
 
-export function listen(server: Server, addr: ListenAddress): Promise<AddressInfo> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error) => reject(new Error(`cannot listen on ${addr.host}:${addr.port}: ${err.message}`, { cause: err }));
-    server.once('error', onError);
-    server.listen(addr.port, addr.host, () => {
-      server.off('error', onError);
-      resolve(server.address() as AddressInfo);
-    });
-  });
-}
 
 export function urlOf(host: string, port: number): string {
   return host.includes(':') ? `http://[${host}]:${port}` : `http://${host}:${port}`;

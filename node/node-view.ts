@@ -10,6 +10,8 @@ import type { TrafficStats } from './traffic.js';
 
 export interface NodeState {
   standing: NodeStanding | null;
+  /** The key the balancer signs our requests with; kept apart from the standing, which the status page shows. */
+  requestKey: string | null;
   lastHeartbeatAt: string | null;
   lastError: string | null;
   draining: boolean;
@@ -35,7 +37,7 @@ export function heartbeatStats(p: NodeParts): HeartbeatStats {
   const c = p.cache.counters();
   const s = p.store.stats();
   return {
-    inFlight: t.inFlight, requestsTotal: t.requestsTotal, errorsTotal: t.errorsTotal, cacheHits: c.hits + c.revalidated,
+    inFlight: t.inFlight, requestsTotal: t.requestsTotal, errorsTotal: t.errorsTotal, cacheHits: c.hits + c.revalidated + c.stale,
     cacheMisses: c.misses, cacheBytes: s.bytes, cacheEntries: s.entries, loadAvg1m: Math.max(0, loadavg()[0] ?? 0),
   };
 }
@@ -43,12 +45,12 @@ export function heartbeatStats(p: NodeParts): HeartbeatStats {
 export function statusView(p: NodeParts): StatusView {
   const c = p.cache.counters();
   const s = p.store.stats();
-  const lookups = c.hits + c.revalidated + c.misses;
+  const lookups = c.hits + c.revalidated + c.stale + c.misses;
   return {
     nodeId: p.identity.nodeId, name: nodeName(p.config), publicUrl: p.state.publicUrl, balancer: p.config.balancer,
     startedAt: p.state.startedAt, standing: p.state.standing, lastHeartbeatAt: p.state.lastHeartbeatAt, lastError: p.state.lastError,
     traffic: p.traffic.snapshot(),
-    cache: { ...c, hitRate: lookups === 0 ? null : (c.hits + c.revalidated) / lookups, bytes: s.bytes, entries: s.entries, capBytes: s.capBytes },
+    cache: { ...c, hitRate: lookups === 0 ? null : (c.hits + c.revalidated + c.stale) / lookups, bytes: s.bytes, entries: s.entries, capBytes: s.capBytes },
   };
 }
 

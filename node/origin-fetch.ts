@@ -1,79 +1,42 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { Transform, pipeline, type Readable } from 'node:stream';
 import { pairsFromRaw, type HeaderPairs } from './cache/http-headers.js';
 
 // One request to a site's origin with node:http, which hands back the bytes exactly as sent
-// (fetch would decompress them; the balancer's integrity checks need the origin's bytes).
-// Bounded: one overall deadline, a body size cap, and a budget for all bodies being read at once.
+// (fetch would decompress them; the balancer checks the origin's bytes). The answer comes back
+// as soon as its head has arrived, with the body as a stream, so a download of any size passes
+// through in bounded memory. Bounded in time too: a deadline for the head, then an idle timer.
 
 export interface OriginRequest {
   origin: string;
+  /** The site's host: the Host header the origin gets, as it would from a visitor. */
+  host: string;
   method: 'GET' | 'HEAD';
   /** Path and query of the visitor's request. */
   path: string;
   headers: HeaderPairs;
   timeoutMs: number;
   maxBodyBytes: number;
+  /** 1xx interim responses (102, 103) as they arrive, to be passed on. */
+  onInterim?: ((status: number, headers: HeaderPairs) => void) | undefined;
 }
 
 export interface OriginResponse {
   status: number;
   headers: HeaderPairs;
-  body: Buffer;
+  /** The body, exactly as sent; whoever gets it must read it to the end or destroy it. */
+  body: Readable;
   requestTimeMs: number;
   responseTimeMs: number;
 }
 
+export type OriginErrorKind = 'timeout' | 'too_large' | 'overlong' | 'failed';
+
 export class OriginError extends Error {
-  constructor(readonly kind: 'timeout' | 'too_large' | 'failed', message: string, options?: { cause?: unknown }) {
+  constructor(readonly kind: OriginErrorKind, message: string, options?: { cause?: unknown }) {
     super(message, options);
   }
-}
-
-/** Bytes held by all origin responses being read at once, against one budget. */
-export interface BufferBudget {
-  take(bytes: number): boolean;
-  give(bytes: number): void;
-  held(): number;
-}
-
-export function createBufferBudget(maxBytes: number): BufferBudget {
-  let held = 0;
-  return {
-    take(bytes) {
-      if (held + bytes > maxBytes) return false;
-      held += bytes;
-      return true;
-    },
-    give(bytes) {
-      held = Math.max(0, held - bytes);
-    },
-    held: () => held,
-  };
-}
-
-function collect(res: IncomingMessage, limits: { maxBodyBytes: number; budget: BufferBudget }, fail: (e: OriginError) => void, done: (body: Buffer) => void): () => void {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  res.on('data', (chunk: Buffer) => {
-    if (size + chunk.length > limits.maxBodyBytes) {
-      res.destroy();
-      fail(new OriginError('too_large', `origin body exceeds ${limits.maxBodyBytes} bytes`));
-      return;
-    }
-    // Many large responses at once must not exhaust the volunteer's memory.
-    if (!limits.budget.take(chunk.length)) {
-      res.destroy();
-      fail(new OriginError('too_large', 'the node is holding too many response bytes at once'));
-      return;
-    }
-    size += chunk.length;
-    chunks.push(chunk);
-  });
-  res.on('end', () => done(Buffer.concat(chunks, size)));
-  res.on('aborted', () => fail(new OriginError('failed', 'origin response aborted')));
-  res.on('error', (err) => fail(new OriginError('failed', `origin response failed: ${err.message}`, { cause: err })));
-  return () => limits.budget.give(size);
 }
 
 /**
@@ -96,12 +59,11 @@ export interface OriginFetcher {
 }
 
 /** Keep-alive agents toward the origins, so repeated misses do not pay a handshake each. */
-export function createOriginFetcher(opts: { maxSockets: number; maxBufferedBytes?: number; now?: () => number }): OriginFetcher {
+export function createOriginFetcher(opts: { maxSockets: number; now?: () => number }): OriginFetcher {
   const http = new HttpAgent({ keepAlive: true, maxSockets: opts.maxSockets });
   const https = new HttpsAgent({ keepAlive: true, maxSockets: opts.maxSockets });
-  const budget = createBufferBudget(opts.maxBufferedBytes ?? 256 * 1024 * 1024);
   return {
-    fetch: (req) => fetchOrigin(req, { http, https, budget }, opts.now ?? Date.now),
+    fetch: (req) => fetchOrigin(req, { http, https }, opts.now ?? Date.now),
     close: () => {
       http.destroy();
       https.destroy();
@@ -109,7 +71,29 @@ export function createOriginFetcher(opts: { maxSockets: number; maxBufferedBytes
   };
 }
 
-export function fetchOrigin(req: OriginRequest, agents: { http: HttpAgent; https: HttpsAgent; budget: BufferBudget }, now: () => number = Date.now): Promise<OriginResponse> {
+/** Node's parser reports bytes after a complete message as a parse error on the request. */
+function translate(err: Error & { code?: string }, responded: boolean): OriginError {
+  if (err instanceof OriginError) return err;
+  if (responded && err.code?.startsWith('HPE_')) return new OriginError('overlong', 'the origin sent more bytes than its Content-Length declared', { cause: err });
+  if (err.code?.startsWith('HPE_')) return new OriginError('failed', `the origin's answer is not valid HTTP (${err.code})`, { cause: err });
+  return new OriginError('failed', `origin request failed: ${err.message}`, { cause: err });
+}
+
+/** The body, capped: a longer one ends in an error (never in a short success); destroying it destroys the response. */
+function capped(res: IncomingMessage, maxBodyBytes: number): Readable {
+  let size = 0;
+  const limit = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      size += chunk.length;
+      if (size > maxBodyBytes) done(new OriginError('too_large', `origin body exceeds ${maxBodyBytes} bytes`));
+      else done(null, chunk);
+    },
+  });
+  pipeline(res, limit, () => undefined);
+  return limit;
+}
+
+export function fetchOrigin(req: OriginRequest, agents: { http: HttpAgent; https: HttpsAgent }, now: () => number = Date.now): Promise<OriginResponse> {
   return new Promise((resolve, reject) => {
     let url: URL;
     try {
@@ -121,29 +105,37 @@ export function fetchOrigin(req: OriginRequest, agents: { http: HttpAgent; https
     const requestTimeMs = now();
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     let settled = false;
-    // Bytes go back to the budget once the response is handed on (or abandoned).
-    let release: () => void = () => undefined;
+    let responded = false;
     const fail = (err: OriginError) => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      clearTimeout(headTimer);
       outgoing.destroy();
-      release();
       reject(err);
     };
-    const headers = [...req.headers.flat(), 'host', url.host];
+    const headers = [...req.headers.flat(), 'Host', req.host];
     const outgoing = send(url, { method: req.method, headers, agent: url.protocol === 'https:' ? agents.https : agents.http }, (res) => {
-      release = collect(res, { maxBodyBytes: req.maxBodyBytes, budget: agents.budget }, fail, (body) => {
-        if (settled) return;
+      responded = true;
+      const declared = Number(res.headers['content-length'] ?? Number.NaN);
+      if (declared > req.maxBodyBytes) return fail(new OriginError('too_large', `origin body of ${declared} bytes exceeds ${req.maxBodyBytes}`));
+      const body = capped(res, req.maxBodyBytes);
+      // A body longer than declared, in the same read as the head, surfaces as an error right
+      // after this callback: wait one turn so it becomes a clear 502 instead of a cut response.
+      setImmediate(() => {
+        if (settled) return void body.destroy();
         settled = true;
-        clearTimeout(timer);
-        release();
+        clearTimeout(headTimer);
         resolve({ status: res.statusCode ?? 502, headers: pairsFromRaw(res.rawHeaders), body, requestTimeMs, responseTimeMs: now() });
       });
     });
-    // An overall deadline, not an idle timer: an origin dripping bytes is cut off too.
-    const timer = setTimeout(() => fail(new OriginError('timeout', `origin did not answer within ${req.timeoutMs} ms`)), req.timeoutMs);
-    outgoing.on('error', (err) => fail(new OriginError('failed', `origin request failed: ${err.message}`, { cause: err })));
+    outgoing.on('information', (info) => {
+      if (info.statusCode === 102 || info.statusCode === 103) req.onInterim?.(info.statusCode, pairsFromRaw(info.rawHeaders));
+    });
+    // A deadline for the head, then an idle timer for the body (a large download may take long,
+    // but an origin that stops sending is cut off).
+    const headTimer = setTimeout(() => fail(new OriginError('timeout', `origin did not answer within ${req.timeoutMs} ms`)), req.timeoutMs);
+    outgoing.setTimeout(req.timeoutMs, () => outgoing.destroy(new OriginError('timeout', `origin sent nothing for ${req.timeoutMs} ms`)));
+    outgoing.on('error', (err) => fail(translate(err, responded)));
     outgoing.end();
   });
 }

@@ -5,20 +5,23 @@ import type { ConfigOf } from '../common/config/options.js';
 import { describeError, isVerityError, type VerityError } from '../common/errors.js';
 import { createLogger, type Logger } from '../common/log.js';
 import type { ProgramIO } from '../common/program.js';
-import { DEFAULT_HEARTBEAT_INTERVAL_MS, type NodeStanding } from '../common/protocol/node-api.js';
+import { DEFAULT_HEARTBEAT_INTERVAL_MS, type NodeAnswer, type NodeStanding } from '../common/protocol/node-api.js';
 import { createBalancerClient, type BalancerClient } from './balancer-client.js';
 import { openDiskStore } from './cache/disk-store.js';
 import { createHttpCache } from './cache/http-cache.js';
+import { createBufferBudget } from './cache/pump.js';
 import type { nodeProgram } from './config.js';
 import { enroll } from './enroll.js';
 import { createCounter, startHeartbeats, type Counter } from './heartbeat.js';
 import { loadOrCreateIdentity, type NodeIdentity } from './identity.js';
 import { lockDataDir } from './instance-lock.js';
-import { closeGracefully, defaultPublicUrl, listen, urlOf } from './listen.js';
+import { listenOn } from '../common/listen.js';
+import { closeGracefully, defaultPublicUrl, urlOf } from './listen.js';
 import { checkCacheDir, createChecklist, type Checklist } from './preflight.js';
 import { heartbeatStats, nodeName, standingChanges, statusView, type NodeParts, type NodeState } from './node-view.js';
 import { createNodeServer } from './server.js';
 import { createStatusServer, type StatusActions } from './status-server.js';
+import { resolveProfile } from './profile.js';
 import { createOriginFetcher, type OriginFetcher } from './origin-fetch.js';
 import { createTrafficStats } from './traffic.js';
 
@@ -78,8 +81,12 @@ function reportStanding(checklist: Checklist, s: NodeStanding): void {
   else checklist.pass('sites assigned', s.sites.map((x) => x.host).join(', '));
 }
 
-async function connect(r: Running, signal: AbortSignal): Promise<NodeStanding> {
-  const params = { name: nodeName(r.config), publicUrl: r.state.publicUrl, location: r.config.location ?? null };
+function registerParams(r: Running) {
+  return { name: nodeName(r.config), publicUrl: r.state.publicUrl, location: r.config.location ?? null };
+}
+
+async function connect(r: Running, signal: AbortSignal): Promise<NodeAnswer> {
+  const params = registerParams(r);
   const t0 = r.now();
   try {
     const standing = await enroll({
@@ -96,21 +103,28 @@ async function connect(r: Running, signal: AbortSignal): Promise<NodeStanding> {
   }
 }
 
-function adopt(r: Running, s: NodeStanding): void {
-  r.state.standing = s;
-  r.counter.resetAbove(s.heartbeatCounter);
+/** A balancer answer: the standing to show, the request key to check requests with. */
+function take(r: Running, answer: NodeAnswer): void {
+  const { requestKey, ...standing } = answer;
+  r.state.standing = standing;
+  r.state.requestKey = requestKey;
+}
+
+function adopt(r: Running, answer: NodeAnswer): void {
+  take(r, answer);
+  r.counter.resetAbove(answer.heartbeatCounter);
 }
 
 async function startListeners(config: NodeConfig, p: NodeParts, actions: StatusActions) {
   const publicServer = createNodeServer({
-    cache: p.cache, traffic: p.traffic, maxConcurrent: config.maxConcurrency, isDraining: () => p.state.draining,
+    cache: p.cache, traffic: p.traffic, maxConcurrent: config.maxConcurrency, isDraining: () => p.state.draining, requestKey: () => p.state.requestKey,
     originFor: (host) => p.state.standing?.sites.find((s) => s.host === host)?.origin ?? null,
     health: () => ({ nodeId: p.identity.nodeId, status: p.state.standing?.status ?? 'unregistered', inFlight: p.traffic.inFlight() }),
   });
-  const bound = await listen(publicServer, config.listen);
+  const bound = await listenOn(publicServer, config.listen, { what: 'the node\'s listener for the balancer', flag: '--listen' });
   const statusServer = createStatusServer(() => statusView(p), actions);
   try {
-    const statusBound = await listen(statusServer, config.statusListen);
+    const statusBound = await listenOn(statusServer, config.statusListen, { what: 'the node\'s status page', flag: '--status-listen' });
     return { publicServer, statusServer, bound, statusBound };
   } catch (err) {
     await closeGracefully(publicServer, 0);
@@ -125,15 +139,17 @@ export interface RunNodeDeps {
 }
 
 /** `verity node`: preflight, listen, enroll, heartbeat, serve; drain and exit 0 on SIGTERM. */
-export async function runNode(config: NodeConfig, deps: RunNodeDeps): Promise<number> {
+export async function runNode(given: NodeConfig, deps: RunNodeDeps): Promise<number> {
   const now = deps.now ?? Date.now;
-  const log = createLogger({ level: config.logLevel, name: 'verity-node' });
+  const log = createLogger({ level: given.logLevel, name: 'verity-node' });
   const checklist = createChecklist(deps.io.stdout);
   checklist.info('verity node preflight');
-  const { identity, store, unlock } = await prepareLocal(config, checklist);
-  const fetcher = createOriginFetcher({ maxSockets: config.maxConcurrency, maxBufferedBytes: config.maxBufferBytes, now });
-  const cache = createHttpCache({ store, fetchOrigin: fetcher.fetch, now, originTimeoutMs: config.originTimeout, maxBodyBytes: config.maxBodyBytes });
-  const state: NodeState = { standing: null, lastHeartbeatAt: null, lastError: null, draining: false, publicUrl: '', startedAt: new Date(now()).toISOString() };
+  const { identity, store, unlock } = await prepareLocal(given, checklist);
+  const config: NodeConfig = { ...given, ...(await resolveProfile(given.dataDir, { name: given.name, location: given.location })) };
+  const fetcher = createOriginFetcher({ maxSockets: config.maxConcurrency, now });
+  const budget = createBufferBudget(config.maxBufferBytes);
+  const cache = createHttpCache({ store, fetchOrigin: fetcher.fetch, now, originTimeoutMs: config.originTimeout, maxBodyBytes: config.maxBodyBytes, budget });
+  const state: NodeState = { standing: null, requestKey: null, lastHeartbeatAt: null, lastError: null, draining: false, publicUrl: '', startedAt: new Date(now()).toISOString() };
   const parts: NodeParts = { identity, store, cache, traffic: createTrafficStats(), state, config };
   const client = createBalancerClient({ baseUrl: config.balancer, identity, now });
   const counter = createCounter();
@@ -165,8 +181,8 @@ export async function runNode(config: NodeConfig, deps: RunNodeDeps): Promise<nu
 }
 
 /** The balancer lost track of us mid-run (unknown id or counter out of step): register again. */
-async function registerAgain(r: Running): Promise<NodeStanding> {
-  const params = { name: nodeName(r.config), publicUrl: r.state.publicUrl, location: r.config.location ?? null };
+async function registerAgain(r: Running): Promise<NodeAnswer> {
+  const params = registerParams(r);
   try {
     return await r.client.register({ ...params, token: undefined });
   } catch (err) {
@@ -183,7 +199,7 @@ async function serveUntilStopped(r: Running, signal: AbortSignal): Promise<numbe
     client: r.client, counter: r.counter, stats: () => heartbeatStats(r), intervalMs: () => r.state.standing?.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
     onStanding: (s) => {
       for (const line of standingChanges(r.state.standing, s)) r.checklist.info(line);
-      r.state.standing = s;
+      take(r, s);
       r.state.lastHeartbeatAt = new Date(r.now()).toISOString();
       r.state.lastError = null;
     },

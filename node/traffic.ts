@@ -23,7 +23,7 @@ export function createTrafficStats(): TrafficStats {
   let requestsTotal = 0;
   let errorsTotal = 0;
   let bytesTotal = 0;
-  const byStatus: Record<CacheStatus, number> = { HIT: 0, MISS: 0, REVALIDATED: 0, BYPASS: 0 };
+  const byStatus: Record<CacheStatus, number> = { HIT: 0, MISS: 0, REVALIDATED: 0, STALE: 0, BYPASS: 0 };
   const sites = new Map<string, SiteTraffic>();
   const site = (host: string): SiteTraffic => {
     let s = sites.get(host);
@@ -44,7 +44,7 @@ export function createTrafficStats(): TrafficStats {
       const s = site(host);
       s.requests += 1;
       s.bytes += bytes;
-      if (status === 'HIT' || status === 'REVALIDATED') s.hits += 1;
+      if (status === 'HIT' || status === 'REVALIDATED' || status === 'STALE') s.hits += 1;
     },
     failed(host) {
       requestsTotal += 1;

@@ -5,7 +5,7 @@ import { listSiteWarnings, replaceManifest } from '../../common/db/queries/manif
 import { manifestFromJson } from '../../common/manifest/build.js';
 import { listJoinTokens } from '../../common/db/queries/tokens.js';
 import { findSiteByHost, listSites } from '../../common/db/queries/sites.js';
-import { createTokenFor, MAX_TOKEN_TTL_MS, MAX_TOKEN_USES, rescanAudit, revokeToken } from './admin-ops.js';
+import { createTokenFor, MAX_TOKEN_TTL_MS, MAX_TOKEN_USES, MIN_TOKEN_TTL_MS, rescanAudit, revokeToken, tokenTtlMs } from './admin-ops.js';
 import { domainErrorStatus, isUuid, parseOr400, sendError, writer } from './api-helpers.js';
 import type { ControlDeps } from './types.js';
 
@@ -14,7 +14,10 @@ import type { ControlDeps } from './types.js';
 const tokenBody = z.object({
   site: z.string().min(1).max(253),
   uses: z.coerce.number().int().min(1).max(MAX_TOKEN_USES).default(1),
-  ttlSeconds: z.coerce.number().int().min(60).max(MAX_TOKEN_TTL_MS / 1000).default(7 * 24 * 3600),
+  /** A duration with its unit, as on the command line: "24h", "7d". */
+  ttl: z.string().max(32).optional(),
+  /** The older spelling, in seconds; still accepted. */
+  ttlSeconds: z.coerce.number().int().min(MIN_TOKEN_TTL_MS / 1000).max(MAX_TOKEN_TTL_MS / 1000).optional(),
   _csrf: z.string().optional(),
 });
 
@@ -32,8 +35,11 @@ export function adminApiWriteRoutes(api: FastifyInstance, deps: ControlDeps): vo
     if (!auth) return reply;
     const body = parseOr400(tokenBody, req.body, reply);
     if (!body) return reply;
+    if (body.ttl !== undefined && body.ttlSeconds !== undefined) return sendError(reply, 400, 'bad_request', 'give ttl or ttlSeconds, not both');
+    const ttl = body.ttlSeconds !== undefined ? { ms: body.ttlSeconds * 1000 } : tokenTtlMs(body.ttl);
+    if ('problem' in ttl) return sendError(reply, 400, 'bad_request', `ttl: ${ttl.problem}`);
     try {
-      const created = await createTokenFor(deps, auth.actor, body.site, body.uses, body.ttlSeconds * 1000);
+      const created = await createTokenFor(deps, auth.actor, body.site, body.uses, ttl.ms);
       return reply.code(201).send({ id: created.record.id, token: created.token, site: created.siteHost, usesAllowed: created.record.usesAllowed, expiresAt: created.record.expiresAt.toISOString() });
     } catch (err) {
       const known = domainErrorStatus(err);

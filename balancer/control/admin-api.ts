@@ -23,7 +23,7 @@ const auditsQuery = z.object({
 
 const actionBody = z.object({
   action: z.enum(nodeActions),
-  reason: z.string().max(2000).default(''),
+  reason: z.string({ error: 'required: say why (shown to the volunteer and kept in the admin log)' }).trim().min(1, 'required: say why (shown to the volunteer and kept in the admin log)').max(2000),
   _csrf: z.string().optional(),
 });
 

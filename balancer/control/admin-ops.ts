@@ -1,7 +1,8 @@
 import { applyNodeAction, logAdminAction, type NodeAction } from '../../common/db/queries/admin-actions.js';
 import { queueRescan } from '../../common/db/queries/dashboard.js';
 import { findSiteByHost, findSiteById } from '../../common/db/queries/sites.js';
-import { createJoinToken, revokeJoinToken, type JoinToken } from '../../common/db/queries/tokens.js';
+import { durationProblem, formatDuration, parseDurationMs } from '../../common/config/shared.js';
+import { createJoinToken, DEFAULT_TOKEN_TTL_MS, revokeJoinToken, type JoinToken } from '../../common/db/queries/tokens.js';
 import { score, type TrustState } from '../../common/domain/trust.js';
 import { VerityError } from '../../common/errors.js';
 import type { ControlDeps } from './types.js';
@@ -10,6 +11,19 @@ import type { ControlDeps } from './types.js';
 
 export const MAX_TOKEN_USES = 10_000;
 export const MAX_TOKEN_TTL_MS = 365 * 24 * 3600_000;
+export const MIN_TOKEN_TTL_MS = 60_000;
+
+/**
+ * A join token's lifetime from a duration with its unit ("24h", "7d"), the same spelling as
+ * `verity token create --ttl`; absent → the one default all three ways of making tokens share.
+ */
+export function tokenTtlMs(ttl: string | undefined): { ms: number } | { problem: string } {
+  if (ttl === undefined || ttl.trim() === '') return { ms: DEFAULT_TOKEN_TTL_MS };
+  const ms = parseDurationMs(ttl);
+  if (ms === null) return { problem: durationProblem(ttl) };
+  if (ms < MIN_TOKEN_TTL_MS || ms > MAX_TOKEN_TTL_MS) return { problem: `"${ttl.trim()}" is outside ${formatDuration(MIN_TOKEN_TTL_MS)}–${formatDuration(MAX_TOKEN_TTL_MS)}` };
+  return { ms };
+}
 
 export interface NodeActionResult {
   id: string;

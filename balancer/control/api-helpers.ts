@@ -45,6 +45,7 @@ export function parseOr400<T>(schema: z.ZodType<T>, value: unknown, reply: Fasti
 export function domainErrorStatus(err: unknown): { status: number; error: string; message: string } | null {
   if (isVerityError(err, 'NODE_ERR_UNKNOWN')) return { status: 404, error: 'not_found', message: err.message };
   if (isVerityError(err, 'SITE_ERR_UNKNOWN')) return { status: 404, error: 'not_found', message: err.message };
+  if (isVerityError(err, 'ADMIN_ERR_NO_REASON')) return { status: 400, error: 'bad_request', message: err.message };
   return null;
 }
 

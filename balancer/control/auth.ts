@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { findSession } from '../../common/db/queries/sessions.js';
+import { authFailuresOf } from './auth-failures.js';
 import type { ControlDeps } from './types.js';
 
 // Who may use the admin API and the dashboard: the bearer admin token, or a dashboard session
@@ -84,11 +85,23 @@ export function authOf(req: FastifyRequest): AdminAuth | null {
 
 /**
  * An onRequest hook: authenticated callers go on, everyone else gets `deny` (401 JSON for the
- * API, the login page for the dashboard).
+ * API, the login page for the dashboard). Wrong bearer tokens count against the caller's
+ * address like wrong logins; once it has used them up it gets 429 until the window ends,
+ * without its token being looked at.
  */
 export function requireAdmin(deps: ControlDeps, deny: (req: FastifyRequest, reply: FastifyReply) => FastifyReply | Promise<FastifyReply>) {
+  const failures = authFailuresOf(deps);
   return async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+    const bearer = bearerToken(req) !== null;
+    if (bearer && failures.blocked(req.ip)) {
+      return reply.code(429).header('retry-after', String(failures.retryAfterSeconds(req.ip))).header('cache-control', 'no-store')
+        .send({ error: 'too_many_attempts', message: 'too many wrong admin tokens from this address; wait and try again' });
+    }
     const auth = await authenticate(req, deps);
+    if (bearer) {
+      if (auth) failures.clear(req.ip);
+      else failures.fail(req.ip);
+    }
     if (!auth) return deny(req, reply);
     authByRequest.set(req, auth);
     return undefined;

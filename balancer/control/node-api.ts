@@ -3,8 +3,10 @@ import { Counter, type Registry } from 'prom-client';
 import { acceptHeartbeat, markDraining, registerNode } from '../../common/db/queries/node-registry.js';
 import { loadRtt } from '../../common/db/queries/node-location.js';
 import { recordTrustEvent } from '../../common/db/queries/trust.js';
+import { getOrCreateSetting, getSetting } from '../../common/db/queries/settings.js';
 import { defaultSecrecyPolicy, validateSecrecyPolicy, type SecrecyPolicy } from '../../common/domain/disclosure.js';
-import { DEFAULT_HEARTBEAT_INTERVAL_MS, NONCE_TTL_MS, paths, type NodeStanding } from '../../common/protocol/node-api.js';
+import { DEFAULT_HEARTBEAT_INTERVAL_MS, NONCE_TTL_MS, paths, type NodeAnswer } from '../../common/protocol/node-api.js';
+import { NODE_REQUEST_SECRET_SETTING, nodeRequestKey } from '../../common/protocol/node-request-auth.js';
 import { gatherLocationFacts, judgeLocation } from '../geo/node-location.js';
 import type { GeoLocator } from '../geo/resolver.js';
 import { ApiError, authenticateEnvelope, createKeyCache, refusal, send, verifyRegistration, type KeyCache, type RawJson } from './node-api-auth.js';
@@ -54,10 +56,10 @@ export interface Ctx {
   geo: GeoLocator | undefined;
   secrecy: SecrecyPolicy;
   recheck: RecheckOptions;
-  standing: (nodeId: string) => Promise<NodeStanding>;
+  standing: (nodeId: string) => Promise<NodeAnswer>;
 }
 
-async function register(ctx: Ctx, request: FastifyRequest): Promise<NodeStanding> {
+async function register(ctx: Ctx, request: FastifyRequest): Promise<NodeAnswer> {
   const { deps } = ctx;
   const reg = await verifyRegistration(request, deps, ctx.nonces, ctx.resolve);
   const peer = request.socket.remoteAddress ?? '';
@@ -76,7 +78,7 @@ async function register(ctx: Ctx, request: FastifyRequest): Promise<NodeStanding
   return ctx.standing(reg.nodeId);
 }
 
-async function heartbeat(ctx: Ctx, request: FastifyRequest): Promise<NodeStanding> {
+async function heartbeat(ctx: Ctx, request: FastifyRequest): Promise<NodeAnswer> {
   const env = await authenticateEnvelope(ctx.deps, ctx.keys, 'heartbeat', request);
   const now = new Date(ctx.deps.now());
   const figures = { ...env.stats, nodeTime: env.timestamp, receivedAt: now.toISOString() };
@@ -88,7 +90,7 @@ async function heartbeat(ctx: Ctx, request: FastifyRequest): Promise<NodeStandin
   return ctx.standing(env.nodeId);
 }
 
-async function drain(ctx: Ctx, request: FastifyRequest): Promise<NodeStanding> {
+async function drain(ctx: Ctx, request: FastifyRequest): Promise<NodeAnswer> {
   const env = await authenticateEnvelope(ctx.deps, ctx.keys, 'drain', request);
   const ok = await markDraining(ctx.deps.pool, { nodeId: env.nodeId, counter: env.counter, now: new Date(ctx.deps.now()) });
   if (!ok) throw await refusal(ctx.deps, 'drain', env);
@@ -139,7 +141,13 @@ export function createNodeApiPlugin(options: NodeApiOptions = {}): ControlPlugin
       deps, resolve: options.resolve, geo: options.geo, secrecy, keys: createKeyCache(deps),
       recheck: { intervalMs: 15 * 60_000, maxDelayMs: 5 * 60_000, random: Math.random, ...options.recheck },
       nonces: createNonceIssuer(deps.auditSecret, options.nonceTtlMs ?? NONCE_TTL_MS, options.random),
-      standing: (nodeId) => loadNodeStanding(deps.pool, nodeId, deps.now(), { heartbeatIntervalMs, secret: deps.auditSecret, secrecy }),
+      // One secret for all balancers (the settings table), read for every answer: each node gets
+      // the key derived from it for its id, and would learn a new one at its next heartbeat.
+      standing: async (nodeId) => {
+        const standing = await loadNodeStanding(deps.pool, nodeId, deps.now(), { heartbeatIntervalMs, secret: deps.auditSecret, secrecy });
+        const secret = (await getSetting(deps.pool, NODE_REQUEST_SECRET_SETTING)) ?? (await getOrCreateSetting(deps.pool, NODE_REQUEST_SECRET_SETTING)).value;
+        return { ...standing, requestKey: nodeRequestKey(secret, nodeId) };
+      },
     };
     // Encapsulated: the raw-body JSON parser applies to the node API routes only.
     await app.register(async (scope) => {

@@ -75,7 +75,7 @@ export async function checkNodeUrl(url: string, opts: NodeUrlCheckOptions): Prom
     const why = forbiddenAddressReason(address);
     if (why) {
       const via = address === host ? '' : ` (${host} resolves to it)`;
-      return { ok: false, reason: `${why}${via}; nodes must have a public address unless ${ALLOW_PRIVATE_ENV}=1` };
+      return { ok: false, reason: `${why}${via}; nodes must have a public address (a balancer setting allows private ones for local trials: start the balancer with ${ALLOW_PRIVATE_ENV}=1)` };
     }
   }
   return { ok: true };

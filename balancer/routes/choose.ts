@@ -34,7 +34,8 @@ export function attemptEnded(v: Visit, node: RouteNode, startedAt: number, faile
   const left = (rt.outstanding.get(node.id) ?? 1) - 1;
   if (left <= 0) rt.outstanding.delete(node.id);
   else rt.outstanding.set(node.id, left);
-  rt.traffic.observe(node.id, rt.now() - startedAt, failed);
+  // Audits (pinned) are counted apart from visitors: never part of a node's traffic share.
+  rt.traffic.observe(node.id, rt.now() - startedAt, failed, v.pinned !== null);
   rt.metrics.observeUpstream('node', (rt.now() - startedAt) / 1000);
   if (!failed) rt.outlier.onSuccess(node.id);
 }

@@ -1,4 +1,4 @@
-import { databaseOptions, logOptions } from '../../common/config/shared.js';
+import { databaseOptions, commandLogOptions } from '../../common/config/shared.js';
 import { defineProgram } from '../../common/config/options.js';
 import { openDatabase } from '../../common/db/open.js';
 import { createLogger } from '../../common/log.js';
@@ -7,7 +7,7 @@ import { runProgram, type ProgramIO } from '../../common/program.js';
 export const migrateProgram = defineProgram({
   usage: 'verity migrate [options]',
   summary: 'Bring the database schema up to date (servers also do this at start).',
-  options: { ...databaseOptions, ...logOptions },
+  options: { ...databaseOptions, ...commandLogOptions },
 });
 
 export function runMigrate(argv: string[], io: ProgramIO): Promise<number> {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { databaseOptions, logOptions } from '../../common/config/shared.js';
+import { databaseOptions, commandLogOptions } from '../../common/config/shared.js';
 import { defineProgram, option } from '../../common/config/options.js';
 import { openDatabase } from '../../common/db/open.js';
 import { applyNodeAction, type NodeAction } from '../../common/db/queries/admin-actions.js';
@@ -10,12 +10,12 @@ import { runProgram, type ProgramIO } from '../../common/program.js';
 
 export function nodeActionProgram(action: NodeAction) {
   return defineProgram({
-    usage: `verity node ${action} ID [--reason TEXT]`,
+    usage: `verity node ${action} ID --reason TEXT`,
     summary: `${action[0]?.toUpperCase()}${action.slice(1)} a node; recorded in the admin log and as a trust event every balancer hears of.`,
     options: {
-      reason: option({ flag: 'reason', valueName: 'TEXT', description: 'why (shown to admins and to the volunteer)', default: '', schema: z.string() }),
+      reason: option({ flag: 'reason', valueName: 'TEXT', description: 'why (required: shown to admins and to the volunteer)', schema: z.string().trim().min(1, 'must say why') }),
       ...databaseOptions,
-      ...logOptions,
+      ...commandLogOptions,
     },
   });
 }

@@ -1,16 +1,13 @@
 import { z } from 'zod';
-import { commaList, databaseOptions, durationMs, httpUrl, logOptions } from '../../common/config/shared.js';
+import { commandLogOptions, databaseOptions, durationMs, httpUrl, routeGlobs } from '../../common/config/shared.js';
 import { defineProgram, option } from '../../common/config/options.js';
 import { openDatabase } from '../../common/db/open.js';
 import { findSiteByHost, insertSite, listSites } from '../../common/db/queries/sites.js';
-import { readFile } from 'node:fs/promises';
-import { saveSiteCertificate, sealContext } from '../../common/db/queries/certificates.js';
-import type { Queryable } from '../../common/db/pool.js';
-import { checkCertificate } from '../../common/tls/certificate.js';
-import { createSecretBox } from '../../common/tls/secret-box.js';
 import { VerityError } from '../../common/errors.js';
 import { createLogger } from '../../common/log.js';
 import { runProgram, type ProgramIO } from '../../common/program.js';
+import { runGroup, type Subcommand } from './group.js';
+import { readOwnCertificate, storeOwnCertificate } from './site-certificate.js';
 
 const hostName = z
   .string()
@@ -23,88 +20,69 @@ export const siteAddProgram = defineProgram({
   options: {
     host: option({ flag: 'host', valueName: 'HOST', description: 'host name visitors use (DNS points at a balancer)', schema: hostName }),
     origin: option({ flag: 'origin', valueName: 'URL', description: "the owner's own server", schema: httpUrl.transform((u) => u.replace(/\/+$/, '')) }),
-    privateRoutes: option({ flag: 'private', valueName: 'GLOB,...', description: 'path globs only the origin may serve, whatever it says (login, account, API…; a glob also covers other spellings: /login/, /login;x, /login.json)', default: '', schema: commaList }),
-    publicRoutes: option({ flag: 'public', valueName: 'GLOB,...', description: 'if set, only paths matching these globs may ever be served by nodes (the origin must still publish them)', default: '', schema: commaList }),
+    privateRoutes: option({ flag: 'private', valueName: 'GLOB,...', description: 'URL path globs, each starting with /, only the origin may serve, whatever it says (login, account, API…; a glob also covers other spellings: /login/, /login;x, /login.json)', default: '', schema: routeGlobs('private') }),
+    publicRoutes: option({ flag: 'public', valueName: 'GLOB,...', description: 'if set, only paths matching these globs (each starting with /) may ever be served by nodes (the origin must still publish them)', default: '', schema: routeGlobs('public') }),
     dynamicPolicy: option({ flag: 'dynamic', valueName: 'origin|sampled', description: 'pages whose bytes change between origin fetches: served by the origin (origin), or by nodes, judged by shadow sampling and audits after the fact (sampled)', default: 'origin', schema: z.enum(['origin', 'sampled']) }),
     integrityManifest: option({ flag: 'integrity-manifest', valueName: 'URL', description: 'optional URL of a JSON {path: sha256} manifest of static files', schema: httpUrl.optional() }),
     cert: option({ flag: 'cert', valueName: 'FILE', description: "the site's own certificate chain (PEM), served on --tls-listen instead of an ACME one; given again for a registered host, it replaces the stored one", schema: z.string().min(1).optional() }),
-    key: option({ flag: 'key', valueName: 'FILE', description: "the private key of --cert (PEM); stored sealed with --tls-secret", schema: z.string().min(1).optional() }),
+    key: option({ flag: 'key', valueName: 'FILE', description: 'the private key of --cert (PEM); stored sealed with --tls-secret', schema: z.string().min(1).optional() }),
     httpsRedirect: option({ flag: 'https-redirect', description: 'send plain-HTTP visitors to HTTPS (308)', boolean: true, default: false, schema: z.boolean() }),
     hsts: option({ flag: 'hsts', valueName: 'DURATION', description: 'Strict-Transport-Security max-age sent on HTTPS answers, e.g. 365d (unset: none)', schema: durationMs.optional() }),
-    tlsSecret: option({ flag: 'tls-secret', env: 'VERITY_TLS_SECRET', valueName: 'SECRET', description: 'the balancers\' secret that seals private keys in the database (needed with --cert)', schema: z.string().min(32, 'must be at least 32 characters').optional() }),
+    tlsSecret: option({ flag: 'tls-secret', env: 'VERITY_TLS_SECRET', valueName: 'SECRET', description: "the balancers' secret that seals private keys in the database (needed with --cert)", schema: z.string().min(32, 'must be at least 32 characters').optional() }),
     ...databaseOptions,
-    ...logOptions,
+    ...commandLogOptions,
   },
 });
 
 export const siteListProgram = defineProgram({
   usage: 'verity site list',
   summary: 'List registered sites.',
-  options: { ...databaseOptions, ...logOptions },
+  options: { ...databaseOptions, ...commandLogOptions },
 });
 
-interface OwnCertificate {
-  certPem: string;
-  keySealed: (siteId: string) => string;
-  facts: ReturnType<typeof checkCertificate>;
-}
-
-/** Reads and checks --cert/--key before anything is written: one clear error for a bad pair. */
-async function ownCertificate(config: { host: string; cert?: string; key?: string; tlsSecret?: string }): Promise<OwnCertificate | null> {
-  if (config.cert === undefined && config.key === undefined) return null;
-  if (config.cert === undefined || config.key === undefined) throw new VerityError('CLI_ERR_USAGE', '--cert and --key go together');
-  if (!config.tlsSecret) throw new VerityError('TLS_ERR_NO_SECRET', 'the private key is stored sealed: give the balancers\' --tls-secret (VERITY_TLS_SECRET)');
-  const read = (file: string): Promise<string> => readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
-    throw new VerityError('TLS_ERR_CERTIFICATE', `cannot read ${file}: ${err.code ?? err.message}`, { cause: err });
+function runAdd(argv: string[], io: ProgramIO): Promise<number> {
+  return runProgram(siteAddProgram, argv, io, async (config, positionals) => {
+    if (positionals.length) throw new VerityError('CLI_ERR_USAGE', `unexpected argument ${positionals[0]}`);
+    const owned = await readOwnCertificate(config);
+    const log = createLogger({ name: 'site', level: config.logLevel });
+    const db = await openDatabase(config, log);
+    try {
+      const existing = owned ? await findSiteByHost(db.pool, config.host) : null;
+      // Given again for a registered host (same origin), --cert/--key replace its certificate.
+      if (existing && existing.origin !== config.origin) throw new VerityError('SITE_ERR_EXISTS', `a site with host ${config.host} already exists with origin ${existing.origin}`);
+      const site = existing ?? await insertSite(db.pool, {
+        host: config.host, origin: config.origin, privateRoutes: config.privateRoutes, publicRoutes: config.publicRoutes, dynamicPolicy: config.dynamicPolicy,
+        integrityManifestUrl: config.integrityManifest ?? null, httpsRedirect: config.httpsRedirect, hstsMaxAgeS: config.hsts === undefined ? null : Math.round(config.hsts / 1000),
+      });
+      if (owned) await storeOwnCertificate(db.pool, site.id, owned);
+      io.stdout.write(`${site.id}\n`);
+      return 0;
+    } finally {
+      await db.close();
+    }
   });
-  const [certPem, keyPem] = await Promise.all([read(config.cert), read(config.key)]);
-  const facts = checkCertificate(certPem, keyPem, config.host.replace(/:\d+$/, ''), new Date());
-  const box = createSecretBox(config.tlsSecret);
-  return { certPem, facts, keySealed: (siteId) => box.seal(keyPem, sealContext(siteId)) };
 }
 
-async function storeOwnCertificate(db: Queryable, siteId: string, c: OwnCertificate): Promise<void> {
-  await saveSiteCertificate(db, { siteId, source: 'owner', certPem: c.certPem, keySealed: c.keySealed(siteId), facts: c.facts });
+function runList(argv: string[], io: ProgramIO): Promise<number> {
+  return runProgram(siteListProgram, argv, io, async (config) => {
+    const log = createLogger({ name: 'site', level: config.logLevel });
+    const db = await openDatabase(config, log);
+    try {
+      for (const s of await listSites(db.pool)) {
+        io.stdout.write(`${s.id}  ${s.host}  ${s.origin}  private=${s.privateRoutes.join(',') || '-'}  public=${s.publicRoutes.join(',') || '*'}  dynamic=${s.dynamicPolicy}\n`);
+      }
+      return 0;
+    } finally {
+      await db.close();
+    }
+  });
 }
 
-export async function runSite(argv: string[], io: ProgramIO): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub === 'add') {
-    return runProgram(siteAddProgram, rest, io, async (config, positionals) => {
-      if (positionals.length) throw new VerityError('CLI_ERR_USAGE', `unexpected argument ${positionals[0]}`);
-      const owned = await ownCertificate(config);
-      const log = createLogger({ name: 'site', level: config.logLevel });
-      const db = await openDatabase(config, log);
-      try {
-        const existing = owned ? await findSiteByHost(db.pool, config.host) : null;
-        // Given again for a registered host (same origin), --cert/--key replace its certificate.
-        if (existing && existing.origin !== config.origin) throw new VerityError('SITE_ERR_EXISTS', `a site with host ${config.host} already exists with origin ${existing.origin}`);
-        const site = existing ?? await insertSite(db.pool, {
-          host: config.host, origin: config.origin, privateRoutes: config.privateRoutes, publicRoutes: config.publicRoutes, dynamicPolicy: config.dynamicPolicy,
-          integrityManifestUrl: config.integrityManifest ?? null, httpsRedirect: config.httpsRedirect, hstsMaxAgeS: config.hsts === undefined ? null : Math.round(config.hsts / 1000),
-        });
-        if (owned) await storeOwnCertificate(db.pool, site.id, owned);
-        io.stdout.write(`${site.id}\n`);
-        return 0;
-      } finally {
-        await db.close();
-      }
-    });
-  }
-  if (sub === 'list') {
-    return runProgram(siteListProgram, rest, io, async (config) => {
-      const log = createLogger({ name: 'site', level: config.logLevel });
-      const db = await openDatabase(config, log);
-      try {
-        for (const s of await listSites(db.pool)) {
-          io.stdout.write(`${s.id}  ${s.host}  ${s.origin}  private=${s.privateRoutes.join(',') || '-'}  public=${s.publicRoutes.join(',') || '*'}  dynamic=${s.dynamicPolicy}\n`);
-        }
-        return 0;
-      } finally {
-        await db.close();
-      }
-    });
-  }
-  io.stderr.write(`usage: ${siteAddProgram.usage} | verity site list\n`);
-  return 2;
+export const siteCommands: Record<string, Subcommand> = {
+  add: { spec: siteAddProgram, run: runAdd },
+  list: { spec: siteListProgram, run: runList },
+};
+
+export function runSite(argv: string[], io: ProgramIO): Promise<number> {
+  return runGroup('site', siteCommands, argv, io);
 }

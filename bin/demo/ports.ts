@@ -34,3 +34,16 @@ export async function allocatePorts(count: number, base?: number, host = '127.0.
   }
   return ports;
 }
+
+/**
+ * The demo's ports: the block at `base` when given, else the ones of the last run when all of
+ * them are free again (so its URLs stay the same), else free ones.
+ */
+export async function choosePorts(count: number, base: number | undefined, saved: number[], host = '127.0.0.1'): Promise<number[]> {
+  if (base !== undefined) return allocatePorts(count, base, host);
+  if (saved.length === count) {
+    const free = await Promise.all(saved.map((p) => tryListen(p, host)));
+    if (free.every((p, i) => p === saved[i])) return saved;
+  }
+  return allocatePorts(count, undefined, host);
+}

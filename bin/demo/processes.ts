@@ -13,8 +13,8 @@ export interface ManagedProcess {
   readonly logFile: string;
   /** Resolves with the first stdout/stderr line matching `pattern`; rejects on exit or timeout. */
   waitForLine(pattern: RegExp, timeoutMs: number): Promise<string>;
-  /** SIGTERM, then SIGKILL after graceMs. Resolves when the process has exited. */
-  stop(graceMs?: number): Promise<void>;
+  /** SIGTERM, then SIGKILL to its whole process group after graceMs. Resolves with its exit code. */
+  stop(graceMs?: number): Promise<number | null>;
   readonly exited: Promise<number | null>;
 }
 
@@ -29,11 +29,31 @@ export function spawnVerity(opts: SpawnOptions): ManagedProcess {
   return spawnProgram({ ...opts, command: process.execPath, args: [verityBin, ...opts.args] });
 }
 
+// One 'exit' listener for all children (one each would trip the max-listeners warning).
+const killers = new Set<() => void>();
+let exitHooked = false;
+function killOnExit(kill: () => void): void {
+  if (!exitHooked) process.once('exit', () => killers.forEach((k) => k()));
+  exitHooked = true;
+  killers.add(kill);
+}
+
 export function spawnProgram(opts: SpawnOptions & { command: string }): ManagedProcess {
   mkdirSync(opts.logDir, { recursive: true });
   const logFile = join(opts.logDir, `${opts.name}.log`);
   const log: WriteStream = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(opts.command, opts.args, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group: a terminal's Ctrl-C reaches the demo alone, which then stops its
+  // programs in order (bin/demo/main.ts). Should the demo die first, they go with it.
+  const child = spawn(opts.command, opts.args, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const killGroup = (signal: NodeJS.Signals) => {
+    try {
+      if (child.pid) process.kill(-child.pid, signal);
+    } catch {
+      // already gone
+    }
+  };
+  const onDemoExit = () => killGroup('SIGKILL');
+  killOnExit(onDemoExit);
   const watchers = new Set<{ pattern: RegExp; done: (line: string) => void }>();
   let pending = '';
   const onData = (chunk: Buffer) => {
@@ -46,6 +66,7 @@ export function spawnProgram(opts: SpawnOptions & { command: string }): ManagedP
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => {
+    killers.delete(onDemoExit);
     log.end();
     r(code);
   }));
@@ -71,11 +92,15 @@ export function spawnProgram(opts: SpawnOptions & { command: string }): ManagedP
       });
     },
     async stop(graceMs = 8000) {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      await exited;
-      clearTimeout(timer);
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => killGroup('SIGKILL'), graceMs);
+        await exited;
+        clearTimeout(timer);
+      }
+      // Whatever it started (the auditor's browser) goes too.
+      killGroup('SIGKILL');
+      return exited;
     },
   };
 }

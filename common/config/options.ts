@@ -29,6 +29,8 @@ export interface ProgramSpec<S extends OptionsSpec> {
   usage: string;
   summary: string;
   options: S;
+  /** Extra lines at the end of --help (e.g. a command's subcommands). */
+  helpFooter?: string;
   /** Cross-field checks, run after each field is valid. Return problems, not throw. */
   check?: (config: ConfigOf<S>) => string[];
 }
@@ -139,8 +141,28 @@ function booleanFrom(raw: unknown): unknown {
   return raw;
 }
 
-function formatIssue(flag: string, source: string, issue: z.core.$ZodIssue): string {
-  return `--${flag} (${source}): ${issue.message}`;
+/** "verity node ban ID [--reason TEXT]" → "verity node ban": the words before the first placeholder or flag. */
+export function commandOf(usage: string): string {
+  const words: string[] = [];
+  for (const w of usage.split(/\s+/)) {
+    if (w === '' || w.startsWith('-') || w.startsWith('[') || w.startsWith('<') || /^[A-Z]/.test(w)) break;
+    words.push(w);
+  }
+  return words.join(' ');
+}
+
+function flagLabel(spec: OptionSpec): string {
+  return `--${spec.flag}${spec.valueName && !spec.boolean ? ` ${spec.valueName}` : ''}`;
+}
+
+/**
+ * One problem in words a person can act on: a missing flag says so (not "expected string,
+ * received undefined"), and the source is named when the value did not come from the flag.
+ */
+function describeProblem(spec: OptionSpec, source: string, raw: unknown, message: string): string {
+  if (raw === undefined && source === 'default') return `${flagLabel(spec)} is missing`;
+  const from = source === 'flag' ? '' : ` (from ${source})`;
+  return `--${spec.flag}${from}: ${message}`;
 }
 
 /**
@@ -172,11 +194,12 @@ export function loadConfig<S extends OptionsSpec>(program: ProgramSpec<S>, input
     if (spec.boolean) raw = booleanFrom(raw);
     const parsed = spec.schema.safeParse(raw);
     if (parsed.success) result[key] = parsed.data;
-    else problems.push(...parsed.error.issues.map((issue) => formatIssue(spec.flag, source, issue)));
+    else problems.push(describeProblem(spec, source, raw, parsed.error.issues[0]?.message ?? 'invalid value'));
   }
   if (problems.length === 0 && program.check) problems.push(...program.check(result as ConfigOf<S>));
   if (problems.length > 0 && !argv.help) {
-    throw new VerityError('CFG_ERR_INVALID', `${program.usage}: invalid configuration: ${problems.join('; ')}`);
+    const command = commandOf(program.usage);
+    throw new VerityError('CFG_ERR_INVALID', `${command}: ${problems.join('; ')} (see ${command} --help)`);
   }
   return { config: Object.freeze(result) as ConfigOf<S>, positionals: argv.positionals, help: argv.help };
 }
@@ -191,5 +214,6 @@ export function renderHelp<S extends OptionsSpec>(program: ProgramSpec<S>): stri
   rows.push({ left: '  --help', right: 'show this help' });
   const width = Math.max(...rows.map((r) => r.left.length)) + 2;
   const lines = rows.map((r) => r.left.padEnd(width) + r.right);
-  return [`Usage: ${program.usage}`, '', program.summary, '', 'Options:', ...lines, '', 'Config file: VERITY_CONFIG=path.(yaml|json), keys mirror the flags. Precedence: flag > env > file > default.', ''].join('\n');
+  const footer = program.helpFooter ? [program.helpFooter, ''] : [];
+  return [`Usage: ${program.usage}`, '', program.summary, '', 'Options:', ...lines, '', 'Config file: VERITY_CONFIG=path.(yaml|json), keys mirror the flags. Precedence: flag > env > file > default.', '', ...footer].join('\n');
 }

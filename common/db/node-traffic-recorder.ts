@@ -7,8 +7,11 @@ import { recordNodeTraffic } from './queries/node-traffic.js';
 // call observe() when a proxied response ends; finished minutes are written once a minute.
 
 export interface NodeTrafficRecorder {
-  /** Per request: no await, no I/O. */
-  observe: (nodeId: string, durationMs: number, isError: boolean) => void;
+  /**
+   * Per request: no await, no I/O. `audit`: an audit the auditor pinned to this node; counted
+   * apart, so that audits of a quarantined node never look like a share of visitor traffic.
+   */
+  observe: (nodeId: string, durationMs: number, isError: boolean, audit?: boolean) => void;
   /** Writes every finished minute now (tests, shutdown). */
   flush: (all?: boolean) => Promise<void>;
   /** Stops the timer and writes what is left. */
@@ -26,7 +29,7 @@ export function startNodeTrafficRecorder(o: { db: Queryable; log: Logger; now: (
   const timer = setInterval(() => void flush(), o.intervalMs ?? 15_000);
   timer.unref();
   return {
-    observe: (nodeId, durationMs, isError) => window.observe(nodeId, durationMs, isError, o.now()),
+    observe: (nodeId, durationMs, isError, audit = false) => window.observe(nodeId, durationMs, isError, o.now(), audit),
     flush,
     stop: async () => {
       clearInterval(timer);

@@ -2,7 +2,7 @@ import { VerityError, isVerityError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { startEmbeddedPostgres } from './embedded.js';
 import { migrate } from './migrate.js';
-import { createPool, type Pool } from './pool.js';
+import { createPool, endPool, type Pool } from './pool.js';
 
 /** host:port/database of a connection string, never its password. */
 export function describeUrl(url: string): string {
@@ -37,15 +37,16 @@ export async function openDatabase(settings: DatabaseSettings, log: Logger, opts
     await pool.query('SELECT 1');
     if (opts.migrate !== false) await migrate(pool, log);
   } catch (err) {
-    await pool.end().catch(() => undefined);
+    await endPool(pool).catch(() => undefined);
     await embedded?.stop();
     throw isVerityError(err) ? err : new VerityError('DB_ERR_UNREACHABLE', `cannot use PostgreSQL at ${describeUrl(url)}: ${(err as Error).message}`, { cause: err });
   }
   return {
     pool,
     url,
+    // PostgreSQL last: only once every connection of ours has closed.
     close: async () => {
-      await pool.end().catch(() => undefined);
+      await endPool(pool).catch(() => undefined);
       await embedded?.stop();
     },
   };

@@ -28,11 +28,36 @@ export function createPool(opts: PoolOptions): Pool {
     connectionTimeoutMillis: 5_000,
     application_name: opts.applicationName ?? 'verity',
   });
-  pool.on('error', (err) => opts.log.warn({ err: err.message }, 'idle database connection lost'));
+  // Once we end the pool ourselves, a connection closing is what we asked for, not news.
+  const lost = (what: string) => (err: Error) => {
+    if (pool.ending) opts.log.debug({ err: err.message }, `${what} closed while the pool ends`);
+    else opts.log.warn({ err: err.message }, `${what} lost`);
+  };
+  pool.on('error', lost('idle database connection'));
   pool.on('connect', (client) => {
-    client.on('error', (err) => opts.log.warn({ err: err.message }, 'database connection lost'));
+    client.on('error', lost('database connection'));
   });
   return pool;
+}
+
+/**
+ * Ends the pool and waits until every connection has said goodbye to the server. pool.end()
+ * resolves before that, so a PostgreSQL stopped right after would still see open sessions and
+ * cut them ("terminating connection due to administrator command").
+ */
+export async function endPool(pool: Pool, timeoutMs = 5_000): Promise<void> {
+  if (pool.ending) return;
+  let left = pool.totalCount;
+  const closed = new Promise<void>((resolve) => {
+    if (left === 0) resolve();
+    pool.on('remove', () => {
+      if (--left <= 0) resolve();
+    });
+  });
+  await pool.end();
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+  clearTimeout(timer);
 }
 
 export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {

@@ -5,6 +5,8 @@
 export interface TrafficSample {
   nodeId: string;
   minute: Date;
+  /** Requests the auditor pinned to this node, counted apart from visitors'. */
+  audit: boolean;
   requests: number;
   errors: number;
   p50Ms: number | null;
@@ -50,19 +52,23 @@ export function percentileOf(histogram: Uint32Array, q: number): number | null {
 }
 
 export interface TrafficWindow {
-  /** Per request: no await, no I/O. */
-  observe: (nodeId: string, durationMs: number, isError: boolean, nowMs: number) => void;
+  /** Per request: no await, no I/O. `audit`: the request was an audit pinned to this node. */
+  observe: (nodeId: string, durationMs: number, isError: boolean, nowMs: number, audit?: boolean) => void;
   /** Takes out every minute that has ended by `nowMs` (or everything with `all`), for writing. */
   drain: (nowMs: number, all?: boolean) => TrafficSample[];
 }
 
+// Keyed by node id and kind: visitor and audit traffic are separate rows of node_traffic.
+const keyOf = (nodeId: string, audit: boolean): string => `${audit ? 'a' : 'v'}:${nodeId}`;
+
 export function createTrafficWindow(): TrafficWindow {
   const buckets = new Map<string, Map<number, Bucket>>();
   return {
-    observe(nodeId, durationMs, isError, nowMs) {
+    observe(nodeId, durationMs, isError, nowMs, audit = false) {
       const minute = Math.floor(nowMs / 60_000) * 60_000;
-      let perNode = buckets.get(nodeId);
-      if (!perNode) buckets.set(nodeId, (perNode = new Map()));
+      const key = keyOf(nodeId, audit);
+      let perNode = buckets.get(key);
+      if (!perNode) buckets.set(key, (perNode = new Map()));
       let b = perNode.get(minute);
       if (!b) perNode.set(minute, (b = { requests: 0, errors: 0, histogram: new Uint32Array(BOUNDS.length) }));
       b.requests++;
@@ -73,13 +79,15 @@ export function createTrafficWindow(): TrafficWindow {
     drain(nowMs, all = false) {
       const current = Math.floor(nowMs / 60_000) * 60_000;
       const out: TrafficSample[] = [];
-      for (const [nodeId, perNode] of buckets) {
+      for (const [key, perNode] of buckets) {
+        const audit = key.startsWith('a:');
+        const nodeId = key.slice(2);
         for (const [minute, b] of perNode) {
           if (!all && minute >= current) continue;
-          out.push({ nodeId, minute: new Date(minute), requests: b.requests, errors: b.errors, p50Ms: percentileOf(b.histogram, 0.5), p99Ms: percentileOf(b.histogram, 0.99) });
+          out.push({ nodeId, minute: new Date(minute), audit, requests: b.requests, errors: b.errors, p50Ms: percentileOf(b.histogram, 0.5), p99Ms: percentileOf(b.histogram, 0.99) });
           perNode.delete(minute);
         }
-        if (perNode.size === 0) buckets.delete(nodeId);
+        if (perNode.size === 0) buckets.delete(key);
       }
       return out;
     },

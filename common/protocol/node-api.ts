@@ -13,6 +13,8 @@ export const DEFAULT_HEARTBEAT_INTERVAL_MS = 5_000;
 /** What the node answers on its public listener for the balancer's active health probes. */
 export const NODE_HEALTH_PATH = '/.well-known/verity/health';
 export const CACHE_STATUS_HEADER = 'x-verity-cache';
+/** Where a balancer tells a node to drop stored responses (POST, signed; see node-invalidate.ts). */
+export const NODE_INVALIDATE_PATH = '/.well-known/verity/invalidate';
 
 export const paths = {
   challenge: `${NODE_API_PREFIX}/challenge`,
@@ -109,6 +111,14 @@ export const nodeStanding = z.object({
   serverTime: z.number().int().positive(),
 });
 export type NodeStanding = z.infer<typeof nodeStanding>;
+
+/**
+ * What register, heartbeat and drain answer: the standing plus the node's request key (hex),
+ * with which the balancers sign every request they send the node (node-request-auth.ts). A
+ * node answers nothing but the health probe until it has one.
+ */
+export const nodeAnswer = nodeStanding.extend({ requestKey: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex characters') });
+export type NodeAnswer = z.infer<typeof nodeAnswer>;
 
 export const heartbeatStats = z.object({
   inFlight: z.number().int().nonnegative(),

@@ -58,7 +58,10 @@
       series: [{}].concat(spec.series.map((s) => ({
         label: s.label,
         stroke: colours[s.label] || '#555',
-        width: 2,
+        // On an honest node both scores often sit at the same value: availability is drawn
+        // first, wide and dashed, and integrity thin on top of it, so each stays visible.
+        width: s.label === 'availability' ? 6 : 2,
+        dash: s.label === 'availability' || s.label === 'audits/s' ? [10, 6] : undefined,
         paths: trust ? uPlot.paths.stepped({ align: 1 }) : undefined,
         points: { show: trust },
         value: (u, v) => (v == null ? '–' : trust ? v.toFixed(3) : `${v} ${s.unit || ''}`),
@@ -71,19 +74,31 @@
     return [spec.x].concat(spec.series.map((s) => s.values));
   }
 
+  // A line needs two points: with fewer, uPlot draws an axis of made-up years and no line, so
+  // the server's empty-state text stays until the data (refreshed or not) has two.
+  const MIN_POINTS = 2;
+
   function initChart(el) {
     if (el.dataset.ready || typeof uPlot === 'undefined') return;
     el.dataset.ready = '1';
     const spec = JSON.parse(el.getAttribute('data-chart'));
     const width = () => Math.max(260, el.clientWidth || el.parentElement.clientWidth - 24);
-    const plot = new uPlot(options(spec, width()), dataOf(spec), el);
-    window.addEventListener('resize', () => plot.setSize({ width: width(), height: plot.height }));
+    let plot = null;
+    const show = (next) => {
+      if (plot) return plot.setData(dataOf(next));
+      if (next.x.length < MIN_POINTS) return undefined;
+      el.textContent = '';
+      plot = new uPlot(options(next, width()), dataOf(next), el);
+      window.addEventListener('resize', () => plot.setSize({ width: width(), height: plot.height }));
+      return undefined;
+    };
+    show(spec);
     const src = el.getAttribute('data-refresh');
     if (src) {
       window.setInterval(() => {
         fetch(src, { credentials: 'same-origin', headers: { accept: 'application/json' } })
           .then((r) => (r.ok ? r.json() : null))
-          .then((next) => { if (next) plot.setData(dataOf(next)); })
+          .then((next) => { if (next) show(next); })
           .catch(() => undefined);
       }, 10000);
     }

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { adminTokenMatches, clearCookie, fromSameOrigin, LOGIN_CSRF_COOKIE, parseCookies, randomToken, secretsEqual, SESSION_COOKIE, SESSION_TTL_MS, setCookie } from '../../balancer/control/auth.js';
+import { authFailuresOf } from '../../balancer/control/auth-failures.js';
 import type { ControlDeps } from '../../balancer/control/types.js';
 import { logAdminAction } from '../../common/db/queries/admin-actions.js';
 import { createSession, deleteExpiredSessions, deleteSession } from '../../common/db/queries/sessions.js';
@@ -7,8 +8,6 @@ import { loginPage } from '../views/login.js';
 import { safeNext, sendHtml } from './respond.js';
 
 const LOGIN_CSRF_TTL_MS = 3600_000;
-const MAX_FAILURES = 10;
-const FAILURE_WINDOW_MS = 5 * 60_000;
 
 /** Renders the login form with a fresh double-submit CSRF cookie. */
 export function renderLogin(req: FastifyRequest, reply: FastifyReply, o: { next: string; error: string | null; status: number }): FastifyReply {
@@ -23,29 +22,8 @@ export function denyPage(req: FastifyRequest, reply: FastifyReply): FastifyReply
   return renderLogin(req, reply, { next: req.method === 'GET' ? safeNext(req.url) : '/', error: null, status: 401 });
 }
 
-/** Guessing the admin token is slowed down per client address (bounded map, forgotten after the window). */
-function failureLimiter(now: () => number) {
-  const failures = new Map<string, { count: number; since: number }>();
-  return {
-    blocked(ip: string): boolean {
-      const f = failures.get(ip);
-      return f !== undefined && now() - f.since < FAILURE_WINDOW_MS && f.count >= MAX_FAILURES;
-    },
-    fail(ip: string): void {
-      const f = failures.get(ip);
-      if (!f || now() - f.since >= FAILURE_WINDOW_MS) {
-        if (failures.size > 10_000) failures.clear();
-        failures.set(ip, { count: 1, since: now() });
-      } else f.count++;
-    },
-    clear(ip: string): void {
-      failures.delete(ip);
-    },
-  };
-}
-
 export function loginRoutes(app: FastifyInstance, deps: ControlDeps): void {
-  const limiter = failureLimiter(deps.now);
+  const limiter = authFailuresOf(deps);
 
   app.get<{ Querystring: { next?: string } }>('/login', async (req, reply) => renderLogin(req, reply, { next: safeNext(req.query.next), error: null, status: 200 }));
 

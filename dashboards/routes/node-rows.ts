@@ -21,7 +21,9 @@ function heartbeatRequests(n: NodeRecord): number | null {
 export async function nodeRows(deps: ControlDeps): Promise<NodeRow[]> {
   const [nodes, traffic] = await Promise.all([listNodes(deps.pool), summarizeNodeTraffic(deps.pool, new Date(deps.now() - 3600_000))]);
   const balancerTotal = [...traffic.values()].reduce((a, t) => a + t.requests, 0);
-  const useBalancer = balancerTotal > 0;
+  // Once a balancer records traffic (audits included) its figures are used; a node's own
+  // heartbeat counters would count audits as traffic.
+  const useBalancer = traffic.size > 0;
   const own = nodes.map(heartbeatRequests);
   const ownTotal = own.reduce<number>((a, v) => a + (v ?? 0), 0);
   return nodes.map((node, i) => {

@@ -31,7 +31,8 @@ export function trustChart(node: NodeRecord, events: TrustEventRecord[], nowMs: 
     const severity = markFor(e.kind);
     return severity ? [{ t: e.at.getTime() / 1000, label: `${e.kind}: ${e.reason}`, severity }] : [];
   });
-  return { kind: 'trust', x, series: [{ label: 'integrity', values: integrity }, { label: 'availability', values: availability }], marks };
+  // Availability first, so integrity is drawn over it where the two lines meet.
+  return { kind: 'trust', x, series: [{ label: 'availability', values: availability }, { label: 'integrity', values: integrity }], marks };
 }
 
 async function latencyChart(deps: ControlDeps, nodeId: string): Promise<ChartSpec> {
@@ -62,7 +63,7 @@ export function nodeRoutes(app: FastifyInstance, deps: ControlDeps): void {
     const data = {
       node, events, audits, strikes, traffic, latency, trust: trustChart(node, events, deps.now()),
       links, policy, nowMs: deps.now(),
-      hourRequests: mine?.requests ?? 0, trafficShare: total > 0 ? (mine?.requests ?? 0) / total : null, p50Ms: mine?.p50Ms ?? null, p99Ms: mine?.p99Ms ?? null,
+      hourRequests: mine?.requests ?? 0, hourAuditRequests: mine?.auditRequests ?? 0, trafficShare: total > 0 ? (mine?.requests ?? 0) / total : null, p50Ms: mine?.p50Ms ?? null, p99Ms: mine?.p99Ms ?? null,
     };
     return sendHtml(reply, nodePage(data, csrfOf(req), flashes[req.query.done ?? ''] ?? null));
   });
@@ -74,6 +75,7 @@ export function nodeRoutes(app: FastifyInstance, deps: ControlDeps): void {
     const action = String(body.action ?? '');
     const reason = typeof body.reason === 'string' ? body.reason.trim().slice(0, 2000) : '';
     if (!(nodeActions as readonly string[]).includes(action)) return reply.code(400).send('unknown action');
+    if (reason === '') return reply.code(400).send('a reason is required: go back and say why (it is shown to the volunteer and kept in the admin log)');
     const node = await findNode(deps.pool, req.params.id);
     if (!node) return notFound(reply, 'node');
     await runNodeAction(deps, auth.actor, node.id, action as NodeAction, reason);

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { createTokenFor, MAX_TOKEN_USES, revokeToken } from '../../balancer/control/admin-ops.js';
+import { createTokenFor, MAX_TOKEN_USES, revokeToken, tokenTtlMs } from '../../balancer/control/admin-ops.js';
 import { isUuid } from '../../balancer/control/api-helpers.js';
 import { authOf, csrfValid } from '../../balancer/control/auth.js';
 import type { ControlDeps } from '../../balancer/control/types.js';
@@ -41,12 +41,13 @@ export function siteRoutes(app: FastifyInstance, deps: ControlDeps): void {
     if (!actor) return reply;
     const body = req.body ?? {};
     const uses = intIn(body.uses, 1, MAX_TOKEN_USES);
-    const hours = intIn(body.ttlHours, 1, 8760);
-    if (uses === null || hours === null || typeof body.site !== 'string') {
-      return sendHtml(reply, sitesPage(await sitesData(deps, null), csrfOf(req), 'Uses must be 1–10000 and hours 1–8760.'), 400);
+    const ttl = tokenTtlMs(typeof body.ttl === 'string' ? body.ttl : undefined);
+    if (uses === null || 'problem' in ttl || typeof body.site !== 'string') {
+      const why = 'problem' in ttl ? `Valid for: ${ttl.problem}.` : 'Uses must be 1–10000.';
+      return sendHtml(reply, sitesPage(await sitesData(deps, null), csrfOf(req), why), 400);
     }
     try {
-      const created = await createTokenFor(deps, actor, body.site, uses, hours * 3600_000);
+      const created = await createTokenFor(deps, actor, body.site, uses, ttl.ms);
       return sendHtml(reply, sitesPage(await sitesData(deps, { token: created.token, site: created.siteHost }), csrfOf(req), null), 201);
     } catch (err) {
       if (!isVerityError(err, 'SITE_ERR_UNKNOWN')) throw err;

@@ -11,11 +11,30 @@ const evidenceUrl = (e: EvidenceMeta): string => `/api/v1/evidence/${seg(e.id)}`
 const str = (v: unknown): string => (v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v));
 const rec = (v: unknown): Record<string, unknown> => (typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {});
 
-function screenshots(evidence: EvidenceMeta[]): SafeHtml {
+/**
+ * Why an audit has no screenshots, from what the auditor recorded about rendering: it keeps
+ * screenshots only of audits that found something, so a clean pass has none even though
+ * Chromium ran. Only an audit that was compared but not rendered points at a missing browser.
+ */
+export function noScreenshotsReason(a: Pick<AuditDetail, 'status' | 'verdict' | 'summary'>): string {
+  if (a.status !== 'done') return 'The audit has not finished yet.';
+  const rendered = rec(a.summary).rendered;
+  if (rendered === 'done') return 'Both copies were rendered in Chromium and compared; screenshots are kept only for audits that find a difference.';
+  if (rendered === 'not-html') return 'This response is not a page: it was compared byte for byte, not rendered.';
+  if (rendered === 'failed') return `Rendering failed: ${str(rec(a.summary).renderError) || 'see the findings'}.`;
+  if (rendered === 'skipped' && (a.verdict === 'pass' || a.verdict === 'tampered')) {
+    return 'Not rendered: the auditor that ran this audit had no Chromium, so only its HTTP and document checks ran.';
+  }
+  if (rendered === 'skipped') return 'Not rendered: the copies could not be fetched and compared first.';
+  return 'The auditor recorded no screenshots for this audit.';
+}
+
+function screenshots(a: AuditDetail): SafeHtml {
+  const evidence = a.evidence;
   const find = (kind: string) => evidence.find((e) => e.kind === kind);
   const shots = [['origin_screenshot', 'Origin'], ['node_screenshot', 'Node'], ['diff_image', 'Difference']] as const;
   const present = shots.filter(([k]) => find(k));
-  if (present.length === 0) return emptyState('No screenshots.', 'Rendered checks need Chromium on the auditor machine; without it only HTTP-level checks run.');
+  if (present.length === 0) return emptyState('No screenshots.', noScreenshotsReason(a));
   return html`<div class="shots">${present.map(([kind, label]) => {
     const e = find(kind);
     return e ? html`<figure><a href="${evidenceUrl(e)}"><img src="${evidenceUrl(e)}" alt="${label} screenshot" data-kind="${kind}" loading="lazy"></a><figcaption>${label}</figcaption></figure>` : '';
@@ -77,7 +96,7 @@ export function auditPage(a: AuditDetail, json: JsonEvidence, csrf: string | nul
 <form method="post" action="/audits/${seg(a.id)}/rescan"><input type="hidden" name="_csrf" value="${csrf ?? ''}"><button type="submit">Rescan now</button></form></section>
 </div>
 <section class="card"><h2>Findings</h2>${findingsList(a)}</section>
-<section class="card"><h2>Screenshots</h2>${screenshots(a.evidence)}</section>
+<section class="card"><h2>Screenshots</h2>${screenshots(a)}</section>
 <section class="card"><h2>Changed fragments</h2>${fragments(json.get('fragments'))}</section>
 <div class="grid2">
 <section class="card"><h2>Headers</h2>${headersDiff(json.get('headers_diff'))}</section>

@@ -30,9 +30,17 @@ export interface ChartSpec {
   marks?: { t: number; label: string; severity: 'bad' | 'admin' | 'info' }[];
 }
 
-/** A uPlot chart, drawn by assets/app.js from the JSON in data-chart (escaped like any text). */
-export function chart(spec: ChartSpec, o: { id?: string; refresh?: string; label: string }): SafeHtml {
-  return html`<div class="chart" ${o.id ? html`id="${o.id}"` : ''} data-chart="${jsonAttr(spec)}" ${o.refresh ? html`data-refresh="${o.refresh}"` : ''} role="img" aria-label="${o.label}"></div>`;
+/** A line needs two points; with fewer, uPlot draws an axis of made-up years and no line. */
+export const MIN_CHART_POINTS = 2;
+
+/**
+ * A uPlot chart, drawn by assets/app.js from the JSON in data-chart (escaped like any text).
+ * Until it has two points it shows `empty` instead; a refreshing chart turns into a chart once
+ * its data does.
+ */
+export function chart(spec: ChartSpec, o: { id?: string; refresh?: string; label: string; empty: string }): SafeHtml {
+  const placeholder = spec.x.length < MIN_CHART_POINTS ? html`<div class="empty chart-empty"><p>${o.empty}</p></div>` : '';
+  return html`<div class="chart" ${o.id ? html`id="${o.id}"` : ''} data-chart="${jsonAttr(spec)}" ${o.refresh ? html`data-refresh="${o.refresh}"` : ''} role="img" aria-label="${o.label}">${placeholder}</div>`;
 }
 
 export function statusBars(counts: Record<string, number>): SafeHtml {

@@ -40,11 +40,12 @@ export function severityBadge(severity: string): SafeHtml {
   return html`<span class="badge sev-${severity.replace(/[^a-z]/g, '')}">${severity}</span>`;
 }
 
+/** Where a node is: its country (from its checked location) or, when none is known, says so in words. */
 export function location(loc: { lat: number; lon: number; country: string | null } | null): string {
   if (!loc) return 'unknown';
   const ns = `${Math.abs(loc.lat).toFixed(1)}°${loc.lat >= 0 ? 'N' : 'S'}`;
   const ew = `${Math.abs(loc.lon).toFixed(1)}°${loc.lon >= 0 ? 'E' : 'W'}`;
-  return `${loc.country ?? '??'} · ${ns} ${ew}`;
+  return `${loc.country ?? 'country unknown'} · ${ns} ${ew}`;
 }
 
 export function shortId(id: string): string {

@@ -18,6 +18,7 @@ export interface NodePageData {
   traffic: ChartSpec;
   latency: ChartSpec;
   hourRequests: number;
+  hourAuditRequests: number;
   trafficShare: number | null;
   p50Ms: number | null;
   p99Ms: number | null;
@@ -47,7 +48,8 @@ function facts(n: NodeRecord, d: NodePageData): SafeHtml {
 <dt>Subnet</dt><dd class="mono">${n.subnet ?? '–'}</dd>
 <dt>Last seen</dt><dd>${time(n.lastSeenAt)}</dd>
 <dt>Joined</dt><dd>${time(n.createdAt)}</dd>
-<dt>Last hour</dt><dd>${d.hourRequests} requests (${pct(d.trafficShare, 1)} of all) · p50 ${ms(d.p50Ms)} · p99 ${ms(d.p99Ms)}</dd>
+<dt>Last hour</dt><dd>${d.hourRequests} visitor requests (${pct(d.trafficShare, 1)} of all) · p50 ${ms(d.p50Ms)} · p99 ${ms(d.p99Ms)}</dd>
+<dt>Audits, last hour</dt><dd data-testid="hour-audits">${d.hourAuditRequests} requests from the auditor (not visitors: not in the share)</dd>
 <dt>Node counters</dt><dd>${num('requestsTotal')} requests, ${num('errorsTotal')} errors, ${num('inFlight')} in flight, cache ${num('cacheHits')} hits / ${num('cacheMisses')} misses</dd>
 </dl>`;
 }
@@ -77,12 +79,22 @@ function eventsTable(events: TrustEventRecord[]): SafeHtml {
   return html`<div class="table-wrap"><table class="events"><thead><tr><th>When</th><th>Event</th><th class="num">Integrity</th><th class="num">Availability</th><th>Status</th><th>Confirmation</th><th>Reason</th><th>By</th></tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
+/** The page's path and query (the host has its own unbreakable column text); the URL itself when it does not parse. */
+function pathOf(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.pathname}${u.search}`;
+  } catch {
+    return url;
+  }
+}
+
 export function auditsTable(audits: AuditListItem[], showNode: boolean): SafeHtml {
-  if (audits.length === 0) return emptyState('No audits yet.', html`Run <code>verity auditor</code>: every node is audited at least every <code>--audit-every</code> seconds.`);
+  if (audits.length === 0) return emptyState('No audits yet.', html`Run <code>verity auditor</code>: every node is audited at least once per <code>--audit-every</code> (5m by default).`);
   const rows = audits.map((a) => html`<tr>
 <td>${time(a.startedAt)}</td><td>${verdictBadge(a.verdict, a.status)}</td>
-${showNode ? html`<td><a href="/nodes/${seg(a.nodeId)}">${a.nodeName}</a></td>` : ''}
-<td class="wrap"><a href="/audits/${seg(a.id)}">${a.siteHost} · ${a.url}</a></td>
+${showNode ? html`<td><a class="nowrap" href="/nodes/${seg(a.nodeId)}">${a.nodeName}</a></td>` : ''}
+<td class="wrap"><a href="/audits/${seg(a.id)}"><span class="host">${a.siteHost}</span> <span class="path">${pathOf(a.url)}</span></a></td>
 <td class="wrap">${a.findings.length ? a.findings.map((f) => f.summary).join('; ') : html`<span class="muted">–</span>`}</td><td>${a.reason}</td></tr>`);
   return html`<div class="table-wrap"><table class="audits"><thead><tr><th>Started</th><th>Verdict</th>${showNode ? html`<th>Node</th>` : ''}<th>Page</th><th>Findings</th><th>Why</th></tr></thead><tbody>${rows}</tbody></table></div>`;
 }
@@ -113,13 +125,13 @@ ${locationCard(n)}
 </div>
 ${linksCard(d.links)}
 <section class="card"><h2>Trust timeline</h2>
-${d.trust.x.length ? chart(d.trust, { id: 'trust-chart', label: 'integrity and availability over time, events marked' }) : emptyState('No trust history yet.', 'The chart fills in as events arrive.')}
+${chart(d.trust, { id: 'trust-chart', label: 'integrity and availability over time, events marked', empty: 'No trust history yet: the chart fills in as events arrive.' })}
 <p class="legend small"><span class="key integrity"></span>integrity <span class="key availability"></span>availability <span class="key mark-bad"></span>strike / tamper <span class="key mark-admin"></span>admin action</p></section>
 <section class="card"><h2>Trust events</h2>${eventsTable(d.events)}</section>
 <section class="card"><h2>Audits</h2>${auditsTable(d.audits, false)}</section>
 <div class="grid2">
-<section class="card"><h2>Traffic (last hour)</h2>${d.traffic.x.length ? chart(d.traffic, { label: 'requests per second' }) : emptyState('No traffic through the balancer in the last hour.', 'Nodes on probation get a small share; quarantined and banned nodes get none.')}</section>
-<section class="card"><h2>Latency (last hour)</h2>${d.latency.x.length ? chart(d.latency, { label: 'latency p50 and p99' }) : html`<p class="muted">No measurements.</p>`}</section>
+<section class="card"><h2>Traffic (last hour)</h2>${chart(d.traffic, { id: 'node-traffic-chart', label: 'visitor requests and audits per second', empty: 'Not enough traffic through the balancer in the last hour for a chart (it needs two minutes). Nodes on probation get a small share; quarantined and banned nodes get audits only.' })}</section>
+<section class="card"><h2>Latency (last hour)</h2>${chart(d.latency, { id: 'node-latency-chart', label: 'latency p50 and p99', empty: 'Not enough measurements for a chart yet (it needs two minutes of visitor traffic).' })}</section>
 </div>
 <section class="card"><h2>Inline integrity strikes</h2>${strikesList(d.strikes)}</section>`;
   return page({ title: n.name, nav: 'nodes', csrfToken: csrf, body, flash });

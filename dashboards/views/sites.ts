@@ -1,6 +1,6 @@
 import type { AdminActionRecord } from '../../common/db/queries/admin-actions.js';
 import type { Site } from '../../common/db/queries/sites.js';
-import type { JoinToken } from '../../common/db/queries/tokens.js';
+import { DEFAULT_TOKEN_TTL, type JoinToken } from '../../common/db/queries/tokens.js';
 import { emptyState, shortId, time } from './format.js';
 import { html, seg, type SafeHtml } from './html.js';
 import { page } from './layout.js';
@@ -39,7 +39,7 @@ function createForm(sites: Site[], csrf: string | null): SafeHtml {
 <input type="hidden" name="_csrf" value="${csrf ?? ''}">
 <label>Site <select name="site" required>${sites.map((s) => html`<option value="${s.host}">${s.host}</option>`)}</select></label>
 <label>Uses <input type="number" name="uses" min="1" max="10000" value="1" required></label>
-<label>Valid for (hours) <input type="number" name="ttlHours" min="1" max="8760" value="168" required></label>
+<label>Valid for <input type="text" name="ttl" value="${DEFAULT_TOKEN_TTL}" title="a duration with its unit: 30m, 24h, 7d" size="6" required></label>
 <button type="submit">Create join token</button></form>`;
 }
 

@@ -1,3 +1,5 @@
+import { parseHttpDate } from './http-date.js';
+
 // Header helpers on raw header pairs (name, value), so what the origin sent is kept as sent.
 
 export type HeaderPairs = [string, string][];
@@ -17,10 +19,6 @@ export function getHeader(pairs: HeaderPairs, name: string): string | null {
   const lower = name.toLowerCase();
   const values = pairs.filter(([n]) => n.toLowerCase() === lower).map(([, v]) => v);
   return values.length === 0 ? null : values.join(', ');
-}
-
-export function hasHeader(pairs: HeaderPairs, name: string): boolean {
-  return getHeader(pairs, name) !== null;
 }
 
 export function requestHeader(headers: RequestHeaders, name: string): string | null {
@@ -62,8 +60,16 @@ export function deltaSeconds(v: string | true | undefined): number | null {
   return Math.min(Number(v), 2 ** 31);
 }
 
+/** An HTTP date (strictly: RFC 9110 §5.6.7) in ms, or null when absent or invalid. */
 export function httpDateMs(value: string | null): number | null {
-  if (!value) return null;
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? null : ms;
+  return value === null ? null : parseHttpDate(value.trim());
+}
+
+/**
+ * Age in seconds (RFC 9111 §5.1): a list-valued Age counts by its first member, and an invalid
+ * one (negative, fractional, not a number) is ignored.
+ */
+export function ageSeconds(value: string | null): number {
+  if (value === null) return 0;
+  return deltaSeconds(value.split(',')[0]?.trim()) ?? 0;
 }

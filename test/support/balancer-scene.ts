@@ -60,3 +60,27 @@ export function useBalancerScene(db: TestDatabase): BalancerScene {
   };
   return scene;
 }
+
+/** An origin and one honest node for the whole file (started before its tests, closed after). */
+export function useOriginAndNode(): { readonly origin: TestOrigin; readonly node: HostileNode } {
+  let origin: TestOrigin | null = null;
+  let node: HostileNode | null = null;
+  beforeAll(async () => {
+    origin = await startOrigin();
+    node = await startHostileNode({ origin: origin.url });
+  });
+  afterAll(async () => {
+    await node?.close();
+    await origin?.close();
+  });
+  return {
+    get origin(): TestOrigin {
+      if (!origin) throw new Error('used before beforeAll ran');
+      return origin;
+    },
+    get node(): HostileNode {
+      if (!node) throw new Error('used before beforeAll ran');
+      return node;
+    },
+  };
+}

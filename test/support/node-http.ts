@@ -7,7 +7,7 @@ export interface RawResponse {
 }
 
 /** A plain HTTP request with any Host header (fetch does not allow setting Host); body as raw bytes. */
-export function rawRequest(url: string, opts: { host?: string; method?: string; headers?: Record<string, string> } = {}): Promise<RawResponse> {
+export function rawRequest(url: string, opts: { host?: string; method?: string; headers?: Record<string, string>; body?: Buffer } = {}): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const headers = { ...(opts.host ? { host: opts.host } : {}), ...opts.headers };
     const req = request(url, { method: opts.method ?? 'GET', headers, agent: false }, (res) => {
@@ -17,6 +17,6 @@ export function rawRequest(url: string, opts: { host?: string; method?: string; 
       res.on('error', reject);
     });
     req.on('error', reject);
-    req.end();
+    req.end(opts.body);
   });
 }

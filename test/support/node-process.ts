@@ -99,6 +99,12 @@ export function useNodeProcesses(db: { readonly pool: Pool }) {
   afterAll(() => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
+  /** A data directory removed after the file. */
+  const dataDir = (): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'verity-node-data-'));
+    dirs.push(dir);
+    return dir;
+  };
   return {
     /** Stops this process after the test. */
     track(p: NodeProcess): NodeProcess {
@@ -109,9 +115,9 @@ export function useNodeProcesses(db: { readonly pool: Pool }) {
     cleanup(fn: () => Promise<void>): void {
       closers.push(fn);
     },
+    dataDir,
     start(balancer: string, token: string | null): NodeProcess {
-      const dir = mkdtempSync(join(tmpdir(), 'verity-node-data-'));
-      dirs.push(dir);
+      const dir = dataDir();
       const args = ['--balancer', balancer, '--listen', '127.0.0.1:0', '--status-listen', '127.0.0.1:0', '--data-dir', dir];
       if (token) args.push('--token', token);
       const p = spawnNode(args);

@@ -144,12 +144,12 @@ export function tamperedAuditParts(opts: { hostileFragment?: string } = {}): { f
 }
 
 /** Minute by minute traffic for the last `minutes` minutes before `now`. */
-export async function seedTraffic(db: Queryable, nodeId: string, o: { now: Date; minutes: number; perMinute: number; p50Ms: number; p99Ms: number; errorRate?: number }): Promise<void> {
+export async function seedTraffic(db: Queryable, nodeId: string, o: { now: Date; minutes: number; perMinute: number; p50Ms: number; p99Ms: number; errorRate?: number; audit?: boolean }): Promise<void> {
   for (let i = o.minutes; i >= 1; i--) {
     const wave = 1 + 0.3 * Math.sin(i / 7);
     const requests = Math.round(o.perMinute * wave);
     await recordNodeTraffic(db, {
-      nodeId, minute: new Date(o.now.getTime() - i * 60_000), requests, errors: Math.round(requests * (o.errorRate ?? 0.002)),
+      nodeId, minute: new Date(o.now.getTime() - i * 60_000), audit: o.audit ?? false, requests, errors: Math.round(requests * (o.errorRate ?? 0.002)),
       p50Ms: o.p50Ms * (0.9 + 0.2 * ((i * 13) % 10) / 10), p99Ms: o.p99Ms * (0.8 + 0.4 * ((i * 7) % 10) / 10),
     });
   }

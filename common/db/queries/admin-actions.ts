@@ -27,10 +27,13 @@ export async function logAdminAction(db: Queryable, a: { actor: string; action: 
 
 /** Quarantine, reinstate or ban a node: a trust event (so balancers hear of it) plus the admin log. */
 export async function applyNodeAction(pool: Pool, nodeId: string, action: NodeAction, reason: string, actor: string, now = new Date()) {
+  // The volunteer is shown why, and the admin log is only worth reading with one: every way in
+  // (CLI, admin API, dashboard) ends here, so the rule holds for all of them.
+  if (reason.trim() === '') throw new VerityError('ADMIN_ERR_NO_REASON', `${action} needs a reason (it is shown to the volunteer and kept in the admin log)`);
   const exists = await pool.query('SELECT 1 FROM nodes WHERE id = $1', [nodeId]);
   if (exists.rowCount === 0) throw new VerityError('NODE_ERR_UNKNOWN', `no node has id ${nodeId}`);
-  const state = await recordTrustEvent(pool, nodeId, { kind: eventFor[action], reason: reason || `${action} by ${actor}`, actor }, now);
-  await logAdminAction(pool, { actor, action: `node.${action}`, targetKind: 'node', targetId: nodeId, reason });
+  const state = await recordTrustEvent(pool, nodeId, { kind: eventFor[action], reason: reason.trim(), actor }, now);
+  await logAdminAction(pool, { actor, action: `node.${action}`, targetKind: 'node', targetId: nodeId, reason: reason.trim() });
   return state;
 }
 

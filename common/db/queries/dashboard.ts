@@ -62,12 +62,12 @@ export interface AuditFilter {
   includePending?: boolean;
 }
 
-/** Newest first. */
+/** Newest first by the time shown as "started" (queued ones: when they were planned). */
 export async function listAudits(db: Queryable, f: AuditFilter): Promise<AuditListItem[]> {
   const { rows } = await db.query<AuditRow>(
     `${auditSelect}
       WHERE ($1::boolean OR a.verdict IS NOT NULL) AND ($2::text IS NULL OR a.node_id = $2) AND ($3::text IS NULL OR a.verdict = $3)
-      ORDER BY a.created_at DESC, a.id LIMIT $4`,
+      ORDER BY COALESCE(a.started_at, a.created_at) DESC, a.id LIMIT $4`,
     [f.includePending === true, f.nodeId ?? null, f.verdict ?? null, f.limit],
   );
   return rows.map(toAudit);

@@ -67,6 +67,18 @@ export async function insertSite(db: Queryable, site: NewSite): Promise<Site> {
   }
 }
 
+/** Adds the site, or brings an existing one with this host up to date (the demo, whose origin port may change). */
+export async function upsertSite(db: Queryable, site: NewSite): Promise<Site> {
+  const { rows } = await db.query<SiteRow>(
+    `INSERT INTO sites (host, origin, private_routes, public_routes, dynamic_policy, integrity_manifest_url) VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (host) DO UPDATE SET origin = EXCLUDED.origin, private_routes = EXCLUDED.private_routes, public_routes = EXCLUDED.public_routes,
+       dynamic_policy = EXCLUDED.dynamic_policy, integrity_manifest_url = EXCLUDED.integrity_manifest_url
+     RETURNING ${columns}`,
+    [site.host, site.origin, site.privateRoutes, site.publicRoutes ?? [], site.dynamicPolicy ?? 'origin', site.integrityManifestUrl ?? null],
+  );
+  return toSite(rows[0] as SiteRow);
+}
+
 export async function listSites(db: Queryable): Promise<Site[]> {
   const { rows } = await db.query<SiteRow>(`SELECT ${columns} FROM sites ORDER BY host`);
   return rows.map(toSite);

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { parseDurationMs } from '../../config/shared.js';
 import type { Queryable } from '../pool.js';
 
 export interface JoinToken {
@@ -35,6 +36,10 @@ export function hashToken(token: string): Buffer {
 export function generateToken(): string {
   return `vjt_${randomBytes(24).toString('base64url')}`;
 }
+
+/** One default lifetime for join tokens, whichever way they are made (CLI, dashboard, admin API). */
+export const DEFAULT_TOKEN_TTL = '24h';
+export const DEFAULT_TOKEN_TTL_MS = parseDurationMs(DEFAULT_TOKEN_TTL) ?? 0;
 
 export interface NewToken {
   siteId: string;

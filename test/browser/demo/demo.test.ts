@@ -60,7 +60,7 @@ function alive(pid: number): boolean {
 describe('npm start (verity demo)', () => {
   it('gets ready, catches the rogue without accusing honest nodes, shows it on the dashboard, and stops cleanly', async () => {
     const t0 = Date.now();
-    demo = spawn(process.execPath, ['bin/verity', 'demo', '--nodes', '4', '--rogue', '1', '--audit-every', '10', '--dir', join(dir, 'state'), '--pg-dir', join(dir, 'pg')], {
+    demo = spawn(process.execPath, ['bin/verity', 'demo', '--nodes', '4', '--rogue', '1', '--audit-every', '10s', '--dir', join(dir, 'state'), '--pg-dir', join(dir, 'pg')], {
       env: { ...process.env, VERITY_LOG_LEVEL: 'warn', DATABASE_URL: undefined },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

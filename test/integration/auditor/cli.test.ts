@@ -20,7 +20,7 @@ describe('verity auditor', () => {
   });
 
   it('without a browser says so in one line, runs HTTP checks, and stops on SIGTERM', async () => {
-    const child = spawn(process.execPath, [VERITY_BIN, 'auditor', '--audit-every', '60', '--metrics-listen', '127.0.0.1:0'], {
+    const child = spawn(process.execPath, [VERITY_BIN, 'auditor', '--audit-every', '60s', '--metrics-listen', '127.0.0.1:0'], {
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', DATABASE_URL: db.url, PUPPETEER_EXECUTABLE_PATH: '/nonexistent/chrome', VERITY_LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -163,8 +163,19 @@ describe('admin API actions', () => {
     const node = await seedNode(db.pool);
     expect((await post(`/api/v1/nodes/${node}/actions`, { action: 'delete', reason: '' })).status).toBe(400);
     expect((await post(`/api/v1/nodes/${node}/actions`, { reason: '' })).status).toBe(400);
-    const unknown = await post('/api/v1/nodes/0123456789abcdef0123456789abcdef/actions', { action: 'ban', reason: '' });
+    const unknown = await post('/api/v1/nodes/0123456789abcdef0123456789abcdef/actions', { action: 'ban', reason: 'x' });
     expect(unknown.status).toBe(404);
+  });
+
+  it('requires a reason for every node action, and changes nothing without one', async () => {
+    const node = await seedNode(db.pool);
+    for (const body of [{ action: 'ban' }, { action: 'quarantine', reason: '' }, { action: 'reinstate', reason: '   ' }]) {
+      const res = await post(`/api/v1/nodes/${node}/actions`, body);
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect((await res.json()).message).toMatch(/^reason: required: say why/);
+    }
+    const { rows } = await db.pool.query("SELECT count(*)::int AS n FROM trust_events WHERE node_id = $1 AND kind LIKE 'admin_%'", [node]);
+    expect(rows[0].n).toBe(0);
   });
 
   it('takes a site manifest (PUT), refuses a malformed one, and lists the site\'s warnings', async () => {
@@ -199,6 +210,23 @@ describe('admin API actions', () => {
     expect(await consumeJoinToken(db.pool, created.token)).toBeNull();
     expect((await post(`/api/v1/tokens/${created.id}/revoke`, {})).status).toBe(404);
     expect((await post('/api/v1/tokens', { site: 'nope.example' })).status).toBe(404);
+  });
+
+  it('takes token lifetimes with units, refuses bare numbers, and defaults like the CLI (24 h)', async () => {
+    await seedSite(db.pool, { host: 'ttl.example' });
+    const lifetime = async (body: Record<string, unknown>): Promise<number> => {
+      const res = await post('/api/v1/tokens', { site: 'ttl.example', ...body });
+      expect(res.status, JSON.stringify(body)).toBe(201);
+      const { rows } = await db.pool.query('SELECT extract(epoch FROM expires_at - created_at)::int AS s FROM join_tokens WHERE id = $1', [(await res.json()).id]);
+      return rows[0].s;
+    };
+    expect(await lifetime({})).toBe(24 * 3600);
+    expect(await lifetime({ ttl: '7d' })).toBe(7 * 24 * 3600);
+    expect(await lifetime({ ttlSeconds: 3600 })).toBe(3600);
+    const bare = await post('/api/v1/tokens', { site: 'ttl.example', ttl: '7' });
+    expect(bare.status).toBe(400);
+    expect((await bare.json()).message).toBe('ttl: "7" has no unit: write 7s, 7m, 7h or 7d');
+    expect((await post('/api/v1/tokens', { site: 'ttl.example', ttl: '5s' })).status).toBe(400);
   });
 
   it('queues a rescan as a new audit with reason rescan', async () => {

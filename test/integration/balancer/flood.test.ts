@@ -1,8 +1,5 @@
-import { mkdtempSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createNodeApiPlugin } from '../../../balancer/control/node-api.js';
 import { createJoinToken } from '../../../common/db/queries/tokens.js';
@@ -54,7 +51,7 @@ describe('a flooded node', () => {
     const { token } = await createJoinToken(db.pool, { siteId, uses: 1, ttlMs: 600_000 });
     const port = await freePort();
     const line = scene.track(await startTcpRelay({ target: { host: '127.0.0.1', port }, cutAfterBytes: 40 }));
-    const dir = mkdtempSync(join(tmpdir(), 'verity-node-data-'));
+    const dir = nodes.dataDir();
     const node = await nodes.track(spawnNode(['--balancer', bal.controlUrl, '--listen', `127.0.0.1:${port}`, '--public-url', line.url, '--status-listen', '127.0.0.1:0', '--data-dir', dir, '--token', token])).ready();
     for (let i = 0; i < 6; i++) await recordTrustEvent(db.pool, node.nodeId, { kind: 'audit_pass', reason: 'clean audit' });
     await waitFor(() => bal.balancer.runtime.table.node(node.nodeId)?.status === 'active');

@@ -1,7 +1,4 @@
-import { mkdtempSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HealthProber } from '../../../balancer/background/health.js';
 import { RttRecorder } from '../../../balancer/background/rtt.js';
@@ -38,7 +35,7 @@ async function site(bal: StartedBalancer, uses: number): Promise<{ siteId: strin
 }
 
 async function startNode(controlUrl: string, token: string, extra: string[] = []) {
-  const dir = mkdtempSync(join(tmpdir(), 'verity-node-data-'));
+  const dir = nodes.dataDir();
   const listen = extra.includes('--listen') ? [] : ['--listen', '127.0.0.1:0'];
   const p = nodes.track(spawnNode(['--balancer', controlUrl, ...listen, '--status-listen', '127.0.0.1:0', '--data-dir', dir, '--token', token, '--location', frankfurt, ...extra]));
   return p.ready();

@@ -1,7 +1,9 @@
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { applyNodeAction } from '../../../common/db/queries/admin-actions.js';
+import { getSetting, setSetting } from '../../../common/db/queries/settings.js';
 import { createJoinToken, revokeJoinToken } from '../../../common/db/queries/tokens.js';
+import { NODE_REQUEST_SECRET_SETTING, nodeRequestKey } from '../../../common/protocol/node-request-auth.js';
 import { listTrustEvents, recordTrustEvent } from '../../../common/db/queries/trust.js';
 import { SIGNATURE_HEADER, paths, signRequest, type NodeStanding } from '../../../common/protocol/node-api.js';
 import { createBalancerClient } from '../../../node/balancer-client.js';
@@ -61,6 +63,7 @@ describe('registration', () => {
     const id = makeIdentity();
     const standing = await client(id).register({ token, name: 'n1', publicUrl: 'http://127.0.0.1:18090', location: { lat: 1, lon: 2 } });
     expect(standing).toMatchObject({ nodeId: id.nodeId, status: 'probation', draining: false, sites: [{ host: 'site-a.test', origin: 'http://127.0.0.1:7000' }], heartbeatCounter: 0, heartbeatIntervalMs: 1000 });
+    expect(standing.requestKey).toBe(nodeRequestKey((await getSetting(db.pool, NODE_REQUEST_SECRET_SETTING)) ?? '', id.nodeId));
     expect((await listTrustEvents(db.pool, id.nodeId)).map((e) => e.kind)).toEqual(['registered']);
     expect(await nodeRow(id.nodeId)).toMatchObject({ registered_ip: '127.0.0.1', subnet: '127.0.0.0/24' });
   });
@@ -195,6 +198,20 @@ describe('heartbeat', () => {
     const row = await nodeRow(id.nodeId);
     expect(row?.heartbeat_counter).toBe(1);
     expect(row?.last_heartbeat).toMatchObject({ cacheHits: 7, requestsTotal: 10 });
+  });
+
+  it('hands each node its own request key in every answer, and a new one when the shared secret changes', async () => {
+    const a = await enrolled();
+    const b = await enrolled();
+    const secret = await getSetting(db.pool, NODE_REQUEST_SECRET_SETTING);
+    expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const fromHeartbeat = await client(a).heartbeat(1, stats);
+    expect(fromHeartbeat.requestKey).toBe(nodeRequestKey(secret ?? '', a.nodeId));
+    expect((await client(b).heartbeat(1, stats)).requestKey).toBe(nodeRequestKey(secret ?? '', b.nodeId));
+    expect(fromHeartbeat.requestKey).not.toBe(nodeRequestKey(secret ?? '', b.nodeId));
+    expect((await client(a).drain(2)).requestKey).toBe(fromHeartbeat.requestKey);
+    await setSetting(db.pool, NODE_REQUEST_SECRET_SETTING, 'rotated-secret');
+    expect((await client(a).heartbeat(3, stats)).requestKey).toBe(nodeRequestKey('rotated-secret', a.nodeId));
   });
 
   it('refuses replayed or lower counters, bad signatures, skew and another node\'s id with 401 and no state change', async () => {

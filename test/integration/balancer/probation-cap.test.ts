@@ -1,6 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createNodeApiPlugin } from '../../../balancer/control/node-api.js';
 import { createJoinToken } from '../../../common/db/queries/tokens.js';
@@ -20,7 +17,7 @@ const scene = useBalancerScene(db);
 const nodes = useNodeProcesses(db);
 
 async function startNode(controlUrl: string, token: string) {
-  const dir = mkdtempSync(join(tmpdir(), 'verity-node-data-'));
+  const dir = nodes.dataDir();
   return nodes.track(spawnNode(['--balancer', controlUrl, '--listen', '127.0.0.1:0', '--status-listen', '127.0.0.1:0', '--data-dir', dir, '--token', token])).ready();
 }
 

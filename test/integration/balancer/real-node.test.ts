@@ -6,6 +6,7 @@ import { insertTestNode, insertTestSite, startBalancer, visit, visitPublished, t
 import { useTestDatabase } from '../../support/db.js';
 import { samplePrivateRoutes, startSampleOrigin, staticAssets, type SampleOrigin } from '../../support/origin/index.js';
 import { startTestNodeServer, type TestNodeServer } from '../../support/node-server.js';
+import { balancerKeyFor } from '../../support/node-signing.js';
 
 // The real volunteer node (node/server.ts with its disk cache) behind the balancer, in front of
 // the sample origin (CSP nonces, CSRF tokens, cookies on private pages; the site lets nodes
@@ -25,6 +26,8 @@ beforeAll(async () => {
   node = await startTestNodeServer({ sites: { [HOST]: origin.url }, cacheDir });
   const siteId = await insertTestSite(db.pool, { host: HOST, origin: origin.url, privateRoutes: samplePrivateRoutes, dynamicPolicy: 'sampled' });
   nodeId = await insertTestNode(db.pool, { url: node.url, siteIds: [siteId] });
+  // The key the balancers sign this node's requests with, as its heartbeat answers would give it.
+  node.setKey(await balancerKeyFor(db.pool, nodeId));
   bal = await startBalancer({ pool: db.pool, config: { shadowShare: 1 } });
 });
 afterAll(async () => {

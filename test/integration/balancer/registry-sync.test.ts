@@ -1,34 +1,24 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { recordTrustEvent } from '../../../common/db/queries/trust.js';
 import { insertTestNode, insertTestSite, startBalancer, visit, visitPublished, waitFor, type StartedBalancer } from '../../support/balancer-harness.js';
-import { startOrigin, type TestOrigin } from '../../support/balancer-origin.js';
 import { useTestDatabase } from '../../support/db.js';
-import { startHostileNode, type HostileNode } from '../../support/hostile-node.js';
+import { useOriginAndNode } from '../../support/balancer-scene.js';
 
 // The routing table follows PostgreSQL: two balancers on one database agree on a trust change
 // within a second; killed connections are survived, re-established and resynced.
 
 const db = useTestDatabase();
 const HOST = 'site.test';
-let origin: TestOrigin;
-let node: HostileNode;
+const upstreams = useOriginAndNode();
 const opened: StartedBalancer[] = [];
 
-beforeAll(async () => {
-  origin = await startOrigin();
-  node = await startHostileNode({ origin: origin.url });
-});
-afterAll(async () => {
-  await node.close();
-  await origin.close();
-});
 afterEach(async () => {
   for (const b of opened.splice(0)) await b.close();
 });
 
 async function two(): Promise<{ a: StartedBalancer; b: StartedBalancer; nodeId: string; siteId: string }> {
-  const siteId = await insertTestSite(db.pool, { host: HOST, origin: origin.url });
-  const nodeId = await insertTestNode(db.pool, { url: node.url, siteIds: [siteId] });
+  const siteId = await insertTestSite(db.pool, { host: HOST, origin: upstreams.origin.url });
+  const nodeId = await insertTestNode(db.pool, { url: upstreams.node.url, siteIds: [siteId] });
   const a = await startBalancer({ url: db.url });
   const b = await startBalancer({ url: db.url });
   opened.push(a, b);
@@ -48,9 +38,9 @@ describe('routing table sync', () => {
 
   it('a new site and a new node reach running balancers (triggers on sites, nodes, node_sites)', async () => {
     const { a } = await two();
-    const site2 = await insertTestSite(db.pool, { host: 'two.test', origin: origin.url });
+    const site2 = await insertTestSite(db.pool, { host: 'two.test', origin: upstreams.origin.url });
     await waitFor(() => a.balancer.runtime.table.siteByHost('two.test'), 5_000, 10);
-    const n2 = await insertTestNode(db.pool, { url: node.url, siteIds: [site2] });
+    const n2 = await insertTestNode(db.pool, { url: upstreams.node.url, siteIds: [site2] });
     await waitFor(() => a.balancer.runtime.table.indexFor(site2).all.some((n) => n.id === n2), 5_000, 10);
     expect((await visitPublished(a, '/page', { host: 'two.test' })).headers['x-verity-node']).toBe(n2);
   });

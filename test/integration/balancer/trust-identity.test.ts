@@ -1,6 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { applyNodeAction } from '../../../common/db/queries/admin-actions.js';
 import { listTrustEvents, recordTrustEvent } from '../../../common/db/queries/trust.js';
@@ -43,7 +40,7 @@ describe('identity that cannot be laundered', () => {
   it('keeps an active node active across a plain restart, and sends it back to probation for a new location or URL', async () => {
     const cp = await nodes.controlPlane();
     const { token } = await makeSiteWithToken(db.pool, { host: 'identity.test' });
-    const dir = mkdtempSync(join(tmpdir(), 'verity-node-data-'));
+    const dir = nodes.dataDir();
     const id = await run(args(cp.url, dir, { token, publicUrl: 'http://198.51.100.7:8090', location: frankfurt }));
     await promote(id);
     // The same node in the same place: nothing changes.
@@ -66,8 +63,8 @@ describe('identity that cannot be laundered', () => {
     const cp = await nodes.controlPlane();
     const { token } = await makeSiteWithToken(db.pool, { host: 'links.test', uses: 3 });
     const shared = 'http://198.51.100.20:8090';
-    const a = await run(args(cp.url, mkdtempSync(join(tmpdir(), 'verity-node-data-')), { token, publicUrl: shared, location: frankfurt }));
-    const b = await run(args(cp.url, mkdtempSync(join(tmpdir(), 'verity-node-data-')), { token, publicUrl: shared, location: frankfurt }));
+    const a = await run(args(cp.url, nodes.dataDir(), { token, publicUrl: shared, location: frankfurt }));
+    const b = await run(args(cp.url, nodes.dataDir(), { token, publicUrl: shared, location: frankfurt }));
     await promote(a);
     await promote(b);
     // A confirmed finding on one is a finding on the group; good news is not shared.
@@ -83,7 +80,7 @@ describe('identity that cannot be laundered', () => {
     expect(await status(b)).toBe('quarantined');
     // A fresh key on the same URL is the same box: it starts quarantined, with the reason.
     await applyNodeAction(db.pool, a, 'ban', 'tampering', 'admin');
-    const c = await run(args(cp.url, mkdtempSync(join(tmpdir(), 'verity-node-data-')), { token, publicUrl: `${shared}/`, location: frankfurt }));
+    const c = await run(args(cp.url, nodes.dataDir(), { token, publicUrl: `${shared}/`, location: frankfurt }));
     expect(await status(c)).toBe('quarantined');
     expect((await listTrustEvents(db.pool, c)).at(-1)?.reason).toMatch(/shares the public URL http:\/\/198\.51\.100\.20:8090 of (banned|quarantined) node/);
   });

@@ -1,10 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { insertTestNode, insertTestSite, visit, waitFor } from '../../support/balancer-harness.js';
-import { startOrigin, type TestOrigin } from '../../support/balancer-origin.js';
+import { useOriginAndNode } from '../../support/balancer-scene.js';
 import { startChild, type Child } from '../../support/child-process.js';
 import { useTestDatabase } from '../../support/db.js';
-import { startHostileNode, type HostileNode } from '../../support/hostile-node.js';
 
 // `verity balancer --workers N` as real processes: the workers share the public port, each
 // learns what the origin published (through PostgreSQL), /metrics adds them up, and SIGTERM
@@ -12,18 +11,9 @@ import { startHostileNode, type HostileNode } from '../../support/hostile-node.j
 
 const db = useTestDatabase();
 const HOST = 'site.test';
-let origin: TestOrigin;
-let node: HostileNode;
+const upstreams = useOriginAndNode();
 const children: Child[] = [];
 
-beforeAll(async () => {
-  origin = await startOrigin();
-  node = await startHostileNode({ origin: origin.url });
-});
-afterAll(async () => {
-  await node.close();
-  await origin.close();
-});
 afterEach(async () => {
   for (const c of children.splice(0)) {
     c.kill('SIGKILL');
@@ -38,8 +28,8 @@ function workerPids(parent: number): number[] {
 
 describe('verity balancer --workers 2', () => {
   it('two processes share the port, metrics add up across them, SIGTERM drains all and exits 0', async () => {
-    const siteId = await insertTestSite(db.pool, { host: HOST, origin: origin.url });
-    const nodeId = await insertTestNode(db.pool, { url: node.url, siteIds: [siteId] });
+    const siteId = await insertTestSite(db.pool, { host: HOST, origin: upstreams.origin.url });
+    const nodeId = await insertTestNode(db.pool, { url: upstreams.node.url, siteIds: [siteId] });
     const child = startChild(['bin/verity', 'balancer', '--workers', '2', '--listen', '127.0.0.1:0', '--control-listen', '127.0.0.1:0'], {
       DATABASE_URL: db.url, VERITY_LOG_LEVEL: 'warn', VERITY_AUDIT_SECRET: 'workers-test-secret-0123456789', VERITY_ALLOW_PRIVATE_NODE_URLS: '1',
     });
@@ -54,12 +44,12 @@ describe('verity balancer --workers 2', () => {
       return n >= 16 && n;
     }, 30_000, 100);
     expect(byNode).toBeGreaterThanOrEqual(16);
-    const before = node.requests.length;
+    const before = upstreams.node.requests.length;
     for (let i = 0; i < 30; i++) expect((await visit(url, '/page', { host: HOST })).status).toBe(200);
     const metrics = (await visit(control, '/metrics', { host: 'localhost' })).text;
     const total = [...metrics.matchAll(/^verity_balancer_requests_total\{outcome="[^"]+"\} (\d+)$/gm)].reduce((a, m) => a + Number(m[1]), 0);
     expect(total).toBeGreaterThanOrEqual(30 + byNode);
-    expect(node.requests.length - before).toBeGreaterThanOrEqual(25);
+    expect(upstreams.node.requests.length - before).toBeGreaterThanOrEqual(25);
     child.kill('SIGTERM');
     expect(await child.exited).toBe(0);
   }, 90_000);

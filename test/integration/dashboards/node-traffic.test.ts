@@ -11,10 +11,10 @@ describe('node_traffic', () => {
   it('adds up what several balancers write for the same minute', async () => {
     const node = await seedNode(db.pool);
     const minute = new Date('2026-01-01T10:00:30Z');
-    await recordNodeTraffic(db.pool, { nodeId: node, minute, requests: 100, errors: 1, p50Ms: 10, p99Ms: 50 });
-    await recordNodeTraffic(db.pool, { nodeId: node, minute, requests: 300, errors: 2, p50Ms: 30, p99Ms: 90 });
+    await recordNodeTraffic(db.pool, { nodeId: node, minute, audit: false, requests: 100, errors: 1, p50Ms: 10, p99Ms: 50 });
+    await recordNodeTraffic(db.pool, { nodeId: node, minute, audit: false, requests: 300, errors: 2, p50Ms: 30, p99Ms: 90 });
     const [point] = await trafficSeries(db.pool, new Date('2026-01-01T09:00:00Z'), node);
-    expect(point).toEqual({ minute: new Date('2026-01-01T10:00:00Z'), requests: 400, errors: 3, p50Ms: 25, p99Ms: 90 });
+    expect(point).toEqual({ minute: new Date('2026-01-01T10:00:00Z'), requests: 400, errors: 3, p50Ms: 25, p99Ms: 90, auditRequests: 0 });
   });
 
   it('the recorder writes finished minutes from observed requests', async () => {
@@ -35,5 +35,25 @@ describe('node_traffic', () => {
     rec.observe(a, 5, false);
     await rec.stop();
     expect((await summarizeNodeTraffic(db.pool, new Date('2026-01-01T09:00:00Z'))).get(a)?.requests).toBe(31);
+  });
+
+  it('counts audit requests apart: they are no share of visitor traffic and no part of its latency', async () => {
+    const node = await seedNode(db.pool);
+    let now = Date.parse('2026-01-01T10:00:05Z');
+    const rec = startNodeTrafficRecorder({ db: db.pool, log: silentLogger(), now: () => now, intervalMs: 3_600_000 });
+    for (let i = 0; i < 4; i++) rec.observe(node, 10, false);
+    for (let i = 0; i < 6; i++) rec.observe(node, 900, i === 0, true);
+    now += 60_000;
+    await rec.stop();
+    const since = new Date('2026-01-01T09:00:00Z');
+    const summary = (await summarizeNodeTraffic(db.pool, since)).get(node);
+    expect(summary).toMatchObject({ requests: 4, errors: 0, auditRequests: 6 });
+    expect(summary?.p99Ms).toBeLessThan(20);
+    const [point] = await trafficSeries(db.pool, since, node);
+    expect(point).toMatchObject({ requests: 4, errors: 0, auditRequests: 6 });
+    // A node that only gets audits (quarantined) has no visitor traffic at all.
+    const quarantined = await seedNode(db.pool);
+    await recordNodeTraffic(db.pool, { nodeId: quarantined, minute: new Date('2026-01-01T10:00:00Z'), audit: true, requests: 12, errors: 0, p50Ms: 40, p99Ms: 80 });
+    expect((await summarizeNodeTraffic(db.pool, since)).get(quarantined)).toEqual({ requests: 0, errors: 0, p50Ms: null, p99Ms: null, auditRequests: 12 });
   });
 });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tokenCreateProgram } from '../../../bin/commands/token.js';
 import { adminApiPlugin } from '../../../balancer/control/admin-api.js';
 import { dashboardPlugin, DASHBOARD_CSP } from '../../../dashboards/plugin.js';
 import { startControlPlane, type ControlPlane } from '../../support/control-harness.js';
@@ -132,6 +133,31 @@ describe('dashboard pages', () => {
     expect(after).toContain('suspicious cache');
   });
 
+  it('refuses a node action without a reason, even when the form is sent without the browser\'s check', async () => {
+    const fleet = await seedFleet(db.pool, Date.now());
+    const c = dashboardClient(cp.url);
+    await c.login(ADMIN_TOKEN);
+    const csrf = csrfFrom(await (await c.get(`/nodes/${fleet.healthyId}`)).text());
+    const res = await c.postForm(`/nodes/${fleet.healthyId}/actions`, { action: 'ban', reason: '  ', _csrf: csrf });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toMatch(/reason is required/);
+    const { rows } = await db.pool.query("SELECT count(*)::int AS n FROM trust_events WHERE node_id = $1 AND kind = 'admin_ban'", [fleet.healthyId]);
+    expect(rows[0].n).toBe(0);
+  });
+
+  it('offers the same token lifetime as the CLI, written with its unit, and refuses a bare number', async () => {
+    await seedFleet(db.pool, Date.now());
+    const c = dashboardClient(cp.url);
+    await c.login(ADMIN_TOKEN);
+    const page = await (await c.get('/sites')).text();
+    expect(page).toMatch(/name="ttl" value="24h"/);
+    expect(tokenCreateProgram.options.ttl.default).toBe('24h');
+    const bare = await c.postForm('/sites/tokens', { site: 'shop.example', uses: '1', ttl: '168', _csrf: csrfFrom(page) });
+    expect(bare.status).toBe(400);
+    expect(await bare.text()).toContain('&quot;168&quot; has no unit: write 168s, 168m, 168h or 168d');
+    expect((await db.pool.query('SELECT 1 FROM join_tokens')).rowCount).toBe(0);
+  });
+
   it('explains the trust model, the location check and the linked nodes on the node page', async () => {
     const fleet = await seedFleet(db.pool, Date.now());
     const id = fleet.healthyId;
@@ -158,7 +184,7 @@ describe('dashboard pages', () => {
     const c = dashboardClient(cp.url);
     await c.login(ADMIN_TOKEN);
     const csrf = csrfFrom(await (await c.get('/sites')).text());
-    const created = await c.postForm('/sites/tokens', { site: 'shop.example', uses: '3', ttlHours: '24', _csrf: csrf });
+    const created = await c.postForm('/sites/tokens', { site: 'shop.example', uses: '3', ttl: '24h', _csrf: csrf });
     expect(created.status).toBe(201);
     const page = await created.text();
     const token = /data-testid="new-token">(vjt_[A-Za-z0-9_-]+)</.exec(page)?.[1];

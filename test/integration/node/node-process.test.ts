@@ -7,6 +7,7 @@ import { useTestDatabase } from '../../support/db.js';
 import { startNodeControlPlane, type TestControlPlane } from '../../support/node-control-plane.js';
 import { makeSiteWithToken } from '../../support/node-fixtures.js';
 import { rawRequest } from '../../support/node-http.js';
+import { balancerKeyFor, signedRequest } from '../../support/node-signing.js';
 import { spawnNode, type NodeProcess } from '../../support/node-process.js';
 import { fixed, startOriginServer, type TestOrigin } from '../../support/origin-server.js';
 
@@ -63,10 +64,14 @@ describe('verity node', () => {
     expect(first.stdout()).toMatch(/\[PASS\] sites assigned +site-a\.test/);
     expect(statSync(join(dir, 'node-key.pem')).mode & 0o777).toBe(0o600);
 
-    const page = await rawRequest(ready.url + '/', { host: 'site-a.test' });
+    const key = await balancerKeyFor(db.pool, ready.nodeId);
+    const page = await signedRequest(ready.url, key, '/', { host: 'site-a.test' });
     expect(page.status).toBe(200);
     expect(page.body.toString()).toBe('<h1>home</h1>');
-    expect((await rawRequest(ready.url + '/', { host: 'other.test' })).status).toBe(421);
+    expect((await signedRequest(ready.url, key, '/', { host: 'other.test' })).status).toBe(421);
+    // Nobody but the balancer: unsigned, or signed with another node's key.
+    expect((await rawRequest(ready.url + '/', { host: 'site-a.test' })).status).toBe(401);
+    expect((await signedRequest(ready.url, await balancerKeyFor(db.pool, 'f'.repeat(32)), '/', { host: 'site-a.test' })).status).toBe(401);
     expect(await first.stop()).toBe(0);
     expect(first.stdout()).toContain('draining');
     expect((await nodeRow(ready.nodeId))?.draining).toBe(true);
@@ -94,7 +99,7 @@ describe('verity node', () => {
     const { token } = await makeSiteWithToken(db.pool, { host: 'site-slow.test', origin: origin.url });
     const p = start(dataDir(), token);
     const ready = await p.ready();
-    const inFlight = rawRequest(ready.url + '/slow', { host: 'site-slow.test' });
+    const inFlight = signedRequest(ready.url, await balancerKeyFor(db.pool, ready.nodeId), '/slow', { host: 'site-slow.test' });
     // Stop only once the request is really in flight (the origin has it).
     while (origin.count('/slow') === 0) await new Promise((r) => setTimeout(r, 20));
     const exit = p.stop('SIGTERM');
@@ -108,8 +113,9 @@ describe('verity node', () => {
     const { token } = await makeSiteWithToken(db.pool, { host: 'site-st.test', origin: origin.url });
     const p = start(dataDir(), token);
     const ready = await p.ready();
-    await rawRequest(ready.url + '/', { host: 'site-st.test' });
-    await rawRequest(ready.url + '/', { host: 'site-st.test' });
+    const key = await balancerKeyFor(db.pool, ready.nodeId);
+    await signedRequest(ready.url, key, '/', { host: 'site-st.test' });
+    await signedRequest(ready.url, key, '/', { host: 'site-st.test' });
     // Two hours ago: past the audit-secrecy delay, so the balancer tells the node about it.
     await recordTrustEvent(db.pool, ready.nodeId, { kind: 'header_strike', reason: 'sent <script>Set-Cookie</script> to visitors' }, new Date(Date.now() - 2 * 3600_000));
     const deadline = Date.now() + 15_000;
@@ -128,6 +134,9 @@ describe('verity node', () => {
     await p.waitFor(/penalty: header_strike at \S+: sent <script>Set-Cookie<\/script> to visitors/);
     const json = JSON.parse((await rawRequest(ready.statusUrl + 'status.json')).body.toString()) as { cache: { hitRate: number }; traffic: { requestsTotal: number } };
     expect(json.traffic.requestsTotal).toBe(2);
+    // The request key is the balancers' secret for this node: never on the volunteer's pages.
+    expect(JSON.stringify(json)).not.toContain(key);
+    expect(html).not.toContain(key);
     expect(json.cache.hitRate).toBe(0.5);
     // Heartbeats carry the figures to the balancer.
     expect((await nodeRow(ready.nodeId))?.last_heartbeat?.requestsTotal).toBe(2);

@@ -1,10 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { defineProgram, loadConfig, option, renderHelp } from '../../../common/config/options.js';
-import { durationMs, listenAddress, parseDurationMs } from '../../../common/config/shared.js';
+import { durationMs, formatDuration, listenAddress, parseDurationMs, routeGlobs } from '../../../common/config/shared.js';
 import { isVerityError } from '../../../common/errors.js';
 
 const program = defineProgram({
@@ -18,8 +18,15 @@ const program = defineProgram({
   },
 });
 
+const configDirs: string[] = [];
+afterAll(() => {
+  for (const dir of configDirs) rmSync(dir, { recursive: true, force: true });
+});
+
 function configFile(content: string, ext = 'yaml'): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'verity-cfg-')), `c.${ext}`);
+  const dir = mkdtempSync(join(tmpdir(), 'verity-cfg-'));
+  configDirs.push(dir);
+  const file = join(dir, `c.${ext}`);
   writeFileSync(file, content);
   return file;
 }
@@ -56,6 +63,14 @@ describe('loadConfig', () => {
     expect(message).toContain('--count');
     expect(message).toContain('"nowhere" is not HOST:PORT');
     expect(message).toContain('"soon" is not a duration');
+    expect(message).toMatch(/^verity thing: .* \(see verity thing --help\)$/);
+  });
+
+  it('says a required flag is missing in plain words', () => {
+    const required = defineProgram({ usage: 'verity need --site HOST', summary: 's', options: {
+      site: option({ flag: 'site', valueName: 'HOST', description: 'd', schema: z.string().min(1) }),
+    } });
+    expect(() => loadConfig(required, { argv: [], env: {} })).toThrow('verity need: --site HOST is missing (see verity need --help)');
   });
 
   it('names the source of a bad value and reports unreadable files', () => {
@@ -80,8 +95,29 @@ describe('parsers', () => {
   it('parses durations', () => {
     expect(parseDurationMs('90s')).toBe(90_000);
     expect(parseDurationMs('7d')).toBe(604_800_000);
-    expect(parseDurationMs('250')).toBe(250);
+    expect(parseDurationMs('500ms')).toBe(500);
+    expect(parseDurationMs('1.5h')).toBe(5_400_000);
     expect(parseDurationMs('soon')).toBeNull();
+    expect(formatDuration(86_400_000)).toBe('1d');
+    expect(formatDuration(90_000)).toBe('90s');
+    expect(formatDuration(1500)).toBe('1500ms');
+  });
+
+  it('refuses a bare number as a duration, from any source, and says how to write it', () => {
+    // `--ttl 7` once made a token that lived 7 ms.
+    expect(parseDurationMs('7')).toBeNull();
+    expect(durationMs.safeParse(7).success).toBe(false);
+    const fromFlag = () => loadConfig(program, { argv: ['--ttl', '7'], env: {} });
+    expect(fromFlag).toThrow(/--ttl: "7" has no unit: write 7s, 7m, 7h or 7d/);
+    expect(() => loadConfig(program, { argv: [], env: { VERITY_CONFIG: configFile('ttl: 300\n') } })).toThrow(/--ttl \(from config file .*\): "300" has no unit/);
+  });
+
+  it('refuses private routes that are not URL paths', () => {
+    expect(routeGlobs('private').parse('/login, /account/**')).toEqual(['/login', '/account/**']);
+    expect(routeGlobs('public').safeParse('blog/**').error?.issues[0]?.message).toBe('"blog/**" does not start with "/": public routes are URL paths, write "/blog/**"');
+    const r = routeGlobs('private').safeParse('/ok,login');
+    expect(r.success).toBe(false);
+    expect(r.error?.issues[0]?.message).toBe('"login" does not start with "/": private routes are URL paths, write "/login"');
   });
   it('parses listen addresses', () => {
     expect(listenAddress.parse('[::1]:8080')).toEqual({ host: '::1', port: 8080 });

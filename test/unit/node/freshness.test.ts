@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  currentAgeMs, etagMatches, freshnessLifetimeMs, isFresh, requestMayUseCache, responseIsStorable, varyMatches, varyNames, varyValues, worthStoring,
+  currentAgeMs, etagMatches, freshnessLifetimeMs, mayServeOnError, requestMayUseCache, responseIsStorable, usability, varyMatches, varyNames, varyValues, worthStoring,
 } from '../../../node/cache/freshness.js';
 import { mergeNotModified, parseCacheControl, withoutHopByHop, type HeaderPairs } from '../../../node/cache/http-headers.js';
 
@@ -17,25 +17,31 @@ describe('what a shared cache may store', () => {
     ['Set-Cookie', 200, [['Cache-Control', 'public, max-age=60'], ['Set-Cookie', 'a=b']], false],
     ['Vary *', 200, [['Vary', 'Accept, *']], false],
     ['404', 404, [['Cache-Control', 'max-age=60']], true],
-    ['206', 206, [['Cache-Control', 'max-age=60']], false],
-    ['500', 500, [['Cache-Control', 'max-age=60']], false],
+    ['206 (its Content-Range is checked apart)', 206, [['Cache-Control', 'max-age=60']], true],
+    ['500 with explicit freshness', 500, [['Cache-Control', 'max-age=60']], true],
+    ['500 without', 500, [['Last-Modified', 'Tue, 01 Jan 2030 00:00:00 GMT']], false],
+    ['302 heuristic only', 302, [['Last-Modified', 'Tue, 01 Jan 2030 00:00:00 GMT']], false],
+    ['304', 304, [['Cache-Control', 'max-age=60']], false],
+    ['Vary: Cookie', 200, [['Cache-Control', 'max-age=60'], ['Vary', 'Cookie']], false],
+    ['Vary: Authorization', 200, [['Cache-Control', 'max-age=60'], ['Vary', 'accept-encoding, Authorization']], false],
+    ['no-store understood with must-understand', 200, [['Cache-Control', 'max-age=60, no-store, must-understand']], true],
   ])('%s', (_n, status, headers, ok) => {
     expect(responseIsStorable(status, headers).ok).toBe(ok);
   });
 
-  it('never uses the cache for Authorization, Cookie, Range, no-store or other methods', () => {
+  it('never uses the cache for Authorization, Cookie, no-store or other methods', () => {
     expect(requestMayUseCache('GET', {}).ok).toBe(true);
+    expect(requestMayUseCache('GET', { range: 'bytes=0-1' }).ok).toBe(true);
     expect(requestMayUseCache('GET', { authorization: 'Bearer x' }).ok).toBe(false);
     expect(requestMayUseCache('GET', { cookie: 'a=b' }).ok).toBe(false);
-    expect(requestMayUseCache('GET', { range: 'bytes=0-1' }).ok).toBe(false);
     expect(requestMayUseCache('GET', { 'cache-control': 'no-store' }).ok).toBe(false);
     expect(requestMayUseCache('POST', {}).ok).toBe(false);
   });
 
   it('only stores what can be fresh or revalidated', () => {
-    expect(worthStoring([])).toBe(false);
-    expect(worthStoring([['ETag', '"a"']])).toBe(true);
-    expect(worthStoring([['Cache-Control', 'max-age=5']])).toBe(true);
+    expect(worthStoring(200, [])).toBe(false);
+    expect(worthStoring(200, [['ETag', '"a"']])).toBe(true);
+    expect(worthStoring(200, [['Cache-Control', 'max-age=5']])).toBe(true);
   });
 });
 
@@ -56,11 +62,43 @@ describe('freshness lifetime', () => {
   });
 
   it('is fresh while the age is below the lifetime, and never when the request says no-cache', () => {
-    const h: HeaderPairs = [['Date', date(T0)], ['Cache-Control', 'max-age=60']];
-    expect(isFresh(h, timing, T0 + 59_000)).toBe(true);
-    expect(isFresh(h, timing, T0 + 60_000)).toBe(false);
-    expect(isFresh(h, timing, T0 + 1000, { 'cache-control': 'no-cache' })).toBe(false);
-    expect(isFresh(h, timing, T0 + 20_000, { 'cache-control': 'max-age=10' })).toBe(false);
+    const e = { status: 200, headers: [['Date', date(T0)], ['Cache-Control', 'max-age=60']] as HeaderPairs, ...timing };
+    expect(usability(e, {}, T0 + 59_000)).toBe('fresh');
+    expect(usability(e, {}, T0 + 60_000)).toBe('stale');
+    expect(usability(e, { 'cache-control': 'no-cache' }, T0 + 1000)).toBe('stale');
+    expect(usability(e, { pragma: 'no-cache' }, T0 + 1000)).toBe('stale');
+    expect(usability(e, { 'cache-control': 'max-age=10' }, T0 + 20_000)).toBe('stale');
+    expect(usability(e, { 'cache-control': 'min-fresh=50' }, T0 + 20_000)).toBe('stale');
+    expect(usability(e, { 'cache-control': 'max-stale=30' }, T0 + 80_000)).toBe('fresh');
+  });
+});
+
+describe('stale responses', () => {
+  const stored = (cc: string) => ({ status: 200, headers: [['Date', date(T0)], ['Cache-Control', cc]] as HeaderPairs, ...timing });
+
+  it('serves stale while revalidating only inside the window, and never what must be revalidated', () => {
+    expect(usability(stored('max-age=10, stale-while-revalidate=20'), {}, T0 + 25_000)).toBe('stale-while-revalidate');
+    expect(usability(stored('max-age=10, stale-while-revalidate=20'), {}, T0 + 31_000)).toBe('stale');
+    expect(usability(stored('max-age=10, stale-while-revalidate=20, must-revalidate'), {}, T0 + 25_000)).toBe('stale');
+    expect(usability(stored('s-maxage=10, stale-while-revalidate=20'), {}, T0 + 25_000)).toBe('stale');
+    expect(usability(stored('max-age=10, stale-while-revalidate=20'), { 'cache-control': 'no-cache' }, T0 + 25_000)).toBe('stale');
+  });
+
+  it('answers for a failing origin within stale-if-error, and for an unreachable one unless forbidden', () => {
+    const e = stored('max-age=10, stale-if-error=20');
+    expect(mayServeOnError(e, {}, T0 + 25_000, false)).toBe(true);
+    expect(mayServeOnError(e, {}, T0 + 31_000, false)).toBe(false);
+    expect(mayServeOnError(stored('max-age=10'), {}, T0 + 25_000, false)).toBe(false);
+    expect(mayServeOnError(stored('max-age=10'), { 'cache-control': 'stale-if-error=60' }, T0 + 25_000, false)).toBe(true);
+    expect(mayServeOnError(stored('max-age=10'), {}, T0 + 3_600_000, true)).toBe(true);
+    expect(mayServeOnError(stored('max-age=10, proxy-revalidate'), {}, T0 + 25_000, true)).toBe(false);
+    expect(mayServeOnError(e, { 'cache-control': 'no-cache' }, T0 + 25_000, true)).toBe(false);
+  });
+
+  it('takes freshness from CDN-Cache-Control over Cache-Control and Expires', () => {
+    expect(freshnessLifetimeMs([['Cache-Control', 'max-age=10'], ['CDN-Cache-Control', 'max-age=600']])).toBe(600_000);
+    expect(freshnessLifetimeMs([['CDN-Cache-Control', 'max-age=0'], ['Date', date(T0)], ['Expires', date(T0 + 60_000)]])).toBe(0);
+    expect(freshnessLifetimeMs([['Date', date(T0)], ['Expires', 'Thu, 18 Aug 2050 02:01:18 UTC']])).toBe(0);
   });
 });
 
