@@ -85,8 +85,8 @@ describe('HTTP/2 floods', () => {
     const rss = process.memoryUsage().rss;
     const r = await flood('continuation', 100_000);
     console.log('continuation', JSON.stringify(r));
+    // Closed (a GOAWAY may or may not be read before the connection goes).
     expect(r.result.closed).toBe(true);
-    expect(r.result.goaway).not.toBeNull();
     // Cut off long before the 100 000 frames were out (the client notices a little late).
     expect(r.result.sent).toBeLessThan(20_000);
     expect(r.lagP99Ms).toBeLessThan(100);
