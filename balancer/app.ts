@@ -47,6 +47,7 @@ import { ProbationMeter } from './selection/probation-meter.js';
 import { RetryBudget } from './selection/retry-budget.js';
 import { defaultResolveHost, nodeLookup, type ResolveHost } from './upstream/node-lookup.js';
 import { Upstreams } from './upstream/pools.js';
+import { nodeConnector } from './upstream/node-tls.js';
 
 export type BalancerConfig = ConfigOf<(typeof balancerProgram)['options']>;
 
@@ -132,7 +133,13 @@ function buildRuntime(config: BalancerConfig, deps: BalancerDeps, table: Routing
   const metrics = createMetrics(deps.metrics ?? new Registry());
   // Node names are resolved and checked again at every connection (DNS rebinding).
   const lookup = nodeLookup({ resolve: deps.resolveHost ?? defaultResolveHost, allowPrivate: config.allowPrivateNodeUrls, log: deps.log });
-  const upstreams = new Upstreams({ nodeLookup: lookup, connections: 128, originHeadersTimeoutMs: config.originTimeout });
+  const pinsFor = (origin: string): string[] => {
+    const pins: string[] = [];
+    for (const n of table.allNodes()) if (n.tlsSpki !== null && n.publicUrl.origin === origin) pins.push(n.tlsSpki);
+    return pins;
+  };
+  const nodeConnect = nodeConnector({ lookup, pinsFor });
+  const upstreams = new Upstreams({ nodeLookup: lookup, nodeConnect, connections: 128, originHeadersTimeoutMs: config.originTimeout });
   const strikes = new StrikeQueue({ pool: deps.pool, log: deps.log, now });
   const publications = new PublicationStore();
   const manifests = new ManifestStore({ pool: deps.pool, log: deps.log, siteIds: () => [...table.allSites()].map((s) => s.id) });

@@ -130,7 +130,7 @@ export async function benchProxy(opts: { seconds?: number; connections?: number;
     const control = await one.line(/^control: (\S+)$/m);
     const { token } = await createJoinToken(db.pool, { siteId, uses: 1, ttlMs: 600_000 });
     const nodePort = await freePort();
-    const node = child(['bin/verity', 'node', '--balancer', control, '--token', token, '--listen', `127.0.0.1:${nodePort}`, '--status-listen', '127.0.0.1:0', '--data-dir', join(dir, 'node'), '--name', 'bench-node', '--cache-size', String(512 * 1024 * 1024)]);
+    const node = child(['bin/verity', 'node', '--balancer', control, '--token', token, '--listen', `127.0.0.1:${nodePort}`, '--status-listen', '127.0.0.1:0', '--data-dir', join(dir, 'node'), '--name', 'bench-node', '--cache-size', String(512 * 1024 * 1024), '--plain-http']);
     procs.push(node.proc);
     const nodeId = await node.line(/verity node ready: node ([0-9a-f]{32})/);
     const nodeUrl = `http://127.0.0.1:${nodePort}`;

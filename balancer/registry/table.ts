@@ -82,6 +82,7 @@ export class RoutingTable {
       old.availability = next.availability;
       old.subnet = next.subnet;
       old.name = next.name;
+      old.tlsSpki = next.tlsSpki;
     } else {
       if (next) this.nodes.set(id, next);
       else this.nodes.delete(id);

@@ -17,6 +17,8 @@ export interface RouteNode {
   /** /24 (or /48) of the registration address: probation nodes of one subnet share one cap. */
   subnet: string | null;
   siteIds: string[];
+  /** SPKI fingerprint of the node's TLS certificate (base64url SHA-256): the only key accepted on its https URL. */
+  tlsSpki: string | null;
 }
 
 export interface RouteSite {
