@@ -5,8 +5,9 @@ import { loadTrustPolicy } from '../common/db/queries/trust-policy.js';
 import { defaultTrustPolicy, type TrustPolicy } from '../common/domain/trust.js';
 import { describeError } from '../common/errors.js';
 import { resolveBrowserExecutable } from './browser/executable.js';
-import { createRenderer, type Renderer } from './browser/renderer.js';
-import { createHttpClient } from './fetch/http-client.js';
+import { startSandboxedRenderer, type SandboxedRenderer } from './render-host/client.js';
+import { majorOf } from './fetch/client-hints.js';
+import { createHttpClient, type HttpClient } from './fetch/http-client.js';
 import { startAuditWorker, type AuditWorker } from './worker.js';
 
 // The auditor assembled: HTTP client, browser (if any), worker loop. main.ts and the demo start
@@ -27,14 +28,21 @@ export interface AuditorSettings {
   auditTimeoutMs: number;
   /** false: HTTP and document checks only. */
   browser: boolean;
+  /** Render even where Chromium cannot have its sandbox (loudly). */
+  allowNoSandbox?: boolean;
+  logLevel?: string;
   env?: Readonly<Record<string, string | undefined>>;
   pollMs?: number;
   workerName?: string;
+  /** Think time (mean, cap) of a visitor clicking through the site before the audited page (tests shorten it). */
+  thinkTimeMs?: readonly [number, number];
+  /** When confirmation audits run after an unconfirmed tamper verdict (tests shorten it). */
+  confirmationWindowsMs?: ReadonlyArray<readonly [number, number]>;
 }
 
 export interface RunningAuditor {
   worker: AuditWorker;
-  renderer: Renderer | null;
+  renderer: SandboxedRenderer | null;
   /** Why rendered checks are skipped, or null when a browser renders them. */
   browserMissing: string | null;
   stop(): Promise<void>;
@@ -60,15 +68,17 @@ export function secureRandom(): number {
   return randomBytes(6).readUIntBE(0, 6) / 2 ** 48;
 }
 
-export async function startAuditor(s: AuditorSettings, deps: { pool: Pool; log: Logger; random?: () => number; now?: () => Date }): Promise<RunningAuditor> {
+export async function startAuditor(s: AuditorSettings, deps: { pool: Pool; log: Logger; random?: () => number; now?: () => Date; client?: HttpClient }): Promise<RunningAuditor> {
   const executablePath = s.browser ? await resolveBrowserExecutable(s.env ?? process.env) : null;
   const browserMissing = !s.browser
     ? 'rendering disabled (--no-browser): HTTP and document checks only; rendered checks are skipped'
     : executablePath
       ? null
       : 'no browser found (set PUPPETEER_EXECUTABLE_PATH or install chromium): HTTP and document checks only; rendered checks are skipped';
-  const renderer = executablePath ? createRenderer({ executablePath, recycleEvery: s.recycleEvery, launchTimeoutMs: 30_000, log: deps.log }) : null;
-  const client = createHttpClient();
+  const renderer = executablePath
+    ? await startSandboxedRenderer({ executablePath, recycleEvery: s.recycleEvery, launchTimeoutMs: 30_000, log: deps.log, logLevel: s.logLevel, allowNoSandbox: s.allowNoSandbox ?? false })
+    : null;
+  const client = deps.client ?? createHttpClient();
   const trustPolicy = cachedTrustPolicy(deps.pool, deps.log);
   const worker = startAuditWorker({
     trustPolicy,
@@ -86,7 +96,10 @@ export async function startAuditor(s: AuditorSettings, deps: { pool: Pool; log: 
     random: deps.random ?? secureRandom,
     now: deps.now ?? (() => new Date()),
     workerName: s.workerName,
+    chromiumMajor: renderer ? (majorOf(renderer.sandboxReport.version) ?? undefined) : undefined,
     onAuditDone: s.onAuditDone,
+    confirmationWindowsMs: s.confirmationWindowsMs,
+    thinkTimeMs: s.thinkTimeMs,
   });
   return {
     worker,

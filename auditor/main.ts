@@ -39,11 +39,12 @@ export function run(argv: string[], io: ProgramIO): Promise<number> {
         onAuditDone: (verdict, ms, rendered) => metrics.observeAudit(verdict, ms, rendered),
         concurrency: config.concurrency, auditEverySeconds: config.auditEvery / 1000, balancerUrl: config.balancerUrl ?? null, auditSecret,
         recycleEvery: config.recycleEvery, loadTimeoutMs: config.loadTimeout, stepTimeoutMs: config.stepTimeout, settleMs: config.settle,
-        auditTimeoutMs: config.auditTimeout, browser: config.browser, env: io.env,
+        auditTimeoutMs: config.auditTimeout, browser: config.browser, env: io.env, allowNoSandbox: config.allowNoSandbox, logLevel: config.logLevel,
       }, { pool: db.pool, log });
       if (auditor.browserMissing) io.stderr.write(`verity auditor: ${auditor.browserMissing}\n`);
+      if (auditor.renderer && !auditor.renderer.sandboxReport.on) io.stderr.write(`verity auditor: WARNING: Chromium runs WITHOUT its sandbox (--allow-no-sandbox): ${auditor.renderer.sandboxReport.detail}\n`);
       if (!config.balancerUrl) log.warn('no --balancer-url: nodes are audited at their own addresses, not through the balancer');
-      io.stdout.write(`auditor: ${config.concurrency} at once, every node at least every ${formatDuration(config.auditEvery)}${auditor.renderer ? ', rendering in Chromium' : ''}; health and metrics at ${metricsServer.url}/healthz, /metrics\n`);
+      io.stdout.write(`auditor: ${config.concurrency} at once, every node at least every ${formatDuration(config.auditEvery)}${auditor.renderer ? `, rendering in Chromium (${auditor.renderer.sandboxReport.on ? 'sandboxed' : 'NOT sandboxed'})` : ''}; health and metrics at ${metricsServer.url}/healthz, /metrics\n`);
       const signal = await signals.received;
       log.info({ signal }, 'shutting down: finishing audits in flight');
       await auditor.stop();

@@ -1,5 +1,6 @@
 import { enqueueAudit, listAuditPlan, listUrlSamples, type AuditPlanRow, type NewAudit } from '../common/db/queries/audits.js';
 import type { Queryable } from '../common/db/pool.js';
+import { listNewUrls, listTailUrls, listVisitorSamples } from '../common/db/queries/visitor-samples.js';
 import type { NodeStatus } from '../common/domain/trust.js';
 
 // When to audit whom, and which page. The decisions are pure (random and clock injected); the
@@ -28,26 +29,44 @@ export function nextAuditDelayMs(node: NodeAuditState, auditEveryMs: number, ran
 }
 
 export interface PagePool {
-  /** What visitors ask for (path and hit count). */
+  /** What visitors ask for most (path and hit count). */
   samples: ReadonlyArray<{ path: string; hits: number }>;
   /** The site's sitemap paths (fresh URLs visitors have not found yet). */
   sitemap: readonly string[];
+  /** Paths this node served in the last minutes, one entry per sampled request (its traffic as it is). */
+  nodeRecent?: readonly string[];
+  /** Paths first requested on the site recently (a rogue may tamper only the first time). */
+  newUrls?: readonly string[];
+  /** A uniform sample of every page visitors asked for: the long tail. */
+  tail?: readonly string[];
 }
 
-/** Mostly what visitors request (weighted by √hits), sometimes the root, sometimes the sitemap (fresh pages). */
+function weighted(samples: PagePool['samples'], random: () => number): string | null {
+  let x = random() * samples.reduce((a, s) => a + Math.max(1, s.hits), 0);
+  for (const s of samples) {
+    x -= Math.max(1, s.hits);
+    if (x < 0) return s.path;
+  }
+  return null;
+}
+
+const uniform = (list: readonly string[] | undefined, random: () => number): string | null => (list?.length ? (list[Math.floor(random() * list.length)] ?? null) : null);
+
+/**
+ * From the whole traffic distribution (issue 15.1): mostly as visitors request (this node's
+ * recent requests, and the site's pages by hits), plus recently first-seen pages, the long tail,
+ * the sitemap and the root. An empty source gives its share to the traffic-weighted draw.
+ */
 export function choosePage(pool: PagePool, random: () => number): { path: string; fresh: boolean } {
   const r = random();
-  if (r < 0.6 && pool.samples.length) {
-    const weights = pool.samples.map((s) => Math.sqrt(Math.max(1, s.hits)));
-    let x = random() * weights.reduce((a, b) => a + b, 0);
-    for (let i = 0; i < weights.length; i++) {
-      x -= weights[i] ?? 0;
-      if (x < 0) return { path: pool.samples[i]?.path ?? '/', fresh: false };
-    }
-  }
-  if (r < 0.8 || !pool.sitemap.length) return { path: '/', fresh: false };
-  const path = pool.sitemap[Math.floor(random() * pool.sitemap.length)] ?? '/';
-  return { path, fresh: !pool.samples.some((s) => s.path === path) };
+  const pick = r < 0.35 ? uniform(pool.nodeRecent, random)
+    : r < 0.6 ? null
+      : r < 0.72 ? uniform(pool.newUrls, random)
+        : r < 0.84 ? uniform(pool.tail, random)
+          : r < 0.92 ? uniform(pool.sitemap, random)
+            : '/';
+  const path = pick ?? weighted(pool.samples, random) ?? (r < 0.92 ? uniform(pool.sitemap, random) : null) ?? '/';
+  return { path, fresh: !pool.samples.some((s) => s.path === path) && !(pool.tail ?? []).includes(path) && !(pool.nodeRecent ?? []).includes(path) };
 }
 
 /** The audit to queue for a pair that has none pending. Pure. */
@@ -71,14 +90,24 @@ export interface PlanDeps {
 }
 
 /** Queues the next audit of every (node, site) pair that has none pending. Returns how many. */
+/** How far back "requested through this node in the last minutes" and "first seen recently" reach. */
+export const recentWindowMs = 15 * 60_000;
+
+async function sitePool(db: Queryable, siteId: string, now: Date) {
+  return { samples: await listUrlSamples(db, siteId), newUrls: await listNewUrls(db, siteId, recentWindowMs, now), tail: await listTailUrls(db, siteId) };
+}
+
 export async function planDueAudits(db: Queryable, deps: PlanDeps): Promise<number> {
   const rows = (await listAuditPlan(db)).filter((r) => !r.pending);
   let queued = 0;
-  const samples = new Map<string, Array<{ path: string; hits: number }>>();
+  const pools = new Map<string, Awaited<ReturnType<typeof sitePool>>>();
   for (const row of rows) {
-    if (!samples.has(row.siteId)) samples.set(row.siteId, await listUrlSamples(db, row.siteId));
+    if (!pools.has(row.siteId)) pools.set(row.siteId, await sitePool(db, row.siteId, deps.now()));
     const sitemap = await deps.sitemapFor(row).catch(() => []);
-    const page = choosePage({ samples: samples.get(row.siteId) ?? [], sitemap }, deps.random);
+    const since = deps.now().getTime() - recentWindowMs;
+    const nodeRecent = (await listVisitorSamples(db, row.siteId, row.nodeId)).filter((v) => v.own && v.at.getTime() >= since).map((v) => v.path);
+    const site = pools.get(row.siteId) ?? { samples: [], newUrls: [], tail: [] };
+    const page = choosePage({ ...site, sitemap, nodeRecent }, deps.random);
     const audit = planAudit(row, page, deps.auditEveryMs, deps.now(), deps.random);
     if (await enqueueAudit(db, audit)) queued++;
   }

@@ -5,14 +5,17 @@ import type { Pool } from '../common/db/pool.js';
 import type { TrustEventKind, TrustPolicy } from '../common/domain/trust.js';
 import { describeError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
-import { runAudit, type AuditRun, type RenderFn, type RenderSettings } from './checks/run-audit.js';
+import { auditVisitor } from '../common/db/queries/confirmations.js';
+import { createAuditMemory, runAudit, type AuditMemory, type AuditRun, type RenderFn, type RenderSettings } from './checks/run-audit.js';
+import { confirmationOf, followUp } from './confirm.js';
 import { worstSeverity } from './compare/types.js';
-import { VolatilityMemory } from './compare/volatility-memory.js';
 import { withDeadline } from './deadline.js';
 import { buildEvidence, buildFindings, buildSummary } from './evidence/build.js';
-import { createBalancerFetcher, createDirectNodeFetcher, createOriginFetcher, type FetchLimits } from './fetch/fetchers.js';
+import { createBalancerFetcher, createDirectNodeFetcher, createOriginFetcher, memoize, type FetchLimits, type PageFetcher, type VisitContext } from './fetch/fetchers.js';
+import { leadIn, withParseDelay } from './fetch/lead-in.js';
 import type { HttpClient } from './fetch/http-client.js';
-import { drawVisitor } from './fetch/visitor-profile.js';
+import { drawVisitor, fallbackChromiumMajor, type VisitorProfile } from './fetch/visitor-profile.js';
+import { listVisitorSamples } from '../common/db/queries/visitor-samples.js';
 import { auditPath, planDueAudits } from './scheduler.js';
 import { createSitemapCache } from './sitemap.js';
 
@@ -36,12 +39,18 @@ export interface WorkerDeps {
   random: () => number;
   now: () => Date;
   workerName?: string;
-  /** What each page's origin was seen to vary, across this process's audits. */
-  memory?: VolatilityMemory;
+  /** What each page's origin was seen to vary (fetched and rendered), across this process's audits. */
+  memory?: AuditMemory;
   /** The trust policy in force (settings row `trust_policy` over the defaults), cached by the caller. */
   trustPolicy: () => Promise<TrustPolicy>;
   /** Told of every finished audit (metrics). */
   onAuditDone?: (verdict: AuditRun['verdict'], durationMs: number, rendered: AuditRun['rendered']) => void;
+  /** Think time (mean, cap) between the page a visitor clicked from and the audited page. */
+  thinkTimeMs?: readonly [number, number];
+  /** The major version of the Chromium that renders audits (they claim it); absent without a browser. */
+  chromiumMajor?: number;
+  /** When confirmation audits run after an unconfirmed verdict (default confirmationWindowsMs). */
+  confirmationWindowsMs?: ReadonlyArray<readonly [number, number]>;
 }
 
 export interface AuditWorker {
@@ -52,39 +61,79 @@ export interface AuditWorker {
 
 const trustKind: Record<AuditRun['verdict'], TrustEventKind> = { pass: 'audit_pass', tampered: 'audit_tampered', inconclusive: 'audit_inconclusive', unreachable: 'audit_unreachable' };
 
+/**
+ * One of the node's own visitors (issue 15.1); a confirmation presents another visitor than the
+ * audit it confirms (another browser or language). A visitor clicking through the site comes
+ * from one of its pages.
+ */
+async function visitorFor(deps: WorkerDeps, job: ClaimedAudit, path: string): Promise<{ profile: VisitorProfile; context: VisitContext }> {
+  const samples = await listVisitorSamples(deps.pool, job.siteId, job.nodeId);
+  const major = deps.chromiumMajor ?? fallbackChromiumMajor;
+  const avoid = job.confirmsAuditId ? await auditVisitor(deps.pool, job.confirmsAuditId) : null;
+  let profile = drawVisitor(deps.random, samples, major);
+  for (let i = 0; avoid && i < 20 && profile.family === avoid.family && profile.acceptLanguage.split(',')[0] === avoid.language; i++) profile = drawVisitor(deps.random, samples, major);
+  const others = samples.map((s) => s.path).filter((p) => p !== path);
+  const from = others[Math.floor(deps.random() * others.length)] ?? '/';
+  const scheme = profile.secure ?? deps.balancer?.url.startsWith('https:') ? 'https' : 'http';
+  const history = deps.memory?.history;
+  return {
+    profile,
+    context: {
+      documentReferer: profile.navigation === 'same-origin' && from !== path ? `${scheme}://${job.siteHost}${from}` : null,
+      validators: (p) => history?.validators(`${job.siteHost}${p}`) ?? null,
+    },
+  };
+}
+
+/** The page the audit's visitor clicked from, viewed through the node first, as a browser would (fetch/lead-in.ts). */
+async function visitFirst(deps: WorkerDeps, job: ClaimedAudit, profile: VisitorProfile, referer: string, node: PageFetcher, fetcherFor: (p: VisitorProfile, c: VisitContext) => PageFetcher): Promise<void> {
+  const entry = fetcherFor({ ...profile, navigation: deps.random() < 0.55 ? 'none' : 'cross-site' }, {});
+  const u = new URL(referer);
+  await withDeadline(leadIn({
+    path: `${u.pathname}${u.search}`, entry, node, pageUrl: referer, siteHosts: [job.siteHost.toLowerCase(), new URL(job.originUrl).host.toLowerCase()],
+    random: deps.random, sleep: (ms) => new Promise<void>((r) => setTimeout(r, ms)), thinkMs: deps.thinkTimeMs ?? [3000, 10_000],
+  }), 30_000, 'AUD_ERR_FETCH_TIMEOUT', 'the visit before the audited page').catch((err: unknown) => deps.log.debug({ err: describeError(err) }, 'lead-in page view failed'));
+}
+
 export async function auditOne(deps: WorkerDeps, job: ClaimedAudit): Promise<AuditRun> {
   const startedMs = Date.now();
-  const profile = drawVisitor(deps.random);
   const path = auditPath(job.url);
-  const node = deps.balancer
-    ? createBalancerFetcher(deps.client, { balancerUrl: deps.balancer.url, siteHost: job.siteHost, nodeId: job.nodeId, auditSecret: deps.balancer.auditSecret, secure: deps.balancer.url.startsWith('https:') }, profile, deps.limits)
-    : createDirectNodeFetcher(deps.client, job.nodeUrl, job.siteHost, profile, deps.limits);
+  const { profile, context } = await visitorFor(deps, job, path);
+  const nodeFetcher = (p: VisitorProfile, ctx: VisitContext) => (deps.balancer
+    ? createBalancerFetcher(deps.client, { balancerUrl: deps.balancer.url, siteHost: job.siteHost, nodeId: job.nodeId, auditSecret: deps.balancer.auditSecret, secure: deps.balancer.url.startsWith('https:') }, p, deps.limits, ctx)
+    : createDirectNodeFetcher(deps.client, job.nodeUrl, job.siteHost, p, deps.limits, ctx));
+  const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+  const node = memoize(withParseDelay(nodeFetcher(profile, context), deps.random, sleep));
   const origin = createOriginFetcher(deps.client, job.originUrl, profile, deps.limits);
   const scheme = deps.balancer?.url.startsWith('https:') ? ('https' as const) : ('http' as const);
   const target = { siteHost: job.siteHost, originUrl: job.originUrl, path, nodeId: deps.balancer ? job.nodeId : null, scheme };
   let run: AuditRun;
   try {
-    run = await withDeadline(runAudit(target, node, origin, profile, deps.render, deps.renderSettings, deps.memory ?? null), deps.auditTimeoutMs, 'AUD_ERR_RENDER_TIMEOUT', 'the audit');
+    if (context.documentReferer) await visitFirst(deps, job, profile, context.documentReferer, node, nodeFetcher);
+    run = await withDeadline(runAudit(target, node, origin, profile, deps.render, deps.renderSettings, deps.memory ?? null, { freshOrigin: job.reason === 'confirm' }), deps.auditTimeoutMs, 'AUD_ERR_RENDER_TIMEOUT', 'the audit');
   } catch (err) {
-    run = { verdict: 'inconclusive', reason: describeError(err), findings: [], headersDiff: [], blocked: [], rendered: 'failed', renderError: describeError(err), screenshots: null, diffRatio: null, subresourcesChecked: 0 };
+    run = { verdict: 'inconclusive', reason: describeError(err), findings: [], headersDiff: [], blocked: [], rendered: 'failed', renderError: describeError(err), screenshots: null, diffRatio: null, subresourcesChecked: 0, originRenders: 0 };
   }
+  const confirmation = confirmationOf(run, job);
   const evidenceIds = await finishAudit(deps.pool, job.id, {
     verdict: run.verdict,
-    summary: buildSummary(run, { path, visitor: { family: profile.family, language: profile.acceptLanguage.split(',')[0] }, via: deps.balancer ? 'balancer' : 'direct' }),
+    confirmation,
+    summary: buildSummary(run, { path, visitor: { family: profile.family, language: profile.acceptLanguage.split(',')[0], navigation: profile.navigation, returning: profile.returning }, via: deps.balancer ? 'balancer' : 'direct', confirms: job.confirmsAuditId }),
     findings: buildFindings(run),
     evidence: buildEvidence(run),
   }, deps.now());
   const worst = worstSeverity(run.findings.filter((f) => f.severity !== 'low'));
-  const reason = run.verdict === 'tampered' ? `audit of ${path}: ${run.findings.find((f) => f.severity === worst)?.summary ?? 'tampered'}` : `audit of ${path}: ${run.verdict}${run.reason ? ` (${run.reason})` : ''}`;
+  const reason = run.verdict === 'tampered' ? `audit of ${path}${confirmation ? ` (${confirmation})` : ''}: ${run.findings.find((f) => f.severity === worst)?.summary ?? 'tampered'}` : `audit of ${path}: ${run.verdict}${run.reason ? ` (${run.reason})` : ''}`;
   const policy = await deps.trustPolicy();
-  await recordTrustEvent(deps.pool, job.nodeId, { kind: trustKind[run.verdict], severity: worst ?? undefined, reason: reason.slice(0, 500), auditId: job.id, evidenceId: evidenceIds.fragments ?? null }, deps.now(), policy);
+  await recordTrustEvent(deps.pool, job.nodeId, { kind: trustKind[run.verdict], severity: worst ?? undefined, confirmation: confirmation ?? undefined, reason: reason.slice(0, 500), auditId: job.id, evidenceId: evidenceIds.fragments ?? null }, deps.now(), policy);
+  await followUp(deps.pool, job, confirmation, deps.now(), deps.random, deps.confirmationWindowsMs);
   deps.log.info({ auditId: job.id, nodeId: job.nodeId, path, verdict: run.verdict, findings: run.findings.length, rendered: run.rendered }, 'audit done');
   deps.onAuditDone?.(run.verdict, Date.now() - startedMs, run.rendered);
   return run;
 }
 
 export function startAuditWorker(input: WorkerDeps): AuditWorker {
-  const deps: WorkerDeps = { ...input, memory: input.memory ?? new VolatilityMemory() };
+  const deps: WorkerDeps = { ...input, memory: input.memory ?? createAuditMemory() };
   const name = deps.workerName ?? `${hostname()}:${process.pid}`;
   const active = new Set<Promise<void>>();
   let stopped = false;

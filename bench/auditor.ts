@@ -38,7 +38,7 @@ function treeRss(root: number, selfOnly = false): number {
   return total;
 }
 
-const origin = await startSampleOrigin();
+const origin = await startSampleOrigin({ varyingStateLength: true });
 const node = await startRogueNode({ originUrl: origin.url, kind: 'stale-cache' });
 const lines: string[] = [];
 try {

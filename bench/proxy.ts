@@ -119,7 +119,9 @@ export async function benchProxy(opts: { seconds?: number; connections?: number;
     procs.push(org.proc);
     const originUrl = await org.line(/^listening: (\S+)$/m);
     const env = { DATABASE_URL: db.url, VERITY_ADMIN_TOKEN: 'bench-admin-token-0123456789', VERITY_AUDIT_SECRET: 'bench-audit-secret-0123456789', VERITY_ALLOW_PRIVATE_NODE_URLS: '1', VERITY_TLS_SECRET: TLS_SECRET };
-    const balancer = (workers: string) => child(['bin/verity', 'balancer', '--workers', workers, '--listen', '127.0.0.1:0', '--tls-listen', '127.0.0.1:0', '--control-listen', '127.0.0.1:0', '--shadow-share', '0'], env);
+    // BENCH_PROF=DIR: a CPU profile of the --workers 1 balancer (written when it stops).
+    const prof = (workers: string): string[] => (process.env.BENCH_PROF && workers === '1' ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF] : []);
+    const balancer = (workers: string) => child([...prof(workers), 'bin/verity', 'balancer', '--workers', workers, '--listen', '127.0.0.1:0', '--tls-listen', '127.0.0.1:0', '--control-listen', '127.0.0.1:0', '--shadow-share', '0'], env);
     const site = await db.pool.query<{ id: string }>('INSERT INTO sites (host, origin) VALUES ($1, $2) RETURNING id::text', [HOST, originUrl]);
     const siteId = site.rows[0]?.id ?? '';
     const tls = await benchCertificate(db.pool, siteId, originUrl);

@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { benchPropagation, renderPropagation } from './propagation/bench.js';
+import { benchClassifier, renderClassifier } from './classifier/bench.js';
 import { benchProxy, renderProxy } from './proxy.js';
 import { benchSelection, renderSelection } from './selection.js';
 
@@ -24,6 +25,8 @@ const parts: Part[] = [
   { name: 'proxy', run: async () => renderProxy(await benchProxy({ seconds: flag('seconds'), rounds: flag('rounds') })) },
   // Trust change → both of two real balancers route by it (bench/propagation.ts runs it alone, with --runs and --write).
   { name: 'propagation', run: async () => renderPropagation([await benchPropagation({ repeats: 20 })], 'npm run bench -- propagation', { heading: false }) },
+  // Can a node tell audits from visitors? (issue 15.2; bench/classifier.ts runs it alone, longer, with --write)
+  { name: 'classifier', run: async () => renderClassifier(await benchClassifier({ seconds: 90 })) },
 ];
 
 const only = process.argv.slice(2).filter((a) => !a.startsWith('-'));

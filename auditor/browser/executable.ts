@@ -30,7 +30,6 @@ export async function resolveBrowserExecutable(env: Readonly<Record<string, stri
 
 /** Flags for a browser that renders untrusted pages on a machine with no internet. */
 export const chromiumArgs = [
-  '--no-sandbox',
   '--disable-gpu',
   '--disable-background-networking',
   '--disable-component-update',

@@ -7,6 +7,7 @@ import type { Logger } from '../../common/log.js';
 import { withDeadline } from '../deadline.js';
 import { chromiumArgs } from './executable.js';
 import { renderPage, type RenderJob, type RenderOutput } from './render.js';
+import { probeSandbox } from './sandbox-probe.js';
 
 // The auditor's browser: launched lazily, recycled every `recycleEvery` pages (bounded memory),
 // killed and replaced when a page hangs it or it crashes. Renders never throw: a failure is a
@@ -19,6 +20,8 @@ export interface RendererOptions {
   recycleEvery: number;
   launchTimeoutMs: number;
   log: Logger;
+  /** Run Chromium with its sandbox (default). false only when the operator allowed it (--allow-no-sandbox). */
+  sandbox?: boolean;
 }
 
 export interface RendererStats {
@@ -33,12 +36,21 @@ export interface Renderer {
   stats(): RendererStats;
   /** Kills the current browser (tests use it to crash Chromium mid-audit). */
   kill(): void;
+  /** Starts the browser if needed and reports whether its sandbox is on. */
+  sandbox(): Promise<{ on: boolean; detail: string; version: string }>;
   close(): Promise<void>;
 }
 
 // Hardening on top of the shared flags: no automation tell, and a dead-end proxy so that any
-// request that escapes interception (WebSockets, workers) cannot reach anything, loopback included.
-const extraArgs = ['--disable-blink-features=AutomationControlled', '--proxy-server=http://127.0.0.1:9', '--proxy-bypass-list=<-loopback>', '--js-flags=--max-old-space-size=256', '--disable-renderer-backgrounding'];
+// request that escapes interception (WebSockets, workers) cannot reach anything, loopback
+// included. No name is ever resolved (every host maps to NOTFOUND: DNS prefetch and preconnect
+// ask nobody), and WebRTC may use no UDP except through the (dead) proxy, so no STUN leaves.
+export const extraArgs = [
+  '--disable-blink-features=AutomationControlled', '--proxy-server=http://127.0.0.1:9', '--proxy-bypass-list=<-loopback>',
+  '--host-resolver-rules=MAP * ~NOTFOUND', '--dns-prefetch-disable',
+  '--force-webrtc-ip-handling-policy=disable_non_proxied_udp', '--webrtc-ip-handling-policy=disable_non_proxied_udp', '--enforce-webrtc-ip-permission-check',
+  '--js-flags=--max-old-space-size=256', '--disable-renderer-backgrounding',
+];
 
 /** Chromium may still be writing its profile as it dies: retry, then give up quietly. */
 function removeDir(dir: string): void {
@@ -76,7 +88,7 @@ export function createRenderer(opts: RendererOptions): Renderer {
     try {
       const browser = await withDeadline(
         // Signals are the program's to handle (finish audits, then close); the browser still dies with the process.
-        puppeteer.launch({ executablePath: opts.executablePath, headless: true, args: [...chromiumArgs, ...extraArgs], userDataDir: dir, protocolTimeout: opts.launchTimeoutMs * 2, handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false }),
+        puppeteer.launch({ executablePath: opts.executablePath, headless: true, args: [...chromiumArgs, ...extraArgs, ...(opts.sandbox === false ? ['--no-sandbox'] : [])], userDataDir: dir, protocolTimeout: opts.launchTimeoutMs * 2, handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false }),
         opts.launchTimeoutMs, 'AUD_ERR_BROWSER_CRASHED', 'launching the browser',
       );
       stats.launches++;
@@ -144,6 +156,10 @@ export function createRenderer(opts: RendererOptions): Renderer {
       }
     },
     stats: () => ({ ...stats }),
+    async sandbox() {
+      const slot = await acquire();
+      return probeSandbox(slot.browser, opts.launchTimeoutMs);
+    },
     kill() {
       void current?.then((slot) => retire(slot, true)).catch(() => undefined);
     },

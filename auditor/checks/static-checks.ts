@@ -1,6 +1,7 @@
 import { extractFeatures, subresourcePaths, type DocumentContext, type Feature } from '../compare/document.js';
 import { changeFindings, diffFeatures, learn, type Learned } from '../compare/features-diff.js';
-import { compareHttp, type HeaderDiff } from '../compare/http.js';
+import { compareHttp, securityHeaders, type HeaderDiff } from '../compare/http.js';
+import type { OriginHistory } from '../compare/origin-history.js';
 import type { Finding } from '../compare/types.js';
 import type { VolatilityMemory } from '../compare/volatility-memory.js';
 import type { FetchedResource, PageFetcher } from '../fetch/fetchers.js';
@@ -63,11 +64,22 @@ function documentFindings(samples: FetchedResource[], node: FetchedResource, ctx
 /** How long an earlier origin version excuses a node's copy (caches serve what they fetched). */
 export const staleWindowMs = 15 * 60_000;
 
-/** The node's document equals (modulo what is known to vary) a version the origin served recently. */
-function matchingRecentVersion(answer: FetchedResource, ctx: DocumentContext, memory: PageMemory, now: number): string | null {
+/**
+ * The node's document equals a version the origin served recently: its text exactly (modulo what
+ * is known to vary), its code and URLs modulo the variance the origin shows now (a state script
+ * whose length varies on every fetch varied then too).
+ */
+function matchingRecentVersion(answer: FetchedResource, samples: readonly FetchedResource[], ctx: DocumentContext, memory: PageMemory, now: number): string | null {
   const nodeFeatures = extractFeatures(answer.body.toString('utf8'), ctx);
+  const current = samples.map((s) => extractFeatures(s.body.toString('utf8'), ctx));
   return memory.memory.versionsSince(memory.page, now - staleWindowMs).find((html) => {
-    const learned = learn([extractFeatures(html, ctx)]);
+    const old = extractFeatures(html, ctx);
+    const learned = learn([old]);
+    const withCurrent = learn([old, ...current]);
+    for (const [k, l] of learned) {
+      const c = withCurrent.get(k);
+      if (l.shape !== 'text' && c) learned.set(k, c);
+    }
     memory.memory.apply(memory.page, learned);
     return diffFeatures(learned, nodeFeatures).length === 0;
   }) ?? null;
@@ -83,7 +95,18 @@ export function pageMemory(memory: VolatilityMemory | null | undefined, t: Audit
   return memory ? { memory, page: `${t.siteHost}${t.path}` } : null;
 }
 
-export async function runStaticChecks(t: AuditTarget, node: PageFetcher, origin: PageFetcher, opts: { extraOriginFetches?: number; memory?: VolatilityMemory | null; now?: () => number } = {}): Promise<StaticOutcome> {
+export interface StaticOptions {
+  extraOriginFetches?: number;
+  memory?: VolatilityMemory | null;
+  /** What the origin said for each URL in earlier audits (headers, subresource digests). */
+  history?: OriginHistory | null;
+  now?: () => number;
+}
+
+/** Headers the HTTP comparison judges (their history is kept per URL). */
+const historyHeaders = [...securityHeaders];
+
+export async function runStaticChecks(t: AuditTarget, node: PageFetcher, origin: PageFetcher, opts: StaticOptions = {}): Promise<StaticOutcome> {
   const ctx = documentContext(t);
   const empty = { findings: [], headersDiff: [], node: null, isHtml: false, subresourcesChecked: 0, documentContext: ctx };
   let samples: FetchedResource[];
@@ -107,7 +130,13 @@ export async function runStaticChecks(t: AuditTarget, node: PageFetcher, origin:
     return { ...empty, state: 'unreachable', reason: `node answered ${answer.status}`, originSamples: samples, node: answer };
   }
   const siteHosts = ctx.siteHosts;
-  const http = compareHttp(samples, answer, siteHosts);
+  const url = `${t.siteHost}${t.path}`;
+  const history = opts.history ?? null;
+  for (const o of samples) history?.rememberResponse(url, o.headers, historyHeaders);
+  const http = compareHttp(samples, answer, siteHosts, {
+    viaBalancer: Boolean(t.nodeId),
+    history: history ? { headerVaries: (name) => history.headerVaries(url, name), headerComesAndGoes: (name) => history.headerComesAndGoes(url, name), cookieNames: history.cookieNames(url) } : undefined,
+  });
   const html = samples.every(isHtmlResponse) && isHtmlResponse(answer);
   let findings = [...http.findings];
   let subresourcesChecked = 0;
@@ -121,14 +150,14 @@ export async function runStaticChecks(t: AuditTarget, node: PageFetcher, origin:
       samples = [...samples, ...(await fetchOrigin(origin, t.path, opts.extraOriginFetches ?? 5).catch(() => []))];
       doc = documentFindings(samples, answer, ctx, memory);
     }
-    staleVersion = doc.findings.length > 0 && memory ? matchingRecentVersion(answer, ctx, memory, opts.now?.() ?? Date.now()) : null;
+    staleVersion = doc.findings.length > 0 && memory ? matchingRecentVersion(answer, samples, ctx, memory, opts.now?.() ?? Date.now()) : null;
     if (staleVersion !== null) {
       doc = { ...doc, findings: [] };
       staleNote = 'the node serves an earlier version the origin itself served recently (a stale cache)';
     }
     memory?.memory.rememberVersion(memory.page, samples[0]?.body.toString('utf8') ?? '', opts.now?.() ?? Date.now());
     findings = [...findings, ...doc.findings];
-    const sub = await checkSubresources(subresourcePaths(doc.originFeatures), node, origin, ctx.pageUrl);
+    const sub = await checkSubresources(subresourcePaths(doc.originFeatures), node, origin, ctx.pageUrl, { history, site: t.siteHost, now: opts.now ?? Date.now });
     findings = [...findings, ...sub.findings];
     subresourcesChecked = sub.checked;
   }

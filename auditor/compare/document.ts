@@ -1,5 +1,6 @@
 import { parse, type DefaultTreeAdapterMap } from 'parse5';
 import { maskTimes } from './template.js';
+import type { Shape } from './value-template.js';
 
 // What of a document can carry tampering, as a flat list of features keyed by a stable path.
 // Pure: parse5 in, features out.
@@ -7,7 +8,7 @@ import { maskTimes } from './template.js';
 type Node = DefaultTreeAdapterMap['node'];
 type Element = DefaultTreeAdapterMap['element'];
 
-export const featureKinds = ['script', 'iframe', 'object', 'form', 'link', 'resource', 'meta_refresh', 'meta', 'base', 'handler', 'style', 'style_attr', 'text'] as const;
+export const featureKinds = ['script', 'iframe', 'object', 'form', 'link', 'resource', 'meta_refresh', 'meta', 'base', 'handler', 'style', 'style_attr', 'text', 'attr', 'noscript'] as const;
 export type FeatureKind = (typeof featureKinds)[number];
 
 export interface Feature {
@@ -15,6 +16,17 @@ export interface Feature {
   /** Where in the document: tag#id.class chain with an index among look-alike siblings. */
   path: string;
   value: string;
+  /** How the origin's variance is learned for it (code and hosts are never masked). */
+  shape: Shape;
+}
+
+const urlKinds = new Set<FeatureKind>(['iframe', 'object', 'form', 'link', 'base', 'resource']);
+const codeKinds = new Set<FeatureKind>(['handler', 'style', 'style_attr']);
+
+export function shapeOf(kind: FeatureKind, value: string): Shape {
+  if (kind === 'script') return value.startsWith('inline:') ? 'code' : 'url';
+  if (urlKinds.has(kind)) return 'url';
+  return codeKinds.has(kind) ? 'code' : 'text';
 }
 
 export interface DocumentContext {
@@ -29,7 +41,8 @@ export interface DocumentContext {
   siteHosts: string[];
 }
 
-const hidden = new Set(['script', 'style', 'noscript', 'template', 'head', 'title']);
+// Their text is a feature of its own (script and style as code, noscript as markup) or nothing (head).
+const hidden = new Set(['script', 'style', 'noscript', 'head']);
 
 function attr(el: Element, name: string): string | undefined {
   return el.attrs.find((a) => a.name === name)?.value;
@@ -60,14 +73,30 @@ function signature(el: Element, mode: DocumentContext['pathMode']): string {
 
 const collapse = (s: string) => s.replace(/\s+/g, ' ').trim();
 
+/** Attributes an element-specific feature already carries (and id/class, which key the element). */
+function consumedAttributes(tag: string): Set<string> {
+  const names = new Set(['style', 'formaction']);
+  const byTag: Record<string, string[]> = {
+    script: ['src'], iframe: ['src', 'srcdoc'], frame: ['src', 'srcdoc'], object: ['data', 'src', 'code'], embed: ['data', 'src', 'code'], applet: ['data', 'src', 'code'],
+    form: ['action', 'method'], a: ['href'], area: ['href'], base: ['href'], link: ['rel', 'href'],
+    img: ['src', 'srcset'], source: ['src', 'srcset'], video: ['src', 'srcset'], audio: ['src', 'srcset'], track: ['src', 'srcset'], input: ['src', 'srcset'],
+  };
+  for (const n of byTag[tag] ?? []) names.add(n);
+  return names;
+}
+
 function elementFeatures(el: Element, path: string, ctx: DocumentContext, out: Feature[]): void {
   const url = (v: string | undefined) => (v === undefined ? undefined : normalizeUrl(v, ctx));
-  const push = (kind: FeatureKind, value: string | undefined) => {
-    if (value !== undefined) out.push({ kind, path, value });
+  const push = (kind: FeatureKind, value: string | undefined, at = path) => {
+    if (value !== undefined) out.push({ kind, path: at, value, shape: shapeOf(kind, value) });
   };
   const tag = el.tagName;
+  const consumed = consumedAttributes(tag);
+  const keyed = ctx.pathMode === 'tags' ? [] : ['id', 'class'];
   for (const a of el.attrs) {
     if (/^on[a-z]+$/i.test(a.name)) push('handler', `${a.name}=${collapse(a.value)}`);
+    // Every other attribute counts too: input values, data-* payloads, script types, meta content.
+    else if (!consumed.has(a.name) && !keyed.includes(a.name) && !(tag === 'meta' && a.name === 'content' && attr(el, 'http-equiv'))) push('attr', collapse(a.value), `${path}@${a.name}`);
   }
   if (attr(el, 'style') !== undefined) push('style_attr', collapse(attr(el, 'style') ?? ''));
   if (tag === 'script') {
@@ -79,12 +108,13 @@ function elementFeatures(el: Element, path: string, ctx: DocumentContext, out: F
   else if (tag === 'a' || tag === 'area') push('link', url(attr(el, 'href')));
   else if (tag === 'base') push('base', url(attr(el, 'href') ?? ''));
   else if (tag === 'style') push('style', collapse(textOf(el)));
+  else if (tag === 'noscript') push('noscript', collapse(textOf(el)));
   else if (tag === 'meta') metaFeatures(el, push);
   else if (tag === 'link') push('resource', `${(attr(el, 'rel') ?? '').toLowerCase()} ${url(attr(el, 'href') ?? '') ?? ''}`);
   if (['img', 'source', 'video', 'audio', 'track', 'input'].includes(tag)) {
     push('resource', url(attr(el, 'src')));
     const srcset = attr(el, 'srcset');
-    if (srcset) push('resource', srcset.split(',').map((s) => url(s.trim().split(/\s+/)[0] ?? '')).join(' '));
+    if (srcset) for (const s of srcset.split(',')) push('resource', `srcset ${url(s.trim().split(/\s+/)[0] ?? '') ?? ''}`);
   }
   if (attr(el, 'formaction') !== undefined) push('form', `formaction ${url(attr(el, 'formaction')) ?? ''}`);
 }
@@ -108,7 +138,7 @@ function walk(parent: Node, path: string, ctx: DocumentContext, out: Feature[], 
   for (const child of parent.childNodes) {
     if (child.nodeName === '#text') {
       const text = collapse((child as DefaultTreeAdapterMap['textNode']).value);
-      if (text && !textHidden) out.push({ kind: 'text', path: `${path}/#${textIndex++}`, value: maskTimes(text) });
+      if (text && !textHidden) out.push({ kind: 'text', path: `${path}/#${textIndex++}`, value: maskTimes(text), shape: 'text' });
       continue;
     }
     if (!('tagName' in child)) continue;
@@ -119,7 +149,7 @@ function walk(parent: Node, path: string, ctx: DocumentContext, out: Feature[], 
     const childPath = `${path}>${sig}${n ? `[${n}]` : ''}`;
     elementFeatures(el, childPath, ctx, out);
     const inner = el.tagName === 'template' ? (el as DefaultTreeAdapterMap['template']).content : el;
-    walk(inner, childPath, ctx, out, textHidden || hidden.has(el.tagName));
+    walk(inner, childPath, ctx, out, hidden.has(el.tagName));
   }
 }
 
@@ -135,9 +165,11 @@ export function subresourcePaths(features: readonly Feature[]): Array<{ path: st
   for (const f of features) {
     if (f.kind === 'script' && f.value.startsWith('/')) out.set(f.value, 'script');
     if (f.kind === 'resource') {
-      const [rel, href] = f.value.includes(' ') ? (f.value.split(' ', 2) as [string, string]) : ['', f.value];
+      const space = f.value.lastIndexOf(' ');
+      const rel = space === -1 ? '' : f.value.slice(0, space);
+      const href = f.value.slice(space + 1);
       if (rel === 'stylesheet' && href.startsWith('/')) out.set(href, 'style');
-      else if (rel === '' && href.startsWith('/')) out.set(href, 'image');
+      else if ((rel === '' || rel === 'srcset') && href.startsWith('/')) out.set(href, 'image');
       else if (rel.includes('icon') && href.startsWith('/')) out.set(href, 'image');
     }
   }

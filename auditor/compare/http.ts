@@ -52,7 +52,27 @@ function location(s: HttpSnapshot, siteHosts: string[]): string | null {
   }
 }
 
-export function compareHttp(origin: readonly HttpSnapshot[], node: HttpSnapshot, siteHosts: string[]): { findings: Finding[]; headersDiff: HeaderDiff[] } {
+/**
+ * Headers a node cannot give visitors through the balancer: it relays only representation
+ * headers from nodes and sets policy headers and cookies itself (docs/balancer.md). Through a
+ * balancer, a difference in these is the balancer's, never the node's.
+ */
+const balancerOwned = new Set([...securityHeaders.filter((h) => h !== 'content-disposition'), 'set-cookie']);
+
+export interface HttpCompareOptions {
+  /** The node was reached through the balancer (production), not at its own address. */
+  viaBalancer?: boolean;
+  /** What the origin said for this URL in earlier audits. */
+  history?: { headerVaries(name: string): boolean; headerComesAndGoes(name: string): boolean; cookieNames: ReadonlySet<string> };
+}
+
+/** A difference in a header the node does not control: evidence for the admin, no accusation. */
+function notTheNodes(f: Finding): Finding {
+  return { ...f, kind: 'balancer_header_differs', severity: 'low', summary: `${f.summary} (set by the balancer, not the node)` };
+}
+
+export function compareHttp(origin: readonly HttpSnapshot[], node: HttpSnapshot, siteHosts: string[], opts: HttpCompareOptions = {}): { findings: Finding[]; headersDiff: HeaderDiff[] } {
+  const owned = (name: string, f: Finding) => (opts.viaBalancer && balancerOwned.has(name) ? notTheNodes(f) : f);
   const findings: Finding[] = [];
   const headersDiff: HeaderDiff[] = [];
   const first = origin[0];
@@ -71,21 +91,24 @@ export function compareHttp(origin: readonly HttpSnapshot[], node: HttpSnapshot,
     findings.push({ kind: 'content_type_changed', severity: 'medium', summary: `content type ${nType || 'none'} instead of ${oType || 'none'}`, origin: oType, node: nType });
     headersDiff.push({ name: 'content-type', origin: oType, node: nType });
   }
-  const originCookies = new Set(origin.flatMap(cookieNames));
+  const originCookies = new Set([...origin.flatMap(cookieNames), ...(opts.history?.cookieNames ?? [])]);
   const added = cookieNames(node).filter((c) => !originCookies.has(c));
   if (added.length) {
-    findings.push({ kind: 'set_cookie_added', severity: 'high', summary: `sets cookie ${added.join(', ')} the origin never sets`, origin: null, node: clip(joined(node, 'set-cookie')) });
+    findings.push(owned('set-cookie', { kind: 'set_cookie_added', severity: 'high', summary: `sets cookie ${added.join(', ')} the origin never sets`, origin: null, node: clip(joined(node, 'set-cookie')) }));
     headersDiff.push({ name: 'set-cookie', origin: clip(origin.map((o) => joined(o, 'set-cookie')).find((v) => v) ?? null), node: joined(node, 'set-cookie') });
   }
   for (const name of securityHeaders) {
     const t = learnHeader(origin, name);
-    if (t === undefined) continue;
+    if (t === undefined || opts.history?.headerComesAndGoes(name)) continue;
     const nv = joined(node, name);
-    const same = t === null ? nv === null : nv !== null && matches(t, nv);
+    // Values are held against a node only where the origin never varies them for this URL; a
+    // header the origin always sends still must be there.
+    const valueVaries = opts.history?.headerVaries(name) ?? false;
+    const same = t === null ? nv === null : nv !== null && (valueVaries || matches(t, nv));
     if (same) continue;
     const ov = t === null ? null : render(t);
     headersDiff.push({ name, origin: ov, node: nv });
-    findings.push({ kind: 'security_header_changed', severity: 'high', summary: `${name}: ${nv === null ? 'removed' : ov === null ? `added "${clip(nv, 80) ?? ''}"` : `"${clip(nv, 80) ?? ''}"`}`, origin: clip(ov), node: clip(nv) });
+    findings.push(owned(name, { kind: 'security_header_changed', severity: 'high', summary: `${name}: ${nv === null ? 'removed' : ov === null ? `added "${clip(nv, 80) ?? ''}"` : `"${clip(nv, 80) ?? ''}"`}`, origin: clip(ov), node: clip(nv) }));
   }
   return { findings, headersDiff };
 }

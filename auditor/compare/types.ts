@@ -10,6 +10,11 @@ export interface Finding {
   /** Side by side, for the 'fragments' evidence; truncated. */
   origin?: string | null;
   node?: string | null;
+  /**
+   * Needs no confirmation (issue 14): bytes that differ from a digest the origin published, or a
+   * host that no origin render ever contacted after several renders and no origin page names.
+   */
+  unambiguous?: boolean;
 }
 
 export type Verdict = 'pass' | 'tampered' | 'inconclusive' | 'unreachable';

@@ -1,4 +1,5 @@
 import type { Learned } from './features-diff.js';
+import { isExactValue, mergePools, variesWholly, type ValueTemplate } from './value-template.js';
 
 // What a page's origin has been seen to vary, remembered across audits: a rotating quote that
 // happened to come out the same in this audit's origin fetches is still known to rotate, so a
@@ -6,7 +7,8 @@ import type { Learned } from './features-diff.js';
 // went or changed beyond a template are remembered; bounded, least recently used first out.
 
 export class VolatilityMemory {
-  private readonly pages = new Map<string, Set<string>>();
+  /** Per page: the keys once seen volatile, with every value the origin put there (code and URL keys stay bound to them). */
+  private readonly pages = new Map<string, Map<string, ValueTemplate[]>>();
   /** Recent versions of each page's origin document, so an honest stale copy is recognised. */
   private readonly versions = new Map<string, Array<{ at: number; html: string }>>();
 
@@ -14,8 +16,14 @@ export class VolatilityMemory {
 
   /** Adds the keys this audit's origin samples showed to be volatile. */
   remember(page: string, learned: Learned): void {
-    const keys = this.pages.get(page) ?? new Set<string>();
-    for (const [k, l] of learned) if (l.templates === null || l.templates.some((t) => t.any)) keys.add(k);
+    const keys = this.pages.get(page) ?? new Map<string, ValueTemplate[]>();
+    for (const [k, l] of learned) {
+      // Code and URLs whose data the origin varies are remembered with every value seen, so the
+      // next audit need not refetch the origin to learn it again; text only when it varies whole.
+      const varies = l.templates === null || l.templates.some(variesWholly) || (l.shape !== 'text' && !l.templates.every(isExactValue));
+      if (!varies) continue;
+      keys.set(k, mergePools(keys.get(k) ?? [], l.pool));
+    }
     this.pages.delete(page);
     if (keys.size) this.pages.set(page, keys);
     while (this.pages.size > this.maxPages) {
@@ -29,9 +37,11 @@ export class VolatilityMemory {
   apply(page: string, learned: Learned): void {
     const keys = this.pages.get(page);
     if (!keys) return;
-    for (const k of keys) {
+    for (const [k, pool] of keys) {
       const l = learned.get(k);
-      if (l) l.templates = null;
+      if (!l) continue;
+      l.templates = null;
+      l.pool = mergePools(l.pool, pool);
     }
   }
 

@@ -35,6 +35,7 @@ export function buildSummary(run: AuditRun, extra: Record<string, unknown>): Rec
     diffRatio: run.diffRatio,
     findings: run.findings.length,
     subresourcesChecked: run.subresourcesChecked,
+    originRenders: run.originRenders,
     blocked: run.blocked.length,
   };
 }

@@ -1,7 +1,15 @@
-// A realistic visitor mix: what the node sees of an audit must look like one of these visitors.
-// Header sets and their order follow what the real browsers send; the choice is random per audit.
+import type { VisitorSampleRow } from '../../common/db/queries/visitor-samples.js';
+import { brandList, type Brand } from './client-hints.js';
+import { builtInVisitor, chromiumUserAgent, languageFor, platformOf, regionFor, type Platform } from './visitor-mix.js';
+
+// Who an audit presents itself as. Drawn from the node's own recent visitors as the balancer
+// sampled them (issue 15.1): their country and Accept-Language, their browser and platform,
+// how they arrived (Sec-Fetch-Site) and whether they come back (conditional requests). A
+// Chromium-family visitor is claimed at the version of the Chromium that really renders the
+// audit, so the User-Agent, Sec-CH-UA and what the page's scripts see all agree. Pure.
 
 export type Destination = 'document' | 'script' | 'style' | 'image' | 'font' | 'other';
+export type Navigation = 'none' | 'same-origin' | 'same-site' | 'cross-site';
 
 export interface VisitorProfile {
   family: 'chrome' | 'firefox' | 'safari' | 'edge';
@@ -13,65 +21,81 @@ export interface VisitorProfile {
   viewport: { width: number; height: number };
   /** Address the pin claims the visitor has (the balancer uses it for geo only). */
   clientIp: string;
+  /** Chromium family: Sec-CH-UA and navigator.userAgentData brands; null for other browsers. */
+  brands: Brand[] | null;
+  /** How the visitor reached the page (Sec-Fetch-Site of the navigation). */
+  navigation: Navigation;
+  /** Visitors reach the site over HTTPS: send what browsers send only there, whatever the audit's own transport. Null: follow the transport. */
+  secure: boolean | null;
+  /** A returning visitor: conditional requests for what it already has. */
+  returning: boolean;
 }
 
-interface Browser {
-  family: VisitorProfile['family'];
-  userAgent: string;
-  platform: string;
-  mobile: boolean;
-  viewport: { width: number; height: number };
-  weight: number;
+/** What the auditor knows of one sampled visitor (common/db/queries/visitor-samples.ts). */
+export type SampledVisitor = Pick<VisitorSampleRow, 'path' | 'country' | 'acceptLanguage' | 'userAgent' | 'secFetchSite' | 'conditional' | 'secure'>;
+
+/** The Chromium major version used when no browser tells us its own (HTTP-only audits). */
+export const fallbackChromiumMajor = 140;
+
+const navigations: readonly Navigation[] = ['none', 'same-origin', 'same-site', 'cross-site'];
+const validLanguage = /^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*(;q=[01](\.\d{1,3})?)?(\s*,\s*([A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*|\*)(;q=[01](\.\d{1,3})?)?)*$/;
+
+function family(ua: string): VisitorProfile['family'] | null {
+  if (/Edg\//.test(ua)) return 'edge';
+  if (/Firefox\/\d/.test(ua) && !/Seamonkey/i.test(ua)) return 'firefox';
+  if (/Chrome\/\d/.test(ua) && !/OPR\/|SamsungBrowser|CriOS/.test(ua)) return 'chrome';
+  if (/Version\/[\d.]+.*Safari\//.test(ua) || /CriOS|FxiOS/.test(ua)) return 'safari';
+  return null;
 }
 
-const chromeVersion = '131.0.0.0';
-const browsers: Browser[] = [
-  { family: 'chrome', weight: 30, platform: 'Win32', mobile: false, viewport: { width: 1366, height: 768 }, userAgent: `Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${chromeVersion} Safari/537.36` },
-  { family: 'chrome', weight: 12, platform: 'MacIntel', mobile: false, viewport: { width: 1440, height: 900 }, userAgent: `Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${chromeVersion} Safari/537.36` },
-  { family: 'chrome', weight: 20, platform: 'Linux armv8l', mobile: true, viewport: { width: 412, height: 915 }, userAgent: `Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${chromeVersion} Mobile Safari/537.36` },
-  { family: 'edge', weight: 6, platform: 'Win32', mobile: false, viewport: { width: 1536, height: 864 }, userAgent: `Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${chromeVersion} Safari/537.36 Edg/131.0.0.0` },
-  { family: 'firefox', weight: 8, platform: 'Win32', mobile: false, viewport: { width: 1920, height: 1080 }, userAgent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0' },
-  { family: 'firefox', weight: 3, platform: 'Linux x86_64', mobile: false, viewport: { width: 1920, height: 1080 }, userAgent: 'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0' },
-  { family: 'safari', weight: 9, platform: 'MacIntel', mobile: false, viewport: { width: 1440, height: 900 }, userAgent: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15' },
-  { family: 'safari', weight: 12, platform: 'iPhone', mobile: true, viewport: { width: 390, height: 844 }, userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1' },
-];
+const navigatorPlatform: Record<Platform, string> = { windows: 'Win32', mac: 'MacIntel', linux: 'Linux x86_64', android: 'Linux armv8l', ios: 'iPhone' };
+const viewports: Record<Platform, Array<{ width: number; height: number }>> = {
+  windows: [{ width: 1366, height: 768 }, { width: 1536, height: 864 }, { width: 1920, height: 1080 }],
+  mac: [{ width: 1440, height: 900 }, { width: 1512, height: 982 }],
+  linux: [{ width: 1920, height: 1080 }, { width: 1366, height: 768 }],
+  android: [{ width: 412, height: 915 }, { width: 393, height: 873 }, { width: 360, height: 800 }],
+  ios: [{ width: 390, height: 844 }, { width: 430, height: 932 }],
+};
 
-// Language and a plausible public address block for each region (weights ≈ traffic share).
-const regions: Array<{ weight: number; languages: string[]; prefixes: string[] }> = [
-  { weight: 30, languages: ['en-US,en;q=0.9', 'en-US,en;q=0.9,es;q=0.8'], prefixes: ['73.', '98.', '24.', '174.'] },
-  { weight: 12, languages: ['en-GB,en;q=0.9', 'en-GB,en-US;q=0.9,en;q=0.8'], prefixes: ['81.', '86.', '90.'] },
-  { weight: 18, languages: ['de-DE,de;q=0.9,en-US;q=0.8,en;q=0.7', 'de,en-US;q=0.7,en;q=0.3'], prefixes: ['84.', '91.', '93.'] },
-  { weight: 10, languages: ['fr-FR,fr;q=0.9,en-US;q=0.8,en;q=0.7', 'fr,fr-FR;q=0.8,en-US;q=0.5,en;q=0.3'], prefixes: ['82.', '88.', '109.'] },
-  { weight: 8, languages: ['es-ES,es;q=0.9', 'es-ES,es;q=0.9,en;q=0.8'], prefixes: ['79.', '83.'] },
-  { weight: 8, languages: ['pt-BR,pt;q=0.9,en-US;q=0.8,en;q=0.7'], prefixes: ['177.', '189.'] },
-  { weight: 7, languages: ['ja,en-US;q=0.9,en;q=0.8'], prefixes: ['126.', '153.'] },
-  { weight: 7, languages: ['hi-IN,hi;q=0.9,en-US;q=0.8,en;q=0.7', 'en-IN,en;q=0.9'], prefixes: ['49.', '106.'] },
-];
+const one = <T>(list: readonly T[], random: () => number): T => list[Math.floor(random() * list.length)] ?? (list[0] as T);
 
-function pick<T extends { weight: number }>(items: T[], random: () => number): T {
-  const total = items.reduce((s, i) => s + i.weight, 0);
-  let r = random() * total;
-  for (const item of items) {
-    r -= item.weight;
-    if (r < 0) return item;
-  }
-  return items[items.length - 1] as T;
+/** Arrival when the sample does not say (plain http visitors send no Sec-Fetch-*). */
+function guessNavigation(path: string, random: () => number): Navigation {
+  const r = random();
+  if (path === '/') return r < 0.6 ? 'none' : 'cross-site';
+  return r < 0.7 ? 'same-origin' : r < 0.9 ? 'cross-site' : 'none';
 }
 
-const octet = (random: () => number) => 1 + Math.floor(random() * 253);
-const one = <T>(list: T[], random: () => number): T => list[Math.floor(random() * list.length)] ?? (list[0] as T);
-
-export function drawVisitor(random: () => number): VisitorProfile {
-  const b = pick(browsers, random);
-  const region = pick(regions, random);
-  const jitter = b.mobile ? 0 : Math.floor(random() * 3) * 16;
+/** The audit's visitor, modelled on one sampled visitor of the node. Null when the sample is not a browser we can be. */
+export function visitorFromSample(s: SampledVisitor, random: () => number, chromiumMajor: number): VisitorProfile | null {
+  const ua = (s.userAgent ?? '').slice(0, 400);
+  const fam = family(ua);
+  if (!fam) return null;
+  const platform = platformOf(ua);
+  const chromium = fam === 'chrome' || fam === 'edge';
+  const userAgent = chromium ? chromiumUserAgent(platform, chromiumMajor, fam === 'edge') : ua;
+  const mobile = platform === 'android' || platform === 'ios';
+  const language = s.acceptLanguage && s.acceptLanguage.length <= 200 && validLanguage.test(s.acceptLanguage) ? s.acceptLanguage : languageFor(s.country, random);
+  const nav = navigations.find((n) => n === s.secFetchSite) ?? guessNavigation(s.path, random);
   return {
-    family: b.family,
-    userAgent: b.userAgent,
-    platform: b.platform,
-    mobile: b.mobile,
-    viewport: { width: b.viewport.width - jitter, height: b.viewport.height - jitter },
-    acceptLanguage: one(region.languages, random),
-    clientIp: `${one(region.prefixes, random)}${octet(random)}.${octet(random)}.${octet(random)}`,
+    family: fam, userAgent, acceptLanguage: language, platform: navigatorPlatform[platform], mobile,
+    viewport: one(viewports[platform], random), clientIp: regionFor(s.country, random),
+    brands: chromium ? brandList(chromiumMajor, fam === 'edge' ? 'Microsoft Edge' : 'Google Chrome') : null,
+    navigation: nav, secure: s.secure, returning: s.conditional,
+  };
+}
+
+/** A visitor of this node: one of its sampled visitors at random (so the mix follows its traffic), else the built-in mix. */
+export function drawVisitor(random: () => number, samples: readonly SampledVisitor[] = [], chromiumMajor = fallbackChromiumMajor): VisitorProfile {
+  for (let i = 0; i < 5 && samples.length > 0; i++) {
+    const v = visitorFromSample(one(samples, random), random, chromiumMajor);
+    if (v) return v;
+  }
+  const b = builtInVisitor(random, chromiumMajor);
+  const chromium = b.family === 'chrome' || b.family === 'edge';
+  return {
+    ...b,
+    brands: chromium ? brandList(chromiumMajor, b.family === 'edge' ? 'Microsoft Edge' : 'Google Chrome') : null,
+    navigation: 'none', secure: null, returning: false,
   };
 }

@@ -58,6 +58,15 @@ function relayedHeaders(headers: IncomingHttpHeaders): string[] {
   return out;
 }
 
+function interimHeaders(headers: IncomingHttpHeaders): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const name in headers) {
+    const value = headers[name];
+    if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
+  }
+  return out;
+}
+
 function resume(this: { controller: Dispatcher.DispatchController }): void {
   this.controller.resume();
 }
@@ -120,8 +129,10 @@ export class OriginRelay implements Dispatcher.DispatchHandler, Abortable {
   onResponseStart(controller: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
     const { v } = this;
     if (status < 200) {
-      // Early hints may go ahead of the answer (RFC 8297); other interim answers are ours to handle.
-      if (status === 103 && headers.link !== undefined && !v.res.headersSent) v.res.writeEarlyHints({ link: headers.link });
+      // Interim answers go ahead of the final one, as the origin sent them (102, 103 with all
+      // its headers); 100 and 101 are about our own connection to the origin.
+      if (!v.res.headersSent && status === 102) v.res.writeProcessing();
+      else if (!v.res.headersSent && status === 103) v.res.writeEarlyHints(interimHeaders(headers));
       return;
     }
     this.headersAt = v.rt.now();

@@ -1,3 +1,6 @@
+import { cacheDirectives, hasCdnDirectives } from './cdn-cache-control.js';
+import { parseHttpDate } from './http-date.js';
+
 // RFC 9111 (HTTP caching) as pure functions, for any cache of ours: what a shared cache may
 // store, how long it stays fresh, how old it is. Headers are read through a getter so callers
 // keep their own representation (raw pairs on the node, parsed objects on the balancer).
@@ -34,42 +37,9 @@ export function parseAge(value: string | null): number | null {
   return deltaSeconds(value.split(',')[0]?.trim());
 }
 
-const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
-const DAY = '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)';
-const LONG_DAY = '(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)';
-const MONTH = '(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)';
-const TIME = '(\\d{2}):(\\d{2}):(\\d{2})';
-const IMF = new RegExp(`^${DAY}, (\\d{2}) ${MONTH} (\\d{4}) ${TIME} GMT$`);
-const RFC850 = new RegExp(`^${LONG_DAY}, (\\d{2})-${MONTH}-(\\d{2}) ${TIME} GMT$`);
-const ASCTIME = new RegExp(`^${DAY} ${MONTH} ([ \\d]\\d) ${TIME} (\\d{4})$`);
-
-function utc(year: number, month: string, day: number, h: string, m: string, s: string): number | null {
-  const mi = MONTHS.indexOf(month.toLowerCase());
-  const ms = Date.UTC(year, mi, day, Number(h), Number(m), Number(s));
-  const d = new Date(ms);
-  // 31 Feb and the like are invalid, not rolled over.
-  if (d.getUTCDate() !== day || d.getUTCMonth() !== mi || Number(h) > 23 || Number(m) > 59 || Number(s) > 60) return null;
-  return ms;
-}
-
 /** HTTP-date (RFC 9110 §5.6.7) in its three forms only; anything else is invalid (null). */
 export function httpDateMs(value: string | null): number | null {
-  if (value === null) return null;
-  const v = value.trim();
-  let m = IMF.exec(v);
-  if (m) return utc(Number(m[3]), m[2] ?? '', Number(m[1]), m[4] ?? '', m[5] ?? '', m[6] ?? '');
-  m = RFC850.exec(v);
-  if (m) {
-    // Two-digit years more than 50 years ahead are in the past century (§5.6.7).
-    const yy = Number(m[3]);
-    const thisYear = new Date().getUTCFullYear();
-    let year = 2000 + yy;
-    if (year > thisYear + 50) year -= 100;
-    return utc(year, m[2] ?? '', Number(m[1]), m[4] ?? '', m[5] ?? '', m[6] ?? '');
-  }
-  m = ASCTIME.exec(v);
-  if (m) return utc(Number(m[7]), m[1] ?? '', Number((m[2] ?? '').trim()), m[3] ?? '', m[4] ?? '', m[5] ?? '');
-  return null;
+  return value === null ? null : parseHttpDate(value.trim());
 }
 
 /** Lower-cased header names a response varies on (sorted, unique), or '*'. */
@@ -82,7 +52,7 @@ export type Decision = { ok: true } | { ok: false; reason: string };
 
 /** May a shared cache store this response (RFC 9111 §3, plus: nothing that sets or depends on a cookie)? */
 export function sharedCacheMayStore(status: number, get: HeaderGetter): Decision {
-  const cc = parseCacheControl(get('cache-control'));
+  const cc = cacheDirectives(get);
   if (cc.has('no-store')) return { ok: false, reason: 'no-store' };
   if (cc.has('private')) return { ok: false, reason: 'private' };
   // A response setting a cookie is someone's: never hand it to another visitor.
@@ -90,14 +60,15 @@ export function sharedCacheMayStore(status: number, get: HeaderGetter): Decision
   const vary = varyNames(get);
   if (vary === '*') return { ok: false, reason: 'Vary: *' };
   if (vary.some((n) => n === 'cookie' || n === 'authorization')) return { ok: false, reason: `Vary: ${vary.join(', ')}` };
-  const explicit = cc.has('s-maxage') || cc.has('max-age') || cc.has('public') || get('expires') !== null;
+  const explicit = cc.has('s-maxage') || cc.has('max-age') || cc.has('public') || (get('expires') !== null && !hasCdnDirectives(get));
   if (!explicit && !HEURISTICALLY_CACHEABLE.has(status)) return { ok: false, reason: `status ${status} without explicit freshness` };
   return { ok: true };
 }
 
 /** Freshness lifetime in ms for a shared cache (RFC 9111 §4.2.1): s-maxage, max-age, Expires, then the heuristic. */
 export function freshnessLifetimeMs(status: number, get: HeaderGetter): number {
-  const cc = parseCacheControl(get('cache-control'));
+  // A valid CDN-Cache-Control speaks to us instead of Cache-Control, Expires included (RFC 9213).
+  const cc = cacheDirectives(get);
   if (cc.has('no-cache') || cc.has('must-understand') && !HEURISTICALLY_CACHEABLE.has(status)) return 0;
   const sMaxAge = deltaSeconds(cc.get('s-maxage'));
   if (sMaxAge !== null) return sMaxAge * 1000;
@@ -105,7 +76,7 @@ export function freshnessLifetimeMs(status: number, get: HeaderGetter): number {
   if (maxAge !== null) return maxAge * 1000;
   // A max-age that is present but not delta-seconds is invalid: stale (§4.2.1).
   if (cc.has('max-age') || cc.has('s-maxage')) return 0;
-  const expiresHeader = get('expires');
+  const expiresHeader = hasCdnDirectives(get) ? null : get('expires');
   if (expiresHeader !== null) {
     const expires = httpDateMs(expiresHeader);
     const date = httpDateMs(get('date'));

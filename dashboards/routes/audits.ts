@@ -5,6 +5,7 @@ import { authOf, csrfValid } from '../../balancer/control/auth.js';
 import type { ControlDeps } from '../../balancer/control/types.js';
 import { auditVerdicts, findAudit, getEvidence, listAudits, type AuditDetail, type AuditVerdict } from '../../common/db/queries/dashboard.js';
 import { auditPage, type JsonEvidence } from '../views/audit.js';
+import { auditTrust } from '../../common/db/queries/confirmations.js';
 import { emptyState } from '../views/format.js';
 import { html } from '../views/html.js';
 import { page } from '../views/layout.js';
@@ -42,7 +43,7 @@ export function auditRoutes(app: FastifyInstance, deps: ControlDeps): void {
     const audit = isUuid(req.params.id) ? await findAudit(deps.pool, req.params.id) : null;
     if (!audit) return notFound(reply, 'audit');
     const flash = req.query.queued === '1' ? 'Rescan queued: this page shows its result once the auditor has run it.' : null;
-    return sendHtml(reply, auditPage(audit, await jsonEvidence(deps, audit), csrfOf(req), flash));
+    return sendHtml(reply, auditPage(audit, await jsonEvidence(deps, audit), csrfOf(req), flash, await auditTrust(deps.pool, audit.id)));
   });
 
   app.post<{ Params: { id: string }; Body: Record<string, unknown> | undefined }>('/audits/:id/rescan', async (req, reply) => {

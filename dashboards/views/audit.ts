@@ -1,4 +1,6 @@
 import type { AuditDetail, EvidenceMeta } from '../../common/db/queries/dashboard.js';
+import type { AuditTrust } from '../../common/db/queries/confirmations.js';
+import { trustCard } from './audit-trust.js';
 import { highlightedPair } from './diff.js';
 import { emptyState, severityBadge, shortId, time, verdictBadge } from './format.js';
 import { html, seg, type SafeHtml } from './html.js';
@@ -79,7 +81,7 @@ ${a.findingsDetail.map((f) => html`<tr><td>${severityBadge(f.severity)}</td><td 
 </tbody></table></div>`;
 }
 
-export function auditPage(a: AuditDetail, json: JsonEvidence, csrf: string | null, flash: string | null): SafeHtml {
+export function auditPage(a: AuditDetail, json: JsonEvidence, csrf: string | null, flash: string | null, trust: AuditTrust | null = null): SafeHtml {
   const others = a.evidence.filter((e) => !['origin_screenshot', 'node_screenshot', 'diff_image'].includes(e.kind));
   const body = html`<p class="crumbs"><a href="/audits">Audits</a> /</p>
 <h1>Audit ${shortId(a.id)} ${verdictBadge(a.verdict, a.status)}</h1>
@@ -95,6 +97,7 @@ export function auditPage(a: AuditDetail, json: JsonEvidence, csrf: string | nul
 <section class="card"><h2>Rescan</h2><p>Queue a fresh audit of this node and page; the auditor picks it up like any job.</p>
 <form method="post" action="/audits/${seg(a.id)}/rescan"><input type="hidden" name="_csrf" value="${csrf ?? ''}"><button type="submit">Rescan now</button></form></section>
 </div>
+${trust ? trustCard(trust, a.summary) : ''}
 <section class="card"><h2>Findings</h2>${findingsList(a)}</section>
 <section class="card"><h2>Screenshots</h2>${screenshots(a)}</section>
 <section class="card"><h2>Changed fragments</h2>${fragments(json.get('fragments'))}</section>

@@ -1,4 +1,4 @@
-import { cacheDirectives, hasCdnDirectives } from './directives.js';
+import { cacheDirectives, hasCdnDirectives as cdnIn } from '../../common/http/cdn-cache-control.js';
 import { mayForwardForVary } from './forward-headers.js';
 import {
   ageSeconds, deltaSeconds, getHeader, httpDateMs, parseCacheControl, requestHeader,
@@ -17,7 +17,8 @@ const HEURISTIC_MAX_MS = 24 * 3600_000;
 
 export type Decision = { ok: true } | { ok: false; reason: string };
 
-const directives = cacheDirectives;
+const directives = (headers: HeaderPairs): Map<string, string | true> => cacheDirectives((n) => getHeader(headers, n));
+const hasCdnDirectives = (headers: HeaderPairs): boolean => cdnIn((n) => getHeader(headers, n));
 const requestDirectives = (headers: RequestHeaders) => parseCacheControl(requestHeader(headers, 'cache-control'));
 
 /** May this request be answered from the cache or fill it (RFC 9111 §3, §5.2.1)? */

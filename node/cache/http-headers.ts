@@ -1,4 +1,4 @@
-import { parseHttpDate } from './http-date.js';
+import { parseHttpDate } from '../../common/http/http-date.js';
 
 // Header helpers on raw header pairs (name, value), so what the origin sent is kept as sent.
 
@@ -40,20 +40,8 @@ export function mergeNotModified(stored: HeaderPairs, fresh: HeaderPairs): Heade
   return [...stored.filter(([n]) => !replaced.has(n.toLowerCase())), ...fresh.filter(([n]) => replaced.has(n.toLowerCase()))];
 }
 
-/** Cache-Control directives, lower-cased; a directive without a value maps to true. */
-export function parseCacheControl(value: string | null): Map<string, string | true> {
-  const out = new Map<string, string | true>();
-  if (!value) return out;
-  for (const part of value.split(',')) {
-    const m = /^\s*([A-Za-z0-9!#$%&'*+.^_`|~-]+)\s*(?:=\s*(?:"([^"]*)"|([^\s,;]*)))?\s*$/.exec(part);
-    if (!m?.[1]) continue;
-    const name = m[1].toLowerCase();
-    // The first occurrence wins: a duplicated directive is a conflict, and RFC 9111 §4.2.1 says
-    // to treat conflicting freshness as stale; we take the first and let max-age=0 cases fall out.
-    if (!out.has(name)) out.set(name, m[2] ?? m[3] ?? true);
-  }
-  return out;
-}
+/** Cache-Control directives (one parser for all our caches). */
+export { parseCacheControl } from '../../common/http/rfc9111.js';
 
 export function deltaSeconds(v: string | true | undefined): number | null {
   if (typeof v !== 'string' || !/^\d+$/.test(v)) return null;

@@ -14,7 +14,8 @@ describe('resolved Chromium', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as { port: number }).port;
     const userDataDir = mkdtempSync(join(tmpdir(), 'verity-chrome-'));
-    const browser = await puppeteer.launch({ executablePath: executablePath ?? undefined, headless: true, args: chromiumArgs, userDataDir });
+    // Our own page in a test browser run by root: not the auditor's sandboxed renderer.
+    const browser = await puppeteer.launch({ executablePath: executablePath ?? undefined, headless: true, args: [...chromiumArgs, '--no-sandbox'], userDataDir });
     try {
       const page = await browser.newPage();
       await page.goto(`http://127.0.0.1:${port}/`);

@@ -61,6 +61,8 @@ export interface OriginAsset {
   type: string;
   headers?: Record<string, string>;
   status?: number;
+  /** The origin takes this long to answer (a slow origin). */
+  delayMs?: number;
 }
 
 export interface TestOrigin {
@@ -121,6 +123,25 @@ function sendGenerated(req: IncomingMessage, res: ServerResponse, g: GeneratedBo
   pump();
 }
 
+/** One asset's answer: a generated body streams; a fixed one honours a single byte Range. */
+function answer(req: IncomingMessage, res: ServerResponse, asset: OriginAsset): void {
+  if (isGenerated(asset.body)) return sendGenerated(req, res, asset.body, asset);
+  const raw = typeof asset.body === 'function' ? asset.body() : asset.body;
+  const body2 = typeof raw === 'string' ? Buffer.from(raw) : raw;
+  // Public assets say a shared cache may keep them for a while: what publishes them.
+  const headers: Record<string, string | number> = { 'content-type': asset.type, 'content-length': body2.length, etag: `"${body2.length}"`, 'cache-control': 'public, max-age=300', ...asset.headers };
+  const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
+  if (range && (asset.status ?? 200) === 200) {
+    const start = Number(range[1]);
+    const end = range[2] ? Math.min(Number(range[2]), body2.length - 1) : body2.length - 1;
+    res.writeHead(206, { ...headers, 'content-length': end - start + 1, 'content-range': `bytes ${start}-${end}/${body2.length}` });
+    res.end(req.method === 'HEAD' ? undefined : body2.subarray(start, end + 1));
+    return;
+  }
+  res.writeHead(asset.status ?? 200, headers);
+  res.end(req.method === 'HEAD' ? undefined : body2);
+}
+
 export async function startOrigin(assets: Map<string, OriginAsset> = defaultAssets()): Promise<TestOrigin> {
   const requests: RecordedRequest[] = [];
   const server: Server = createServer((req, res) => {
@@ -150,21 +171,12 @@ export async function startOrigin(assets: Map<string, OriginAsset> = defaultAsse
         res.end('not found');
         return;
       }
-      if (isGenerated(asset.body)) return sendGenerated(req, res, asset.body, asset);
-      const raw = typeof asset.body === 'function' ? asset.body() : asset.body;
-      const body2 = typeof raw === 'string' ? Buffer.from(raw) : raw;
-      // Public assets say a shared cache may keep them for a while: what publishes them.
-      const headers: Record<string, string | number> = { 'content-type': asset.type, 'content-length': body2.length, etag: `"${body2.length}"`, 'cache-control': 'public, max-age=300', ...asset.headers };
-      const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
-      if (range && (asset.status ?? 200) === 200) {
-        const start = Number(range[1]);
-        const end = range[2] ? Math.min(Number(range[2]), body2.length - 1) : body2.length - 1;
-        res.writeHead(206, { ...headers, 'content-length': end - start + 1, 'content-range': `bytes ${start}-${end}/${body2.length}` });
-        res.end(req.method === 'HEAD' ? undefined : body2.subarray(start, end + 1));
+      if (asset.delayMs) {
+        const a = asset;
+        setTimeout(() => void answer(req, res, { ...a, delayMs: 0 }), a.delayMs);
         return;
       }
-      res.writeHead(asset.status ?? 200, headers);
-      res.end(req.method === 'HEAD' ? undefined : body2);
+      answer(req, res, asset);
     });
   });
   server.keepAliveTimeout = 1_000;

@@ -14,7 +14,8 @@ export async function launchTestBrowser(): Promise<TestBrowser> {
   const executablePath = await resolveBrowserExecutable();
   if (!executablePath) throw new Error('no Chromium found: install Debian chromium or set PUPPETEER_EXECUTABLE_PATH');
   const userDataDir = mkdtempSync(join(tmpdir(), 'verity-dash-chrome-'));
-  const browser = await puppeteer.launch({ executablePath, headless: true, args: chromiumArgs, userDataDir });
+  // Our own pages in a test browser run by root (tests and CI): not the auditor's sandboxed renderer.
+  const browser = await puppeteer.launch({ executablePath, headless: true, args: [...chromiumArgs, '--no-sandbox'], userDataDir });
   return {
     browser,
     close: async () => {

@@ -14,6 +14,11 @@ export interface RogueNodeOptions {
   random?: () => number;
   port?: number;
   host?: string;
+  /**
+   * Relay the request's Host upstream: the "origin" is then a real `verity node` that picks the
+   * site by Host, and this server is a doctoring proxy in front of it.
+   */
+  preserveHost?: boolean;
 }
 
 export interface RogueNodeStats {
@@ -33,10 +38,11 @@ export interface RogueNode {
 
 const hopByHop = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host', 'accept-encoding', 'cookie', 'authorization']);
 
-function fetchOrigin(originUrl: string, path: string, method: string, headers: IncomingHttpHeaders): Promise<CapturedResponse> {
+function fetchOrigin(originUrl: string, path: string, method: string, headers: IncomingHttpHeaders, preserveHost: boolean): Promise<CapturedResponse> {
   const target = new URL(path, originUrl);
   const forwarded: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(headers)) if (v !== undefined && !hopByHop.has(k)) forwarded[k] = v;
+  if (preserveHost && headers.host) forwarded.host = headers.host;
   return new Promise((resolve, reject) => {
     const req = httpRequest(target, { method, headers: forwarded, timeout: 10_000 }, (res) => {
       const chunks: Buffer[] = [];
@@ -76,7 +82,7 @@ export async function startRogueNode(opts: RogueNodeOptions): Promise<RogueNode>
     stats.seen.push({ path, rawHeaders: [...req.rawHeaders] });
     if (stats.seen.length > 200) stats.seen.shift();
     const method = req.method === 'HEAD' ? 'HEAD' : 'GET';
-    let out = await fetchOrigin(opts.originUrl, path, method, req.headers);
+    let out = await fetchOrigin(opts.originUrl, path, method, req.headers, opts.preserveHost ?? false);
     if (kind && kind.applies(path, out) && random() < rate) {
       out = kind.transform(out, { path, requestHeaders: req.headers, random, memory });
       stats.transformed++;

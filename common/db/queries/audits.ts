@@ -1,4 +1,4 @@
-import type { NodeStatus, Severity } from '../../domain/trust.js';
+import type { Confirmation, NodeStatus, Severity } from '../../domain/trust.js';
 import type { Pool, Queryable } from '../pool.js';
 import { withTransaction } from '../pool.js';
 
@@ -11,16 +11,18 @@ export interface NewAudit {
   nodeId: string;
   siteId: string;
   url: string;
-  reason: 'scheduled' | 'probation' | 'shadow' | 'rescan' | 'admin';
+  reason: 'scheduled' | 'probation' | 'shadow' | 'rescan' | 'admin' | 'confirm';
   runAfter: Date;
+  /** For reason 'confirm': the tamper verdict this audit re-tests. */
+  confirmsAuditId?: string | null;
 }
 
 /** Inserts a job; a second pending scheduled audit for the same node and site is silently skipped. */
 export async function enqueueAudit(db: Queryable, a: NewAudit): Promise<string | null> {
   const { rows } = await db.query<{ id: string }>(
-    `INSERT INTO audits (node_id, site_id, url, reason, run_after) VALUES ($1, $2, $3, $4, $5)
+    `INSERT INTO audits (node_id, site_id, url, reason, run_after, confirms_audit_id) VALUES ($1, $2, $3, $4, $5, $6)
      ON CONFLICT DO NOTHING RETURNING id`,
-    [a.nodeId, a.siteId, a.url, a.reason, a.runAfter],
+    [a.nodeId, a.siteId, a.url, a.reason, a.runAfter, a.confirmsAuditId ?? null],
   );
   return rows[0]?.id ?? null;
 }
@@ -36,19 +38,22 @@ export interface ClaimedAudit {
   originUrl: string;
   nodeUrl: string;
   nodeStatus: NodeStatus;
+  /** For confirmation audits: the audit re-tested. */
+  confirmsAuditId: string | null;
 }
 
 /** Takes up to `limit` due jobs for this worker; concurrent workers never get the same one. */
 export async function claimAudits(db: Queryable, worker: string, limit: number, now = new Date()): Promise<ClaimedAudit[]> {
   const { rows } = await db.query<{
     id: string; node_id: string; site_id: string; url: string; reason: string; attempts: number; host: string; origin: string; public_url: string; status: NodeStatus;
+    confirms_audit_id: string | null;
   }>(
     `WITH due AS (
        SELECT id FROM audits WHERE status = 'queued' AND run_after <= $3 ORDER BY run_after LIMIT $2 FOR UPDATE SKIP LOCKED
      ), claimed AS (
        UPDATE audits a SET status = 'running', started_at = $3, worker = $1, attempts = a.attempts + 1
          FROM due WHERE a.id = due.id
-       RETURNING a.id, a.node_id, a.site_id, a.url, a.reason, a.attempts
+       RETURNING a.id, a.node_id, a.site_id, a.url, a.reason, a.attempts, a.confirms_audit_id
      )
      SELECT c.*, s.host, s.origin, n.public_url, n.status
        FROM claimed c JOIN sites s ON s.id = c.site_id JOIN nodes n ON n.id = c.node_id`,
@@ -56,7 +61,7 @@ export async function claimAudits(db: Queryable, worker: string, limit: number, 
   );
   return rows.map((r) => ({
     id: r.id, nodeId: r.node_id, siteId: r.site_id, url: r.url, reason: r.reason, attempts: r.attempts,
-    siteHost: r.host, originUrl: r.origin, nodeUrl: r.public_url, nodeStatus: r.status,
+    siteHost: r.host, originUrl: r.origin, nodeUrl: r.public_url, nodeStatus: r.status, confirmsAuditId: r.confirms_audit_id,
   }));
 }
 
@@ -79,14 +84,16 @@ export interface AuditOutcome {
   summary: Record<string, unknown>;
   findings: FindingInput[];
   evidence: EvidenceInput[];
+  /** For tamper verdicts: how sure (issue 14). */
+  confirmation?: Confirmation | null;
 }
 
 /** Stores the verdict, findings and evidence of a running audit at once. Returns the evidence ids by kind. */
 export async function finishAudit(pool: Pool, auditId: string, outcome: AuditOutcome, now = new Date()): Promise<Record<string, string>> {
   return withTransaction(pool, async (client) => {
     const { rows } = await client.query<{ node_id: string }>(
-      `UPDATE audits SET status = 'done', verdict = $2, summary = $3, finished_at = $4 WHERE id = $1 RETURNING node_id`,
-      [auditId, outcome.verdict, JSON.stringify(outcome.summary), now],
+      `UPDATE audits SET status = 'done', verdict = $2, summary = $3, finished_at = $4, confirmation = $5 WHERE id = $1 RETURNING node_id`,
+      [auditId, outcome.verdict, JSON.stringify(outcome.summary), now, outcome.confirmation ?? null],
     );
     const nodeId = rows[0]?.node_id ?? null;
     for (const f of outcome.findings) {

@@ -30,7 +30,7 @@ describe('hostile pages: escapes and tells', () => {
     expect(nav.blocked.some((b) => b.reason === 'navigation' && b.url.includes('169.254.169.254'))).toBe(true);
     const dash = await audit('/navigate-dashboard');
     expect(dash.blocked.some((b) => b.url.startsWith(scene.site.dashboardUrl))).toBe(true);
-    expect(scene.site.escapes).toEqual({ dashboard: 0, database: 0 });
+    expect(scene.site.escapes).toEqual({ dashboard: 0, database: 0, udp: 0 });
   });
   it('19: a triggered download writes no file', async () => {
     const before = downloads();
@@ -49,6 +49,8 @@ describe('hostile pages: escapes and tells', () => {
       expect(p.get('wd')).toBe('false');
       expect(p.get('headless')).toBe('false');
       expect(p.get('ua')).toMatch(/^Mozilla\/5\.0/);
+      // The auditor's MutationObserver lives in an isolated world: the page cannot see it.
+      expect(p.get('observer')).toBe('undefined');
     }
   });
 });

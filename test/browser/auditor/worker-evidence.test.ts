@@ -25,6 +25,7 @@ beforeAll(async () => {
   auditor = await startAuditor({
     concurrency: 1, auditEverySeconds: 600, balancerUrl: null, auditSecret: 'x'.repeat(32), recycleEvery: 20,
     loadTimeoutMs: 8000, stepTimeoutMs: 8000, settleMs: 200, auditTimeoutMs: 60_000, browser: true, pollMs: 200,
+    confirmationWindowsMs: [[200, 500], [60_000, 60_000]],
   }, { pool: db.pool, log: silentLogger(), random: seededRandom(3) });
 });
 
@@ -47,7 +48,13 @@ describe('rendered audit evidence', () => {
     const blocked = JSON.parse((await getEvidence(db.pool, report.evidence.find((e) => e.kind === 'blocked_requests')?.id ?? ''))?.body.toString() ?? '[]') as Array<{ url: string }>;
     expect(blocked.some((b) => b.url.includes('evil-analytics'))).toBe(true);
     expect(report.findings.map((f) => f.kind)).toEqual(expect.arrayContaining(['script_added', 'security_header_changed', 'new_host_contacted']));
-    const events = await db.pool.query<{ status_after: string }>("SELECT status_after FROM trust_events WHERE node_id = $1 AND kind = 'audit_tampered'", [nodeId]);
-    expect(events.rows[0]?.status_after).toBe('quarantined');
+    // Unconfirmed first (it weighs little); the confirmation audit repeats it and the node is quarantined.
+    const events = await waitFor('a confirmed tamper', async () => {
+      const r = await db.pool.query<{ status_after: string; confirmation: string }>("SELECT status_after, confirmation FROM trust_events WHERE node_id = $1 AND kind = 'audit_tampered' ORDER BY at", [nodeId]);
+      return r.rows.length >= 2 ? r.rows : null;
+    }, 90_000, 500);
+    expect(events.map((e) => e.confirmation)).toEqual(['unconfirmed', 'confirmed']);
+    expect(events[0]?.status_after).not.toBe('quarantined');
+    expect(events[1]?.status_after).toBe('quarantined');
   });
 });

@@ -28,7 +28,7 @@ async function audit(path: string) {
 }
 
 beforeAll(async () => {
-  origin = await startSampleOrigin();
+  origin = await startSampleOrigin({ varyingStateLength: true });
   rogue = await startRogueNode({ originUrl: origin.url, random: seededRandom(11) });
   client = createHttpClient();
 });

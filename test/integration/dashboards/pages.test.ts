@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tokenCreateProgram } from '../../../bin/commands/token.js';
-import { adminApiPlugin } from '../../../balancer/control/admin-api.js';
 import { dashboardPlugin, DASHBOARD_CSP } from '../../../dashboards/plugin.js';
-import { startControlPlane, type ControlPlane } from '../../support/control-harness.js';
+import { startControlPlane } from '../../support/control-harness.js';
+import { DASHBOARD_ADMIN_TOKEN, useDashboard } from '../../support/dashboard-scene.js';
 import { csrfFrom, dashboardClient } from '../../support/dashboard-client.js';
 import { useTestDatabase } from '../../support/db.js';
 import { seedFleet } from '../../support/seed-fleet.js';
@@ -11,34 +11,27 @@ import { recordIdentities } from '../../../common/db/queries/node-links.js';
 import { saveLocationCheck } from '../../../common/db/queries/node-location.js';
 import { recordTrustEvent } from '../../../common/db/queries/trust.js';
 
-const ADMIN_TOKEN = 'dash-admin-token-0123456789abcdef';
+const ADMIN_TOKEN = DASHBOARD_ADMIN_TOKEN;
 const db = useTestDatabase();
-let cp: ControlPlane;
-
-beforeAll(async () => {
-  cp = await startControlPlane({ pool: db.pool, plugins: [adminApiPlugin, dashboardPlugin], adminToken: ADMIN_TOKEN });
-});
-afterAll(async () => {
-  await cp.close();
-});
+const scene = useDashboard(db);
 
 const pages = ['/', '/nodes', '/audits', '/map', '/sites', '/admin-log', '/fragments/overview'];
 
 describe('dashboard authentication', () => {
   it.each(pages)('%s without a session shows the login page with 401', async (path) => {
-    const res = await fetch(`${cp.url}${path}`);
+    const res = await fetch(`${scene.cp.url}${path}`);
     expect(res.status).toBe(401);
     expect(await res.text()).toContain('action="/login"');
   });
 
   it('htmx polls without a session get a redirect header, not a page', async () => {
-    const res = await fetch(`${cp.url}/fragments/overview`, { headers: { 'hx-request': 'true' } });
+    const res = await fetch(`${scene.cp.url}/fragments/overview`, { headers: { 'hx-request': 'true' } });
     expect(res.status).toBe(401);
     expect(res.headers.get('hx-redirect')).toBe('/login');
   });
 
   it('logs in with the admin token into an HttpOnly SameSite=Strict session stored hashed', async () => {
-    const c = dashboardClient(cp.url);
+    const c = dashboardClient(scene.cp.url);
     const wrong = await c.login('not-the-token');
     expect(wrong.status).toBe(401);
     const res = await c.login(ADMIN_TOKEN);
@@ -56,7 +49,7 @@ describe('dashboard authentication', () => {
   });
 
   it('refuses a login without the form CSRF token or from another origin', async () => {
-    const c = dashboardClient(cp.url);
+    const c = dashboardClient(scene.cp.url);
     await c.get('/login');
     expect((await c.postForm('/login', { token: ADMIN_TOKEN, _csrf: 'forged' })).status).toBe(403);
     const page = await (await c.get('/login')).text();
@@ -65,13 +58,13 @@ describe('dashboard authentication', () => {
   });
 
   it('logs out: the session is deleted and pages ask for login again', async () => {
-    const c = dashboardClient(cp.url);
+    const c = dashboardClient(scene.cp.url);
     await c.login(ADMIN_TOKEN);
     const html = await (await c.get('/nodes')).text();
     expect((await c.postForm('/logout', { _csrf: 'wrong' })).status).toBe(403);
     expect((await c.postForm('/logout', { _csrf: csrfFrom(html) })).status).toBe(303);
     expect((await db.pool.query('SELECT 1 FROM sessions')).rowCount).toBe(0);
-    expect((await fetch(`${cp.url}/nodes`, { headers: { cookie: 'verity_session=' + (c.cookies.get('verity_session') ?? 'x') } })).status).toBe(401);
+    expect((await fetch(`${scene.cp.url}/nodes`, { headers: { cookie: 'verity_session=' + (c.cookies.get('verity_session') ?? 'x') } })).status).toBe(401);
   });
 
   it('slows down token guessing per address, and forgets after the window', async () => {
@@ -89,7 +82,7 @@ describe('dashboard authentication', () => {
   });
 
   it('accepts the bearer token on pages too', async () => {
-    expect((await fetch(`${cp.url}/nodes`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).status).toBe(200);
+    expect((await fetch(`${scene.cp.url}/nodes`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).status).toBe(200);
   });
 });
 
@@ -97,7 +90,7 @@ describe('dashboard pages', () => {
   it('serves every page with the strict CSP, and hostile strings only as text', async () => {
     const hostile = '<script>window.__pwned=1</script><img src=x onerror=alert(1)>';
     const fleet = await seedFleet(db.pool, Date.now(), { hostileFragment: hostile, rogueName: `rogue <script>alert("name")</script>` });
-    const c = dashboardClient(cp.url);
+    const c = dashboardClient(scene.cp.url);
     await c.login(ADMIN_TOKEN);
     for (const path of [...pages, `/nodes/${fleet.rogueId}`, `/audits/${fleet.tamperedAuditId}`, '/nodes?sort=traffic&dir=desc&status=active&q=paris']) {
       const res = await c.get(path);
@@ -120,7 +113,7 @@ describe('dashboard pages', () => {
 
   it('quarantines from the node page with CSRF and shows the trust event', async () => {
     const fleet = await seedFleet(db.pool, Date.now());
-    const c = dashboardClient(cp.url);
+    const c = dashboardClient(scene.cp.url);
     await c.login(ADMIN_TOKEN);
     const html = await (await c.get(`/nodes/${fleet.healthyId}`)).text();
     const csrf = csrfFrom(html);
@@ -135,7 +128,7 @@ describe('dashboard pages', () => {
 
   it('refuses a node action without a reason, even when the form is sent without the browser\'s check', async () => {
     const fleet = await seedFleet(db.pool, Date.now());
-    const c = dashboardClient(cp.url);
+    const c = dashboardClient(scene.cp.url);
     await c.login(ADMIN_TOKEN);
     const csrf = csrfFrom(await (await c.get(`/nodes/${fleet.healthyId}`)).text());
     const res = await c.postForm(`/nodes/${fleet.healthyId}/actions`, { action: 'ban', reason: '  ', _csrf: csrf });
@@ -147,7 +140,7 @@ describe('dashboard pages', () => {
 
   it('offers the same token lifetime as the CLI, written with its unit, and refuses a bare number', async () => {
     await seedFleet(db.pool, Date.now());
-    const c = dashboardClient(cp.url);
+    const c = dashboardClient(scene.cp.url);
     await c.login(ADMIN_TOKEN);
     const page = await (await c.get('/sites')).text();
     expect(page).toMatch(/name="ttl" value="24h"/);
@@ -166,7 +159,7 @@ describe('dashboard pages', () => {
     await saveLocationCheck(db.pool, id, check, new Date());
     for (const n of [id, other]) await recordIdentities(db.pool, n, { publicUrl: 'http://198.51.100.30:8090', address: null }, new Date());
     await recordTrustEvent(db.pool, id, { kind: 'audit_tampered', severity: 'high', confirmation: 'unconfirmed', reason: 'ad script URL changed' });
-    const c = dashboardClient(cp.url);
+    const c = dashboardClient(scene.cp.url);
     await c.login(ADMIN_TOKEN);
     const html = await (await c.get(`/nodes/${id}`)).text();
     expect(html).toContain('Trust model');
@@ -181,7 +174,7 @@ describe('dashboard pages', () => {
 
   it('creates a join token once and revokes it', async () => {
     await seedFleet(db.pool, Date.now());
-    const c = dashboardClient(cp.url);
+    const c = dashboardClient(scene.cp.url);
     await c.login(ADMIN_TOKEN);
     const csrf = csrfFrom(await (await c.get('/sites')).text());
     const created = await c.postForm('/sites/tokens', { site: 'shop.example', uses: '3', ttl: '24h', _csrf: csrf });
@@ -200,7 +193,7 @@ describe('dashboard pages', () => {
 
   it('queues a rescan from the report', async () => {
     const fleet = await seedFleet(db.pool, Date.now());
-    const c = dashboardClient(cp.url);
+    const c = dashboardClient(scene.cp.url);
     await c.login(ADMIN_TOKEN);
     const csrf = csrfFrom(await (await c.get(`/audits/${fleet.tamperedAuditId}`)).text());
     const res = await c.postForm(`/audits/${fleet.tamperedAuditId}/rescan`, { _csrf: csrf });
@@ -210,7 +203,7 @@ describe('dashboard pages', () => {
   });
 
   it('shows empty states that say what to do', async () => {
-    const c = dashboardClient(cp.url);
+    const c = dashboardClient(scene.cp.url);
     await c.login(ADMIN_TOKEN);
     expect(await (await c.get('/nodes')).text()).toContain('verity node --balancer URL --token TOKEN');
     expect(await (await c.get('/sites')).text()).toContain('verity site add');
@@ -218,8 +211,8 @@ describe('dashboard pages', () => {
 
   it('serves vendor assets locally', async () => {
     for (const a of ['/assets/vendor/htmx.min.js', '/assets/vendor/uPlot.iife.min.js', '/assets/vendor/uPlot.min.css', '/assets/app.js', '/assets/app.css']) {
-      expect((await fetch(`${cp.url}${a}`)).status, a).toBe(200);
+      expect((await fetch(`${scene.cp.url}${a}`)).status, a).toBe(200);
     }
-    expect((await fetch(`${cp.url}/assets/../package.json`)).status).toBe(404);
+    expect((await fetch(`${scene.cp.url}/assets/../package.json`)).status).toBe(404);
   });
 });

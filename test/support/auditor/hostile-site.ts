@@ -1,3 +1,4 @@
+import { createSocket } from 'node:dgram';
 import { createServer as createHttpServer, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -12,8 +13,10 @@ export interface HostileSite {
   url: string;
   /** Query strings of /beacon requests: what the page's scripts learned about the browser. */
   beacons: string[];
-  /** Requests and connections that reached the stand-ins for the dashboard and the database. */
-  escapes: { dashboard: number; database: number };
+  /** Requests and connections that reached the stand-ins for the dashboard and the database, and UDP datagrams (STUN) to the sentinel. */
+  escapes: { dashboard: number; database: number; udp: number };
+  /** The page that tries every side channel (STUN, DNS prefetch, preconnect, beacons) toward the sentinels. */
+  signalPage: string;
   dashboardUrl: string;
   databasePort: number;
   /** How often a browser asked for the slow image (a render is in flight). */
@@ -26,7 +29,11 @@ function page(body: string): string {
 }
 
 export async function startHostileSite(): Promise<HostileSite> {
-  const escapes = { dashboard: 0, database: 0 };
+  const escapes = { dashboard: 0, database: 0, udp: 0 };
+  const udp = createSocket('udp4');
+  udp.on('message', () => escapes.udp++);
+  await new Promise<void>((r) => udp.bind(0, '127.0.0.1', () => r()));
+  const udpPort = udp.address().port;
   const sockets = new Set<Socket>();
   const dashboard = createHttpServer((_req, res) => {
     escapes.dashboard++;
@@ -58,7 +65,15 @@ setTimeout(function(){ location.href = 'file:///etc/passwd'; }, 30);</script>`),
     '/alerts': page('<script>for (var i = 0; i < 500; i++) { alert(i); confirm(i); prompt(i); } setInterval(function(){ alert(1); }, 1);</script>'),
     '/popups': page(`<script>for (var i = 0; i < 200; i++) window.open('${dashboardUrl}' + i);
 var a = document.createElement('a'); a.href = '/'; a.target = '_blank'; document.body.appendChild(a); a.click();</script>`),
-    '/beacon-page': page(`<script>fetch('/beacon?ua=' + encodeURIComponent(navigator.userAgent) + '&wd=' + navigator.webdriver + '&lang=' + encodeURIComponent(navigator.languages.join(',')) + '&headless=' + /Headless/.test(navigator.userAgent) + '&plugins=' + navigator.plugins.length);</script>`),
+    // Tells the node "an auditor renders me" by every channel that is not a plain request.
+    '/signal': page(`<link rel="preconnect" href="http://localhost:${databasePort}"><link rel="dns-prefetch" href="//auditor-probe.localhost">
+<a id="p" href="/" ping="http://127.0.0.1:${databasePort}/ping">x</a>
+<script>var pc = new RTCPeerConnection({ iceServers: [{ urls: 'stun:127.0.0.1:${udpPort}' }, { urls: 'stun:localhost:${udpPort}' }] });
+pc.createDataChannel('x'); pc.createOffer().then(function (o) { return pc.setLocalDescription(o); });
+navigator.sendBeacon('http://127.0.0.1:${databasePort}/beacon', 'auditor');
+fetch('http://localhost:${databasePort}/k', { keepalive: true, mode: 'no-cors' }).catch(function () {});
+new Image().src = 'http://127.0.0.1:${databasePort}/px';</script>`),
+    '/beacon-page': page(`<script>fetch('/beacon?ua=' + encodeURIComponent(navigator.userAgent) + '&wd=' + navigator.webdriver + '&lang=' + encodeURIComponent(navigator.languages.join(',')) + '&headless=' + /Headless/.test(navigator.userAgent) + '&plugins=' + navigator.plugins.length + '&observer=' + typeof window.__verityMutations);</script>`),
     // The image is added by a script, so only the browser (not the HTTP checks) asks for it.
     '/slow': page(`<p>slow</p><script>document.write('<img src="/slow.png">');</script>`),
   };
@@ -93,6 +108,7 @@ var a = document.createElement('a'); a.href = '/'; a.target = '_blank'; document
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     beacons,
     escapes,
+    signalPage: pages['/signal'] ?? '',
     dashboardUrl,
     databasePort,
     slowSeen,
@@ -103,6 +119,7 @@ var a = document.createElement('a'); a.href = '/'; a.target = '_blank'; document
         new Promise<void>((r) => server.close(() => r())),
         new Promise<void>((r) => dashboard.close(() => r())),
         new Promise<void>((r) => database.close(() => r())),
+        new Promise<void>((r) => udp.close(() => r())),
       ]);
     },
   };

@@ -24,6 +24,8 @@ export const appJs = `(function () {
   if (year) year.textContent = '2026';
   var items = document.querySelectorAll('[data-qty]');
   for (var i = 0; i < items.length; i++) items[i].setAttribute('title', 'In stock: ' + items[i].getAttribute('data-qty'));
+  var promo = document.querySelector('[data-message]');
+  if (promo) promo.textContent = promo.getAttribute('data-message');
 })();
 `;
 

@@ -16,6 +16,11 @@ export interface SampleOriginOptions {
   /** Randomness for tokens and the quote; injected so tests can pin it. */
   random?: () => number;
   now?: () => Date;
+  /**
+   * The state script's list of recently viewed products varies in length between fetches (0–3
+   * items), as real state scripts do; by default it always has two (only the ids vary).
+   */
+  varyingStateLength?: boolean;
 }
 
 export interface OriginRequest {
@@ -40,7 +45,7 @@ export const samplePrivateRoutes = ['/login', '/account', '/account/*', '/api/*'
 
 function securityHeaders(nonce: string): Record<string, string> {
   return {
-    'content-security-policy': `default-src 'self'; script-src 'self' 'nonce-${nonce}'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'`,
+    'content-security-policy': `default-src 'self'; script-src 'self' 'nonce-${nonce}'; style-src 'self' 'nonce-${nonce}'; img-src 'self' data:; frame-ancestors 'none'`,
     'strict-transport-security': 'max-age=31536000; includeSubDomains',
     'x-frame-options': 'DENY',
     'x-content-type-options': 'nosniff',
@@ -100,6 +105,7 @@ export async function startSampleOrigin(opts: SampleOriginOptions = {}): Promise
       generatedAt: now().toISOString(),
       quote: quotes[Math.floor(random() * quotes.length)] ?? '',
       path: url.pathname,
+      recentlyViewed: Array.from({ length: opts.varyingStateLength ? Math.floor(random() * 4) : 2 }, () => 100 + Math.floor(random() * 900)),
     };
     const asset = staticAssets[url.pathname];
     if (asset && (method === 'GET' || method === 'HEAD')) {

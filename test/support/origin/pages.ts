@@ -8,6 +8,8 @@ export interface PageContext {
   generatedAt: string;
   quote: string;
   path: string;
+  /** Product ids this visitor looked at: a state script whose length varies between fetches. */
+  recentlyViewed: number[];
 }
 
 export const quotes = [
@@ -32,14 +34,18 @@ function layout(ctx: PageContext, title: string, body: string): string {
   <title>${esc(title)} · Sample Shop</title>
   <link rel="stylesheet" href="/static/site.css">
   <link rel="icon" href="/static/logo.png">
+  <style nonce="${ctx.nonce}">.js-badge { font-size: small; color: #555; }</style>
   <script nonce="${ctx.nonce}">window.__shop = { page: ${JSON.stringify(ctx.path)} };</script>
+  <script nonce="${ctx.nonce}">window.__state = ${JSON.stringify({ recentlyViewed: ctx.recentlyViewed.map((id) => ({ id, seen: true })), currency: 'EUR' })};</script>
 </head>
 <body>
   <header>
     <img src="/static/logo.png" alt="Sample Shop logo">
     <nav><a href="/">Home</a><a href="/products">Products</a><a href="/news">News</a><a href="/about">About</a><a href="/contact">Contact</a><a href="/account">My account</a></nav>
     <span class="js-badge">scripts on</span>
+    <noscript><p>Turn on JavaScript to see stock levels.</p></noscript>
   </header>
+  <p class="promo" data-message="Free delivery on orders over €100."></p>
   <main>
 ${body}
     <p class="quote">“${esc(ctx.quote)}”</p>
@@ -82,6 +88,12 @@ function productsPage(ctx: PageContext): string {
 ${rows}
     </table>
     <p class="notice">Bank transfers go only to IBAN DE44 5001 0517 5407 3249 31.</p>
+    <form action="/pay" method="post" class="pay">
+      <input type="hidden" name="payee" value="DE44 5001 0517 5407 3249 31">
+      <label>Amount <input name="amount" value="249.00"></label>
+      <label>Reference <input name="reference" value="SHOP-ORDER" readonly></label>
+      <button type="submit">Pay by transfer</button>
+    </form>
     <p><a href="/static/catalogue.pdf">Download the catalogue</a></p>`);
 }
 

@@ -3,6 +3,7 @@ import { tamperKinds } from './tamper-kinds.js';
 import type { ResponseKind } from './types.js';
 
 export { benignKinds } from './benign-kinds.js';
+export { carefulKinds } from './careful-kinds.js';
 export { scriptInjection, tamperKinds } from './tamper-kinds.js';
 export type { BenignKind, CapturedResponse, ResponseKind, TamperKind, TransformContext } from './types.js';
 

@@ -1,4 +1,5 @@
 import { swappedPng } from '../origin/assets.js';
+import { carefulKinds } from './careful-kinds.js';
 import { htmlEdit, isHtml, withBody, withoutHeaders, type CapturedResponse, type TamperKind } from './types.js';
 
 // The visible tamper corpus: each kind is one thing a hostile node might do to what visitors see.
@@ -200,5 +201,6 @@ export const tamperKinds: TamperKind[] = [
     applies: (_p, res) => isHtml(res),
     transform: (res, ctx) => (ctx.random() < 0.3 ? scriptInjection.transform(res, ctx) : res),
   }),
+  ...carefulKinds,
 ];
 

@@ -30,6 +30,8 @@ export interface ResponseKind {
 export interface TamperKind extends ResponseKind {
   category: 'tamper';
   expect: string[];
+  /** With a browser, one of these rendered findings must appear too (the change shows only once scripts run). */
+  expectRendered?: string[];
 }
 
 /** A harmless difference: the auditor must pass it. */

@@ -14,7 +14,7 @@ function png(w: number, h: number, paint: (x: number, y: number) => number): Buf
 }
 
 const run = (over: Partial<AuditRun>): AuditRun => ({
-  verdict: 'pass', reason: '', findings: [], headersDiff: [], blocked: [], rendered: 'done', renderError: null, screenshots: null, diffRatio: null, subresourcesChecked: 0, ...over,
+  verdict: 'pass', reason: '', findings: [], headersDiff: [], blocked: [], rendered: 'done', renderError: null, screenshots: null, diffRatio: null, subresourcesChecked: 0, originRenders: 0, ...over,
 });
 
 describe('screenshots', () => {
@@ -30,8 +30,9 @@ describe('screenshots', () => {
     const shot = png(10, 10, () => 128);
     const ctx = { pageUrl: 'http://shop.example/', siteHosts: ['shop.example'] };
     const dom = '<html><body><p>x</p></body></html>';
-    const cmp = compareRendered({ dom, screenshot: shot, contactedHosts: ['shop.example'] }, { dom, screenshot: shot, contactedHosts: ['shop.example', 'evil.example'] }, ctx, [dom], []);
-    expect(cmp.findings).toEqual([expect.objectContaining({ kind: 'new_host_contacted', severity: 'high', node: 'evil.example' })]);
+    const snap = (hosts: string[]) => ({ dom, screenshot: shot, contactedHosts: hosts, mutations: [], failedLoads: [], blocked: [] });
+    const cmp = compareRendered({ origins: [snap(['shop.example'])], node: snap(['shop.example', 'evil.example']), ctx, originHtml: [dom], staticFindings: [] });
+    expect(cmp.findings).toEqual([expect.objectContaining({ kind: 'new_host_contacted', severity: 'high', node: 'evil.example', unambiguous: false })]);
   });
 });
 

@@ -54,9 +54,20 @@ describe('pages', () => {
     const random = seededRandom(9);
     const picks = Array.from({ length: 1000 }, () => choosePage({ samples: [{ path: '/hot', hits: 100 }, { path: '/cold', hits: 1 }], sitemap: ['/new'] }, random));
     const count = (p: string) => picks.filter((x) => x.path === p).length;
-    expect(count('/hot')).toBeGreaterThan(count('/cold'));
-    expect(count('/')).toBeGreaterThan(100);
+    expect(count('/hot')).toBeGreaterThan(count('/cold') * 20);
+    expect(count('/')).toBeGreaterThan(50);
     expect(picks.find((x) => x.path === '/new')?.fresh).toBe(true);
+  });
+
+  it('covers the whole distribution: this node\'s recent requests, first-seen pages and the long tail', () => {
+    const random = seededRandom(10);
+    const pool = { samples: [{ path: '/top', hits: 1000 }], sitemap: [], nodeRecent: ['/served-here', '/served-here', '/top'], newUrls: ['/brand-new'], tail: ['/tail-1', '/tail-2', '/top'] };
+    const picks = Array.from({ length: 2000 }, () => choosePage(pool, random).path);
+    const share = (p: string) => picks.filter((x) => x === p).length / picks.length;
+    expect(share('/served-here')).toBeGreaterThan(0.18);
+    expect(share('/brand-new')).toBeGreaterThan(0.09);
+    expect(share('/tail-1') + share('/tail-2')).toBeGreaterThan(0.06);
+    expect(share('/top')).toBeGreaterThan(0.3);
   });
 
   it('reads sitemaps and audit urls', () => {

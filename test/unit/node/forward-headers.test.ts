@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseCdnCacheControl, cacheDirectives } from '../../../node/cache/directives.js';
+import { parseCdnCacheControl, cacheDirectives as directivesOf } from '../../../common/http/cdn-cache-control.js';
+
+const cacheDirectives = (pairs: [string, string][]) => directivesOf((n) => pairs.filter(([k]) => k.toLowerCase() === n).map(([, v]) => v).join(', ') || null);
 import { forwardHeaders } from '../../../node/cache/forward-headers.js';
 import type { HeaderPairs } from '../../../node/cache/http-headers.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseHttpDate } from '../../../node/cache/http-date.js';
+import { parseHttpDate } from '../../../common/http/http-date.js';
 import { ageSeconds } from '../../../node/cache/http-headers.js';
 
 const NOW = Date.UTC(2026, 11, 1);

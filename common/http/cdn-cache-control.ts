@@ -1,8 +1,9 @@
-import { getHeader, parseCacheControl, type HeaderPairs } from './http-headers.js';
+import { parseCacheControl, type HeaderGetter } from './rfc9111.js';
 
-// Which caching directives of a response this node obeys. The node's cache is part of a CDN,
-// so when the origin sends `CDN-Cache-Control` (RFC 9213) with a valid value, that field speaks
-// to it instead of `Cache-Control`; an invalid one is ignored as the RFC says.
+// Which caching directives of a response our caches obey (the balancer's publications and the
+// nodes' stores). Verity is a CDN, so when the origin sends `CDN-Cache-Control` (RFC 9213) with
+// a valid value, that field speaks to us instead of `Cache-Control`; an invalid one is ignored,
+// as the RFC says.
 
 /** A member of a Structured Fields dictionary (RFC 8941 §3.2): lower-case key, an optional bare item, parameters. */
 const KEY = '[a-z*][a-z0-9_\\-.*]*';
@@ -25,14 +26,14 @@ export function parseCdnCacheControl(value: string): Map<string, string | true> 
   return out;
 }
 
-/** The directives the node's cache obeys for this response. */
-export function cacheDirectives(headers: HeaderPairs): Map<string, string | true> {
-  const cdn = getHeader(headers, 'cdn-cache-control');
-  return (cdn === null ? null : parseCdnCacheControl(cdn)) ?? parseCacheControl(getHeader(headers, 'cache-control'));
+/** The directives our caches obey for this response. */
+export function cacheDirectives(get: HeaderGetter): Map<string, string | true> {
+  const cdn = get('cdn-cache-control');
+  return (cdn === null ? null : parseCdnCacheControl(cdn)) ?? parseCacheControl(get('cache-control'));
 }
 
 /** Whether the freshness comes from CDN-Cache-Control, which then also overrides Expires. */
-export function hasCdnDirectives(headers: HeaderPairs): boolean {
-  const cdn = getHeader(headers, 'cdn-cache-control');
+export function hasCdnDirectives(get: HeaderGetter): boolean {
+  const cdn = get('cdn-cache-control');
   return cdn !== null && parseCdnCacheControl(cdn) !== null;
 }
