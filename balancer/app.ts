@@ -21,10 +21,9 @@ import { certificateApiPlugin } from './control/certificate-api.js';
 import { AcmeManager } from './acme/manager.js';
 import { readFile } from 'node:fs/promises';
 import type { ControlPlugin } from './control/types.js';
-import { createPublicServer, defaultServerLimits, http1Options, onClientError, visitorHandler, type PublicServerLimits, type PublicState } from './edge/public-server.js';
-import { createTlsListener, type TlsListener } from './edge/tls-server.js';
-import { upgradeHandler } from './edge/upgrade.js';
-import { createWebSocketRelay } from './proxy/websocket.js';
+import { createPublicServer, defaultServerLimits, type PublicServerLimits, type PublicState } from './edge/public-server.js';
+import type { TlsListener } from './edge/tls-server.js';
+import { httpsListener, relayWebSockets } from './edge/secure-side.js';
 import { CertStore } from './tls/cert-store.js';
 import { createSecretBox } from '../common/tls/secret-box.js';
 import { VerityError } from '../common/errors.js';
@@ -133,12 +132,8 @@ function buildRuntime(config: BalancerConfig, deps: BalancerDeps, table: Routing
   const metrics = createMetrics(deps.metrics ?? new Registry());
   // Node names are resolved and checked again at every connection (DNS rebinding).
   const lookup = nodeLookup({ resolve: deps.resolveHost ?? defaultResolveHost, allowPrivate: config.allowPrivateNodeUrls, log: deps.log });
-  const pinsFor = (origin: string): string[] => {
-    const pins: string[] = [];
-    for (const n of table.allNodes()) if (n.tlsSpki !== null && n.publicUrl.origin === origin) pins.push(n.tlsSpki);
-    return pins;
-  };
-  const nodeConnect = nodeConnector({ lookup, pinsFor });
+  // TLS to nodes accepts the keys registered for the node at that URL (upstream/node-tls.ts).
+  const nodeConnect = nodeConnector({ lookup, pinsFor: (origin) => table.pinsFor(origin) });
   const upstreams = new Upstreams({ nodeLookup: lookup, nodeConnect, connections: 128, originHeadersTimeoutMs: config.originTimeout });
   const strikes = new StrikeQueue({ pool: deps.pool, log: deps.log, now });
   const publications = new PublicationStore();
@@ -208,21 +203,8 @@ export async function buildPublicSide(config: BalancerConfig, deps: BalancerDeps
   const state: PublicState = { closing: false, inFlight: 0, connections: null };
   const limits = { ...defaultServerLimits, ...deps.serverLimits };
   const server = createPublicServer(rt, limits, state, certs);
-  const tls = config.tlsListen && certs ? createTlsListener({
-    limits, log: deps.log, onRequest: visitorHandler(rt, limits, state, certs), onClientError, http1Options: http1Options(limits),
-    certificates: {
-      forHost: (host) => {
-        const site = table.siteByHost(host);
-        return site ? certs.forSite(site.id)?.context ?? null : null;
-      },
-      alpnChallenge: (host) => certs.alpnChallenge(host),
-    },
-  }) : null;
-  // WebSocket upgrades, on both ports, to the origin only.
-  const websockets = createWebSocketRelay({ idleTimeoutMs: config.wsIdleTimeout, perClient: config.wsPerClient });
-  const onUpgrade = upgradeHandler(rt, limits, state, websockets);
-  server.on('upgrade', onUpgrade);
-  tls?.http1.on('upgrade', onUpgrade);
+  const tls = config.tlsListen && certs ? httpsListener({ rt, table, certs, limits, state, log: deps.log }) : null;
+  relayWebSockets({ rt, limits, state, servers: [server, tls?.http1], idleTimeoutMs: config.wsIdleTimeout, perClient: config.wsPerClient });
   const lookup = nodeLookup({ resolve: deps.resolveHost ?? defaultResolveHost, allowPrivate: config.allowPrivateNodeUrls, log: deps.log });
   // With --location, probe round trips check the locations nodes declare (balancer/geo).
   const rtt = config.location ? new RttRecorder({ pool: deps.pool, log: deps.log, vantage: config.location, now: rt.now }) : undefined;
