@@ -29,7 +29,7 @@ import { createSecretBox } from '../common/tls/secret-box.js';
 import { VerityError } from '../common/errors.js';
 import type { Server as NetServer } from 'node:net';
 import { drainConnections } from './edge/shutdown.js';
-import { createGeoipResolver, type GeoResolver } from './geo/resolver.js';
+import { createCountryResolver, createGeoipResolver, type GeoResolver } from './geo/resolver.js';
 import { ByteBudget } from './integrity/budget.js';
 import { createMetrics, registerStateGauges } from './metrics.js';
 import { ManifestStore } from './publication/manifest.js';
@@ -156,7 +156,7 @@ function buildRuntime(config: BalancerConfig, deps: BalancerDeps, table: Routing
   };
   const shadow = new ShadowSampler({ pool: deps.pool, log: deps.log, table, strikes, onResult: deps.onShadowResult });
   const rt: Runtime = {
-    pool: deps.pool, log: deps.log, table, upstreams, geo: deps.geo ?? createGeoipResolver(),
+    pool: deps.pool, log: deps.log, table, upstreams, geo: deps.geo ?? createGeoipResolver(), countryOf: createCountryResolver(),
     trustedProxies: compileTrustedProxies(config.trustedProxies), auditSecret: deps.auditSecret, pinNonces: new NonceCache(now),
     outstanding: new Map(), outlier: new OutlierDetector({ ...defaultOutlierOptions, ...deps.outlier }),
     probation: new ProbationMeter(config.probationShare), retryBudget: new RetryBudget(config.retryBudget), unhealthy: new Set(),

@@ -9,7 +9,7 @@ import { getOrCreateSetting } from '../common/db/queries/settings.js';
 import { createJoinToken } from '../common/db/queries/tokens.js';
 import { silentLogger } from '../common/log.js';
 import { NODE_REQUEST_AUTH_HEADER, NODE_REQUEST_SECRET_SETTING, nodeRequestKey, signNodeRequest } from '../common/protocol/node-request-auth.js';
-import { load, type LoadResult } from './load.js';
+import { cpuMs, load, type LoadResult } from './load.js';
 import type { Queryable } from '../common/db/pool.js';
 import { saveSiteCertificate, sealContext } from '../common/db/queries/certificates.js';
 import { factsOf, leafOf } from '../common/tls/certificate.js';
@@ -32,7 +32,7 @@ const HOST = 'bench.test';
 const PATHS = { page: '/page', script: '/app.js' } as const;
 const BASELINES = new URL('./baselines.ts', import.meta.url).pathname;
 
-export interface Row { path: keyof typeof PATHS; target: string; rps: number; p50: number; p99: number; failures: number }
+export interface Row { path: keyof typeof PATHS; target: string; rps: number; p50: number; p99: number; failures: number; cpuUsPerRequest: number }
 export interface ProxyBench { rows: Row[]; seconds: number; connections: number; rounds: number; tool: string }
 
 function child(args: string[], env: Record<string, string> = {}): { proc: ChildProcess; line: (re: RegExp) => Promise<string> } {
@@ -106,7 +106,7 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)] ?? Number.NaN;
 }
 
-export async function benchProxy(opts: { seconds?: number; connections?: number; rounds?: number } = {}): Promise<ProxyBench> {
+export async function benchProxy(opts: { seconds?: number; connections?: number; rounds?: number; only?: readonly string[]; paths?: ReadonlyArray<keyof typeof PATHS> } = {}): Promise<ProxyBench> {
   const seconds = opts.seconds ?? 5;
   const connections = opts.connections ?? 32;
   const rounds = opts.rounds ?? 3;
@@ -155,26 +155,34 @@ export async function benchProxy(opts: { seconds?: number; connections?: number;
       for (let i = 0; i < 3; i++) if ((await get(nodeUrl + path, signed(path))).status !== 200) throw new Error(`the node does not serve ${path}`);
       for (const url of [oneUrl, manyUrl]) await until(`${url}${path} served by the node`, async () => (await get(url + path, {})).servedBy === nodeId);
     }
-    const targets: Array<[string, string, boolean]> = [
-      ['node direct', nodeUrl, true], ['nginx', nginx.url, true], ['bare http-proxy', bareUrl, true], ['bare undici + SHA-256', shaUrl, true],
-      ['verity --workers 1', oneUrl, false], [`verity --workers ${availableParallelism()}`, manyUrl, false],
-      ['nginx HTTPS', nginx.tlsUrl, true], ['verity --workers 1 HTTPS', oneTlsUrl, false],
+    // Each target with the process whose CPU time it costs (the node serves every target alike).
+    const pid = (p: ChildProcess): number => p.pid ?? 0;
+    const targets: Array<[string, string, boolean, number]> = [
+      ['node direct', nodeUrl, true, pid(node.proc)], ['nginx', nginx.url, true, pid(nginx.proc)], ['bare http-proxy', bareUrl, true, pid(bare.proc)],
+      ['bare undici + SHA-256', shaUrl, true, pid(sha.proc)], ['verity --workers 1', oneUrl, false, pid(one.proc)], [`verity --workers ${availableParallelism()}`, manyUrl, false, pid(many.proc)],
+      ['nginx HTTPS', nginx.tlsUrl, true, pid(nginx.proc)], ['verity --workers 1 HTTPS', oneTlsUrl, false, pid(one.proc)],
     ];
     const raw: Array<Row & { round: number }> = [];
     let tool = '';
-    for (const [name, path] of Object.entries(PATHS) as Array<[keyof typeof PATHS, string]>) {
+    const chosen = targets.filter(([t]) => !opts.only || opts.only.some((o) => t.startsWith(o)));
+    for (const [name, path] of (Object.entries(PATHS) as Array<[keyof typeof PATHS, string]>).filter(([n]) => !opts.paths || opts.paths.includes(n))) {
       for (let round = 0; round < rounds; round++) {
-        for (const [target, base, needsSignature] of round % 2 === 0 ? targets : [...targets].reverse()) {
+        for (const [target, base, needsSignature, proc] of round % 2 === 0 ? chosen : [...chosen].reverse()) {
+          const cpu0 = cpuMs(proc);
           const r: LoadResult = await load(base + path, { headers: needsSignature ? signed(path) : { host: HOST }, seconds, connections });
+          const cpuUsPerRequest = r.requests > 0 ? ((cpuMs(proc) - cpu0) * 1000) / r.requests : Number.NaN;
           tool = r.tool;
-          raw.push({ path: name, target, rps: r.rps, p50: r.p50, p99: r.p99, failures: r.failures, round });
+          raw.push({ path: name, target, rps: r.rps, p50: r.p50, p99: r.p99, failures: r.failures, cpuUsPerRequest, round });
           process.stderr.write(`proxy bench: ${name} ${target} round ${round + 1}/${rounds}: ${r.rps.toFixed(0)} req/s\n`);
         }
       }
     }
     const rows = [...new Set(raw.map((r) => `${r.path}\n${r.target}`))].map((k) => {
       const group = raw.filter((r) => `${r.path}\n${r.target}` === k);
-      return { path: group[0]?.path ?? 'page', target: group[0]?.target ?? '', rps: median(group.map((r) => r.rps)), p50: median(group.map((r) => r.p50)), p99: median(group.map((r) => r.p99)), failures: group.reduce((a, r) => a + r.failures, 0) } satisfies Row;
+      return {
+        path: group[0]?.path ?? 'page', target: group[0]?.target ?? '', rps: median(group.map((r) => r.rps)), p50: median(group.map((r) => r.p50)), p99: median(group.map((r) => r.p99)),
+        failures: group.reduce((a, r) => a + r.failures, 0), cpuUsPerRequest: median(group.map((r) => r.cpuUsPerRequest)),
+      } satisfies Row;
     });
     return { rows, seconds, connections, rounds, tool };
   } finally {
@@ -190,9 +198,11 @@ export function renderProxy(b: ProxyBench): string {
   const lines = [
     `${b.tool}, 1 thread, ${b.connections} connections, ${b.seconds} s per run, median of ${b.rounds} interleaved rounds; a real \`verity node\` with a warm cache behind every target.`,
     '',
-    '| body | target | req/s | p50 ms | p99 ms | failures |', '| --- | --- | ---: | ---: | ---: | ---: |',
+    'CPU µs/request: the proxy process\'s own CPU time (user + system, its workers included) per answered request; unlike req/s it does not depend on what else the machine runs.',
+    '',
+    '| body | target | req/s | p50 ms | p99 ms | CPU µs/request | failures |', '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
   ];
-  for (const r of b.rows) lines.push(`| ${label[r.path]} | ${r.target} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.failures} |`);
+  for (const r of b.rows) lines.push(`| ${label[r.path]} | ${r.target} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.cpuUsPerRequest.toFixed(0)} | ${r.failures} |`);
   lines.push('', '| body | verity/1 ÷ bare http-proxy | verity/1 ÷ bare undici+SHA | verity/1 ÷ nginx | verity/1 p99 ÷ nginx p99 | all-cores ÷ verity/1 | HTTPS: verity/1 ÷ nginx | HTTPS: verity/1 p99 ÷ nginx p99 |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const path of ['page', 'script'] as const) {
     const row = (t: string): Row | undefined => b.rows.find((r) => r.path === path && r.target === t);

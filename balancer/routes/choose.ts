@@ -1,5 +1,6 @@
 import { isRoutable } from '../../common/domain/trust.js';
 import type { RouteNode } from '../registry/types.js';
+import { visitorSampleOf } from '../background/url-samples.js';
 import { pickNode } from '../selection/pick.js';
 import { probationGroup } from '../selection/probation-meter.js';
 import type { Visit } from './visit.js';
@@ -53,4 +54,10 @@ export function countFailure(v: Visit, node: RouteNode, failure: string): void {
 export function mayRetry(v: Visit): boolean {
   const { rt } = v;
   return v.pinned === null && !v.done && !v.res.headersSent && (v.tried?.length ?? 0) < rt.limits.maxAttempts && rt.retryBudget.tryRetry(rt.now());
+}
+
+/** What visitors of a site ask for, and who they look like: the traffic audits imitate (not audits themselves). */
+export function recordVisit(v: Visit, nodeId: string | null): void {
+  if (v.pinned !== null) return;
+  v.rt.samples.record(v.site.id, v.url, visitorSampleOf(v.req.headers, nodeId, v.rt.countryOf(v.clientIp), v.proto === 'https'));
 }

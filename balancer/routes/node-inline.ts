@@ -1,12 +1,11 @@
-import { createHash } from 'node:crypto';
 import { DecodeError, decodeBody } from '../../common/http/decode.js';
 import type { RouteNode } from '../registry/types.js';
 import type { Publication } from '../publication/types.js';
 import { normaliseEncoding } from '../publication/learn.js';
-import { BufferedFetch, type BufferedOwner, type FetchedAnswer } from '../upstream/buffered-fetch.js';
+import { BufferedFetch, bodyOf, type BufferedOwner, type FetchedAnswer } from '../upstream/buffered-fetch.js';
 import { nodeRequestHeaders } from '../upstream/request-headers.js';
 import { statusForFailure, type UpstreamFailure } from '../upstream/upstream-error.js';
-import { attemptEnded, attemptStarted, chooseNode, countFailure, mayRetry } from './choose.js';
+import { attemptEnded, attemptStarted, chooseNode, countFailure, mayRetry, recordVisit } from './choose.js';
 import { fallBackToOrigin } from './fallback.js';
 import { headerViolations } from './node-headers.js';
 import { acceptsEncoding } from './respond.js';
@@ -33,17 +32,18 @@ class InlineAttempt implements BufferedOwner {
   constructor(private readonly v: Visit, private readonly pub: Publication, private readonly node: RouteNode, private readonly mode: InlineMode, private readonly range: ByteRange) {
     this.startedAt = v.rt.now();
     // A few bytes more than the origin's are read, so a node that added some is judged on them.
-    this.fetch = new BufferedFetch(this, mode === 'verified' ? pub.current.size + OVERFLOW_SLACK : v.rt.limits.bufferLimit);
+    this.fetch = new BufferedFetch(this, mode === 'verified' ? pub.current.size + OVERFLOW_SLACK : v.rt.limits.bufferLimit, mode === 'verified');
   }
 
   start(): void {
-    const { v, pub, node } = this;
+    const { v, node } = this;
     const { rt, site } = v;
     attemptStarted(v, node);
     v.current = this.fetch;
-    const encoding = pub.current.encoding === null && pub.mode === 'stable' ? 'identity' : v.encoding;
+    // The visitor's own encoding class, as for the origin: a node cannot tell verified fetches
+    // (or audits) from other requests by it.
     const headers = nodeRequestHeaders(v.req.headers, {
-      host: site.host, target: v.url, method: 'GET', encoding, varyNames: rt.publications.family(site.id, v.url)?.varyNames ?? [], range: null,
+      host: site.host, target: v.url, method: 'GET', encoding: v.encoding, varyNames: rt.publications.family(site.id, v.url)?.varyNames ?? [], range: null,
       nodeKey: rt.nodeKey(node.id), now: rt.now(),
     });
     rt.upstreams.node(node.publicUrl).dispatch({
@@ -55,7 +55,7 @@ class InlineAttempt implements BufferedOwner {
     const { v, pub, node } = this;
     if (v.done) return attemptEnded(v, node, this.startedAt, false);
     const o = pub.current;
-    if (a.status >= 500) return this.fetchFailed('status', a.body.length, `status ${a.status}`);
+    if (a.status >= 500) return this.fetchFailed('status', a.size, `status ${a.status}`);
     const encoding = normaliseEncoding(a.headers['content-encoding']);
     // A dynamic page has no bytes to check: another encoding the visitor takes will do.
     const encodingOk = encoding === o.encoding || (this.mode === 'sampled' && acceptsEncoding(v.encoding, encoding));
@@ -63,15 +63,14 @@ class InlineAttempt implements BufferedOwner {
       // Another answer than the origin's: not bytes we can check, so not served (nor punished as tampering).
       return this.otherAnswer(a, encoding);
     }
-    if (a.overflow && this.mode === 'sampled') return this.fetchFailed('too-large', a.body.length, 'over the buffer limit');
+    if (a.overflow && this.mode === 'sampled') return this.fetchFailed('too-large', a.size, 'over the buffer limit');
     attemptEnded(v, node, this.startedAt, false);
-    if (this.mode === 'sampled') return encoding === null ? this.sendSampled(a.body, encoding) : this.checkDecodes(a.body, encoding);
-    const sha256 = createHash('sha256').update(a.body).digest('hex');
-    if (sha256 !== o.sha256) return this.mismatch(a, sha256, encoding);
-    sendVerified(v, pub, a.body, node.id, this.range);
+    if (this.mode === 'sampled') return encoding === null ? this.sendSampled(bodyOf(a), encoding) : this.checkDecodes(bodyOf(a), encoding);
+    if (a.sha256 !== o.sha256 || a.size !== o.size) return this.mismatch(a, a.sha256 ?? '', encoding);
+    sendVerified(v, pub, a, node.id, this.range);
     v.rt.metrics.countRequest('node_verified');
     strikeHeaders(v, node, headerViolations(a.headers, pub, v.site.host));
-    if (v.pinned === null) v.rt.samples.record(v.site.id, v.url);
+    recordVisit(v, node.id);
   }
 
   fetchFailed(failure: UpstreamFailure, received: number, detail: string): void {
@@ -96,7 +95,7 @@ class InlineAttempt implements BufferedOwner {
   /** Not the origin's status or encoding: the origin answers; an audit learns the node was not the one. */
   private otherAnswer(a: FetchedAnswer, encoding: string | null): void {
     const { v, node, pub } = this;
-    if (!v.pinned) return this.fetchFailed('status', a.body.length, `answered ${a.status} ${encoding ?? 'identity'}, origin ${pub.current.status} ${pub.current.encoding ?? 'identity'}`);
+    if (!v.pinned) return this.fetchFailed('status', a.size, `answered ${a.status} ${encoding ?? 'identity'}, origin ${pub.current.status} ${pub.current.encoding ?? 'identity'}`);
     attemptEnded(v, node, this.startedAt, false);
     fallBackToOrigin(v, 'origin_other_answer');
   }
@@ -104,7 +103,7 @@ class InlineAttempt implements BufferedOwner {
   private mismatch(a: FetchedAnswer, sha256: string, encoding: string | null): void {
     const { v, pub, node } = this;
     v.rt.metrics.integrityMismatches.inc();
-    v.judging = { node, status: a.status, encoding, sha256, body: a.body, expected: pub };
+    v.judging = { node, status: a.status, encoding, sha256, body: bodyOf(a), expected: pub };
     fallBackToOrigin(v, 'origin_integrity');
   }
 
@@ -139,7 +138,7 @@ class InlineAttempt implements BufferedOwner {
     v.res.end(v.method === 'HEAD' ? undefined : body);
     rt.metrics.countRequest('node_sampled');
     if (v.pinned !== null) return;
-    rt.samples.record(v.site.id, v.url);
+    recordVisit(v, node.id);
     if (rt.random() < rt.limits.shadowShare) {
       rt.shadow.offer({ siteId: v.site.id, nodeId: node.id, url: v.url, host: v.site.host, contentType: pub.current.headers['content-type'], encoding, body });
     }

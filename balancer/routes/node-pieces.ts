@@ -6,7 +6,7 @@ import { PIECE_SIZE, piecesOf, type Publication } from '../publication/types.js'
 import type { RouteNode } from '../registry/types.js';
 import { nodeRequestHeaders } from '../upstream/request-headers.js';
 import { failureOf, statusForFailure, upstreamError } from '../upstream/upstream-error.js';
-import { attemptEnded, attemptStarted, chooseNode, countFailure, mayRetry } from './choose.js';
+import { attemptEnded, attemptStarted, chooseNode, countFailure, mayRetry, recordVisit } from './choose.js';
 import { fallBackToOrigin } from './fallback.js';
 import { headerViolations } from './node-headers.js';
 import { strikeHeaders } from './node-inline.js';
@@ -148,7 +148,7 @@ class NodePieces extends PieceStream {
     const { v, node } = this;
     attemptEnded(v, node, this.startedAt, false);
     v.rt.metrics.countRequest('node_verified_pieces');
-    if (v.pinned === null) v.rt.samples.record(v.site.id, v.url);
+    recordVisit(v, node.id);
   }
 
   protected failed(failure: string): void {

@@ -1,6 +1,8 @@
 import { etagMatches, httpDateMs, notModifiedSince } from '../../common/http/rfc9111.js';
 import { ageSeconds, type Observation, type Publication } from '../publication/types.js';
 import type { EncodingClass } from '../publication/variant.js';
+import { bodyOf, type FetchedAnswer } from '../upstream/buffered-fetch.js';
+import { recordVisit } from './choose.js';
 import type { Visit } from './visit.js';
 
 // Answers built from what the origin said about a URL: its headers (never a node's), our Age,
@@ -68,6 +70,8 @@ export function sendNotModified(v: Visit, pub: Publication): void {
   v.writeHead(304, out, 'origin');
   v.res.end();
   v.rt.metrics.countRequest('published_304');
+  // A returning visitor is part of the traffic audits imitate.
+  recordVisit(v, null);
 }
 
 /** HEAD, or an answer with no bytes: the origin's metadata alone. */
@@ -117,17 +121,24 @@ export function sendUnsatisfiable(v: Visit, pub: Publication): void {
   v.rt.metrics.countRequest('416');
 }
 
-/** Per request: a verified body (or the requested part of it) from a node, with the origin's headers. */
-export function sendVerified(v: Visit, pub: Publication, body: Buffer, nodeId: string, range: ByteRange): void {
+/**
+ * Per request: a verified body (or the requested part of it) from a node, with the origin's
+ * headers. The pieces go out as they came (one writev, no copy).
+ */
+export function sendVerified(v: Visit, pub: Publication, a: FetchedAnswer, nodeId: string, range: ByteRange): void {
   const o = pub.current;
   const headers = recordHeaders(o, v.rt.now());
   if (range !== null && range !== 'unsatisfiable') {
     headers.push('content-range', `bytes ${range.start}-${range.end}/${o.size}`, 'content-length', String(range.end - range.start + 1));
     v.writeHead(206, headers, nodeId);
-    v.res.end(v.method === 'HEAD' ? undefined : body.subarray(range.start, range.end + 1));
-  } else {
-    headers.push('content-length', String(body.length));
-    v.writeHead(o.status, headers, nodeId);
-    v.res.end(v.method === 'HEAD' ? undefined : body);
+    v.res.end(v.method === 'HEAD' ? undefined : bodyOf(a).subarray(range.start, range.end + 1));
+    return;
   }
+  headers.push('content-length', String(a.size));
+  v.writeHead(o.status, headers, nodeId);
+  if (v.method === 'HEAD' || a.chunks.length === 0) return void v.res.end();
+  if (a.chunks.length === 1) return void v.res.end(a.chunks[0]);
+  v.res.cork();
+  for (const chunk of a.chunks) v.res.write(chunk);
+  v.res.end();
 }

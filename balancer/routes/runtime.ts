@@ -43,6 +43,8 @@ export interface Runtime {
   table: RoutingTable;
   upstreams: Upstreams;
   geo: GeoResolver;
+  /** A visitor address's country (GeoIP; cached), for the traffic mix audits imitate. */
+  countryOf: (ip: string) => string | null;
   trustedProxies: TrustedProxies;
   auditSecret: string;
   pinNonces: NonceCache;

@@ -1,3 +1,4 @@
+import { createHash, type Hash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { failureOf, upstreamError, type UpstreamFailure } from './upstream-error.js';
@@ -8,9 +9,18 @@ import { failureOf, upstreamError, type UpstreamFailure } from './upstream-error
 export interface FetchedAnswer {
   status: number;
   headers: IncomingHttpHeaders;
-  body: Buffer;
-  /** The node sent more than the limit: `body` is what came before it (the connection is closed). */
+  /** The body as it came, in pieces (joined only where one buffer is needed). */
+  chunks: Buffer[];
+  size: number;
+  /** sha256 (hex) of the body, when asked for (hashed as the chunks arrived). */
+  sha256: string | null;
+  /** The node sent more than the limit: the chunks are what came before it (the connection is closed). */
   overflow: boolean;
+}
+
+/** The body as one buffer. */
+export function bodyOf(a: FetchedAnswer): Buffer {
+  return a.chunks.length === 1 ? (a.chunks[0] as Buffer) : Buffer.concat(a.chunks, a.size);
 }
 
 /** The caller's side of a buffered fetch (one object, no closures per request). */
@@ -26,12 +36,17 @@ export class BufferedFetch implements Dispatcher.DispatchHandler {
   private status = 0;
   private headers: IncomingHttpHeaders = {};
   private settled = false;
+  private readonly hash: Hash | null;
 
   constructor(
     private readonly owner: BufferedOwner,
     /** Largest body accepted (more is a failure, and the connection is closed). */
     private readonly limit: number,
-  ) {}
+    /** Hash the body as it arrives (the bytes are then judged without another pass). */
+    hash: boolean,
+  ) {
+    this.hash = hash ? createHash('sha256') : null;
+  }
 
   abort(reason: Error): void {
     if (this.settled) return;
@@ -54,13 +69,16 @@ export class BufferedFetch implements Dispatcher.DispatchHandler {
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.settled) return;
     if (this.size + chunk.length > this.limit) {
-      this.chunks.push(chunk.subarray(0, this.limit - this.size));
+      const head = chunk.subarray(0, this.limit - this.size);
+      this.hash?.update(head);
+      this.chunks.push(head);
       this.size = this.limit;
       this.deliver(true);
       controller.abort(upstreamError('too-large', `sent more than ${this.limit} bytes`));
       return;
     }
     this.size += chunk.length;
+    this.hash?.update(chunk);
     this.chunks.push(chunk);
   }
 
@@ -71,9 +89,9 @@ export class BufferedFetch implements Dispatcher.DispatchHandler {
   private deliver(overflow: boolean): void {
     if (this.settled) return;
     this.settled = true;
-    const body = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.size);
+    const chunks = this.chunks;
     this.chunks = [];
-    this.owner.fetched({ status: this.status, headers: this.headers, body, overflow });
+    this.owner.fetched({ status: this.status, headers: this.headers, chunks, size: this.size, sha256: this.hash ? this.hash.digest('hex') : null, overflow });
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {

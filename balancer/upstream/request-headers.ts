@@ -62,9 +62,35 @@ export function nodeRequestHeaders(incoming: IncomingHttpHeaders, r: NodeRequest
     push(out, name, incoming[name]);
   }
   if (r.range !== null) out.push('range', r.range);
-  out.push(NODE_REQUEST_AUTH_HEADER, signNodeRequest(r.nodeKey, { method: r.method, host: r.host, target: r.target }, r.now));
+  out.push(NODE_REQUEST_AUTH_HEADER, signatures.get(r));
   return out;
 }
+
+/**
+ * Signatures are by the second: one per (node key, method, host, target) and second serves every
+ * request for it in that second (an HMAC costs more than the rest of the headers together).
+ */
+class SignatureCache {
+  private second = -1;
+  private byRequest = new Map<string, string>();
+
+  get(r: NodeRequest): string {
+    const second = Math.floor(r.now / 1000);
+    if (second !== this.second || this.byRequest.size > 10_000) {
+      this.second = second;
+      this.byRequest.clear();
+    }
+    const key = `${r.nodeKey}\n${r.method}\n${r.host}\n${r.target}`;
+    let sig = this.byRequest.get(key);
+    if (sig === undefined) {
+      sig = signNodeRequest(r.nodeKey, { method: r.method, host: r.host, target: r.target }, second * 1000);
+      this.byRequest.set(key, sig);
+    }
+    return sig;
+  }
+}
+
+const signatures = new SignatureCache();
 
 export interface OriginHeaderOptions {
   host: string;

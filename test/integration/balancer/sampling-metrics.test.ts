@@ -42,14 +42,17 @@ describe('shadow sampling (--dynamic sampled)', () => {
 });
 
 describe('url samples and metrics', () => {
-  it('records what nodes served visitors (public requests only) in batches', async () => {
-    const { bal, siteId } = await withNode('honest', 0);
+  it('records what nodes served visitors (public requests only), and who they looked like, in batches', async () => {
+    const { bal, siteId, nodeId } = await withNode('honest', 0);
     await waitPublished(bal, siteId, '/page', HOST);
-    for (let i = 0; i < 3; i++) await visit(bal.publicUrl, '/page', { host: HOST });
+    const looks = { 'accept-language': 'pt-BR,pt;q=0.9', 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0.0.0 Safari/537.36', 'sec-fetch-site': 'same-origin' };
+    for (let i = 0; i < 3; i++) await visit(bal.publicUrl, '/page', { host: HOST, headers: looks });
     await visit(bal.publicUrl, '/mine', { host: HOST, headers: { cookie: 'session=1' } });
     await bal.balancer.runtime.samples.flush();
     const { rows } = await db.pool.query<{ path: string; hits: number }>('SELECT path, hits FROM url_samples WHERE site_id = $1', [siteId]);
     expect(rows).toEqual([{ path: '/page', hits: 3 }]);
+    const mix = await db.pool.query('SELECT node_id, path, accept_language, sec_fetch_site, conditional, secure FROM visitor_samples WHERE site_id = $1', [siteId]);
+    expect(mix.rows).toContainEqual({ node_id: nodeId, path: '/page', accept_language: 'pt-BR,pt;q=0.9', sec_fetch_site: 'same-origin', conditional: false, secure: false });
   });
 
   it('/metrics shows requests by outcome, latency, nodes by status, audits by verdict; /healthz answers', async () => {
