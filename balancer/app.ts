@@ -18,8 +18,8 @@ import type { balancerProgram } from './config.js';
 import { startOfflineSweeper, type OfflineSweeperOptions } from './control/offline-sweeper.js';
 import { buildControlApp } from './control/server.js';
 import { certificateApiPlugin } from './control/certificate-api.js';
-import { AcmeManager } from './acme/manager.js';
-import { readFile } from 'node:fs/promises';
+import { acmeFromConfig } from './acme/from-config.js';
+import type { AcmeManager } from './acme/manager.js';
 import type { ControlPlugin } from './control/types.js';
 import { createPublicServer, defaultServerLimits, type PublicServerLimits, type PublicState } from './edge/public-server.js';
 import type { TlsListener } from './edge/tls-server.js';
@@ -28,6 +28,7 @@ import { CertStore } from './tls/cert-store.js';
 import { createSecretBox } from '../common/tls/secret-box.js';
 import { VerityError } from '../common/errors.js';
 import type { Server as NetServer } from 'node:net';
+import { listenOn, urlOf } from './edge/listen.js';
 import { drainConnections } from './edge/shutdown.js';
 import { createCountryResolver, createGeoipResolver, type GeoResolver } from './geo/resolver.js';
 import { ByteBudget } from './integrity/budget.js';
@@ -102,21 +103,6 @@ export interface Balancer {
   listen(publicAddr: ListenAddress, controlAddr: ListenAddress): Promise<{ publicUrl: string; controlUrl: string; tlsUrl: string | null }>;
   /** Graceful: new requests get 503 + Connection: close, in-flight ones finish, queues flush. */
   close(): Promise<void>;
-}
-
-function urlOf(address: string | null | { address: string; port: number } | undefined, scheme = 'http'): string {
-  if (!address || typeof address === 'string') return String(address);
-  return address.address.includes(':') ? `${scheme}://[${address.address}]:${address.port}` : `${scheme}://${address.address}:${address.port}`;
-}
-
-function listenOn(server: NetServer, addr: ListenAddress): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(addr.port, addr.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
 }
 
 interface Parts {
@@ -255,10 +241,7 @@ export interface ControlSide {
 /** The control plane (node API, admin API, dashboard, /metrics) and the offline sweeper. */
 export async function buildControlSide(config: BalancerConfig, deps: BalancerDeps, metrics: Registry): Promise<ControlSide> {
   const now = deps.now ?? Date.now;
-  const acme = config.acmeDirectory && config.tlsSecret ? new AcmeManager({
-    pool: deps.pool, log: deps.log, box: createSecretBox(config.tlsSecret), metrics, now, directoryUrl: config.acmeDirectory, email: config.acmeEmail ?? null,
-    challenges: config.acmeChallenges, caPem: config.acmeCa ? await readFile(config.acmeCa, 'utf8') : null, ...deps.acme,
-  }) : null;
+  const acme = await acmeFromConfig(config, { pool: deps.pool, log: deps.log, metrics, now, ...deps.acme });
   const control = await buildControlApp({
     pool: deps.pool, log: deps.log, metrics, adminToken: deps.adminToken, adminTokenSha256: deps.adminTokenSha256,
     auditSecret: deps.auditSecret, allowPrivateNodeUrls: config.allowPrivateNodeUrls, now,

@@ -170,9 +170,10 @@ export async function runNode(given: NodeConfig, deps: RunNodeDeps): Promise<num
     await unlock();
     throw err;
   }
-  state.publicUrl = config.publicUrl ?? defaultPublicUrl(listeners.bound).replace(/^http:/, tls ? 'https:' : 'http:');
+  const scheme = tls ? 'https' : 'http';
+  state.publicUrl = config.publicUrl ?? defaultPublicUrl(listeners.bound, scheme);
   const r: Running = { ...parts, config, log, checklist, fetcher, client, counter, now, unlock, publicServer: listeners.publicServer, statusServer: listeners.statusServer };
-  checklist.pass('listening', `${urlOf(listeners.bound.address, listeners.bound.port)} (public URL ${state.publicUrl})`);
+  checklist.pass('listening', `${urlOf(listeners.bound.address, listeners.bound.port, scheme)} (public URL ${state.publicUrl})`);
   try {
     adopt(r, await connect(r, deps.signal));
   } catch (err) {
@@ -181,7 +182,7 @@ export async function runNode(given: NodeConfig, deps: RunNodeDeps): Promise<num
     throw err;
   }
   reportStanding(checklist, r.state.standing as NodeStanding);
-  checklist.info(`verity node ready: node ${identity.nodeId} serving ${urlOf(listeners.bound.address, listeners.bound.port)}, status page ${urlOf(listeners.statusBound.address, listeners.statusBound.port)}/`);
+  checklist.info(`verity node ready: node ${identity.nodeId} serving ${urlOf(listeners.bound.address, listeners.bound.port, scheme)}, status page ${urlOf(listeners.statusBound.address, listeners.statusBound.port)}/`);
   return serveUntilStopped(r, deps.signal);
 }
 

@@ -1,6 +1,6 @@
 import { connect as h2connect, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
 import { request as httpsRequest } from 'node:https';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect, type PeerCertificate } from 'node:tls';
@@ -19,6 +19,8 @@ export const testTlsSecret = 'test-tls-secret-0123456789abcdef0123456789';
 export interface TestCa extends PemPair {
   /** A certificate for these hosts, written to files: { certFile, keyFile, ...pems }. */
   issue(hosts: string[], days?: number): Promise<PemPair & { certFile: string; keyFile: string }>;
+  /** Removes the files `issue` wrote (call it after the file's tests). */
+  close(): void;
 }
 
 export async function makeTestCa(name = 'Verity Test CA'): Promise<TestCa> {
@@ -35,6 +37,7 @@ export async function makeTestCa(name = 'Verity Test CA'): Promise<TestCa> {
       writeFileSync(keyFile, pair.keyPem);
       return { ...pair, certFile, keyFile };
     },
+    close: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
 

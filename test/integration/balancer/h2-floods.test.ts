@@ -24,6 +24,7 @@ beforeAll(async () => {
   bal = await startBalancer({ pool: db.pool, config: { tlsListen: { host: '127.0.0.1', port: 0 }, tlsSecret: testTlsSecret } });
 });
 afterAll(async () => {
+  ca.close();
   await bal.close();
   await origin.close();
 });

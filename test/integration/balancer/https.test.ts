@@ -23,6 +23,7 @@ beforeAll(async () => {
   ca = await makeTestCa();
 });
 afterAll(async () => {
+  ca.close();
   await node.close();
   await origin.close();
 });

@@ -1,6 +1,7 @@
 import { createServer as createTlsServer, connect as tlsConnect, type TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNodeApiPlugin } from '../../../balancer/control/node-api.js';
@@ -38,11 +39,20 @@ beforeAll(async () => {
 afterAll(async () => {
   await bal.close();
   await origin.close();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
+
+const dirs: string[] = [];
+/** A folder removed after the file's tests. */
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(dir);
+  return dir;
+}
 
 async function tlsNode(extra: string[] = [], dataDir?: string): Promise<{ proc: NodeProcess; nodeId: string; dataDir: string }> {
   const { token } = await createJoinToken(db.pool, { siteId, uses: 1, ttlMs: 600_000 });
-  const dir = dataDir ?? (await import('node:fs')).mkdtempSync(join((await import('node:os')).tmpdir(), 'verity-node-tls-'));
+  const dir = dataDir ?? tempDir('verity-node-tls-');
   const proc = spawnNode(['--balancer', bal.controlUrl, '--token', token, '--status-listen', '127.0.0.1:0', '--data-dir', dir, ...extra], { VERITY_NODE_PLAIN_HTTP: '' });
   const { nodeId } = await proc.ready(30_000);
   await db.pool.query("UPDATE nodes SET status = 'active' WHERE id = $1", [nodeId]);
@@ -123,7 +133,7 @@ describe('TLS to nodes, pinned', () => {
     const other = spkiOf((await selfSignedCertificate('rotated', 30)).certPem);
     const send = async (body: unknown, signature: string) => fetch(`${bal.controlUrl}${paths.heartbeat}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-verity-signature': signature }, body: JSON.stringify(body) });
     // Signed by someone else's key: refused, nothing changes.
-    const stranger = await loadOrCreateIdentity((await import('node:fs')).mkdtempSync(join((await import('node:os')).tmpdir(), 'verity-stranger-')));
+    const stranger = await loadOrCreateIdentity(tempDir('verity-stranger-'));
     const forged = { nodeId, counter, timestamp: Date.now(), tlsSpki: other };
     expect((await send(forged, signRequest(stranger.privateKey, 'heartbeat', forged).signature)).status).toBe(401);
     expect((await db.pool.query('SELECT tls_spki_sha256 FROM nodes WHERE id = $1', [nodeId])).rows[0]?.tls_spki_sha256).toBe(before);
@@ -134,7 +144,6 @@ describe('TLS to nodes, pinned', () => {
     expect((await fetch(`${bal.controlUrl}${paths.heartbeat}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-verity-signature': signature }, body: bytes.toString('utf8') })).status).toBe(200);
     await waitFor(() => bal.balancer.runtime.table.node(nodeId)?.tlsSpki === other);
     // The node restarted with a fresh key (its old one gone): registered and pinned again, served.
-    const { rmSync } = await import('node:fs');
     rmSync(join(dataDir, 'tls-cert.pem'));
     const again = spawnNode(proc.args, { VERITY_NODE_PLAIN_HTTP: '' });
     try {
