@@ -34,6 +34,8 @@ async function ordersTotal(bal: StartedBalancer): Promise<number> {
 describe.each(['http-01', 'tls-alpn-01'] as const)('ACME with %s', (challenge) => {
   let pebble: Pebble;
   let bal: StartedBalancer;
+  /** Another balancer on the same database, without ACME: it serves what the first one got. */
+  let peer: StartedBalancer;
   let siteId: string;
   let clockOffsetMs = 0;
   const host = `${challenge.replace(/-/g, '')}.shop.test`;
@@ -55,8 +57,10 @@ describe.each(['http-01', 'tls-alpn-01'] as const)('ACME with %s', (challenge) =
     await waitFor(() => bal.balancer.certs?.forSite(siteId), 60_000);
     issueMs = Date.now() - t0;
     console.log(`ACME ${challenge}: first certificate served ${issueMs} ms after the balancer started`);
+    peer = await startBalancer({ pool: db.pool, config: { tlsListen: { host: '127.0.0.1', port: 0 }, tlsSecret: testTlsSecret } });
   }, 120_000);
   afterAll(async () => {
+    await peer.close();
     await bal.close();
     pebble.close();
     await db.pool.query('DELETE FROM sites WHERE id = $1', [siteId]);
@@ -96,8 +100,14 @@ describe.each(['http-01', 'tls-alpn-01'] as const)('ACME with %s', (challenge) =
     console.log(`ACME ${challenge}: renewal took ${Date.now() - t0} ms`);
     expect(report?.issued.map((i) => [i.host, i.reason])).toEqual([[host, 'renewal']]);
     await waitFor(() => bal.balancer.certs?.forSite(siteId)?.serial !== before.serial);
+    const renewed = bal.balancer.certs?.forSite(siteId)?.serial;
     const hs = await handshake(String(bal.tlsUrl), host);
-    expect('cert' in hs && hs.cert.serialNumber.toLowerCase()).toBe(bal.balancer.certs?.forSite(siteId)?.serial);
+    expect('cert' in hs && hs.cert.serialNumber.toLowerCase()).toBe(renewed);
+    // The other balancer learns it from the database (NOTIFY) and serves it too.
+    await waitFor(async () => {
+      const seen = await handshake(String(peer.tlsUrl), host);
+      return 'cert' in seen && seen.cert.serialNumber.toLowerCase() === renewed;
+    });
     clockOffsetMs = 0;
   });
 
