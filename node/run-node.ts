@@ -25,6 +25,7 @@ import { resolveProfile } from './profile.js';
 import { createOriginFetcher, type OriginFetcher } from './origin-fetch.js';
 import { createTrafficStats } from './traffic.js';
 import { hasCaps, openUsageMeter, type UsageMeter } from './usage.js';
+import { loadOrCreateTlsIdentity, type TlsIdentity } from './tls-identity.js';
 
 export type NodeConfig = ConfigOf<typeof nodeProgram.options>;
 
@@ -116,8 +117,9 @@ function adopt(r: Running, answer: NodeAnswer): void {
   r.counter.resetAbove(answer.heartbeatCounter);
 }
 
-async function startListeners(config: NodeConfig, p: NodeParts, actions: StatusActions) {
+async function startListeners(config: NodeConfig, p: NodeParts, actions: StatusActions, tls: TlsIdentity | null) {
   const publicServer = createNodeServer({
+    ...(tls ? { tls } : {}),
     cache: p.cache, traffic: p.traffic, ...(p.usage ? { usage: p.usage } : {}), maxConcurrent: config.maxConcurrency, isDraining: () => p.state.draining, requestKey: () => p.state.requestKey,
     originFor: (host) => p.state.standing?.sites.find((s) => s.host === host)?.origin ?? null,
     health: () => ({ nodeId: p.identity.nodeId, status: p.state.standing?.status ?? 'unregistered', inFlight: p.traffic.inFlight() }),
@@ -154,13 +156,16 @@ export async function runNode(given: NodeConfig, deps: RunNodeDeps): Promise<num
   const caps = { maxBandwidth: config.maxBandwidth ?? null, maxMonthly: config.maxMonthly ?? null, schedule: config.schedule ?? null };
   const usage: UsageMeter | null = hasCaps(caps) ? await openUsageMeter({ dataDir: config.dataDir, caps, now }) : null;
   const parts: NodeParts = { identity, store, cache, traffic: createTrafficStats(), usage, state, config };
-  const client = createBalancerClient({ baseUrl: config.balancer, identity, now });
+  // TLS unless told otherwise (an http:// public URL says so too): the balancer pins our key.
+  const tls = config.plainHttp || config.publicUrl?.startsWith('http:') ? null : await loadOrCreateTlsIdentity(config.dataDir, nodeName(config), new Date(now()));
+  if (tls) checklist.pass('tls', `${tls.created ? 'new' : 'kept'} key, fingerprint ${tls.spki}`);
+  const client = createBalancerClient({ baseUrl: config.balancer, identity, now, ...(tls ? { tlsSpki: tls.spki } : {}) });
   const counter = createCounter();
   // The status page's re-check button and evidence links speak to the balancer as this node.
   const actions: StatusActions = { recheck: (auditId) => client.recheck(counter.next(), auditId), evidence: (id) => client.evidence(counter.next(), id) };
   let listeners;
   try {
-    listeners = await startListeners(config, parts, actions);
+    listeners = await startListeners(config, parts, actions, tls);
   } catch (err) {
     checklist.fail('listen', describeError(err));
     fetcher.close();
@@ -168,9 +173,10 @@ export async function runNode(given: NodeConfig, deps: RunNodeDeps): Promise<num
     await unlock();
     throw err;
   }
-  state.publicUrl = config.publicUrl ?? defaultPublicUrl(listeners.bound);
+  const scheme = tls ? 'https' : 'http';
+  state.publicUrl = config.publicUrl ?? defaultPublicUrl(listeners.bound, scheme);
   const r: Running = { ...parts, config, log, checklist, fetcher, client, counter, now, unlock, publicServer: listeners.publicServer, statusServer: listeners.statusServer };
-  checklist.pass('listening', `${urlOf(listeners.bound.address, listeners.bound.port)} (public URL ${state.publicUrl})`);
+  checklist.pass('listening', `${urlOf(listeners.bound.address, listeners.bound.port, scheme)} (public URL ${state.publicUrl})`);
   try {
     adopt(r, await connect(r, deps.signal));
   } catch (err) {
@@ -179,7 +185,7 @@ export async function runNode(given: NodeConfig, deps: RunNodeDeps): Promise<num
     throw err;
   }
   reportStanding(checklist, r.state.standing as NodeStanding);
-  checklist.info(`verity node ready: node ${identity.nodeId} serving ${urlOf(listeners.bound.address, listeners.bound.port)}, status page ${urlOf(listeners.statusBound.address, listeners.statusBound.port)}/`);
+  checklist.info(`verity node ready: node ${identity.nodeId} serving ${urlOf(listeners.bound.address, listeners.bound.port, scheme)}, status page ${urlOf(listeners.statusBound.address, listeners.statusBound.port)}/`);
   return serveUntilStopped(r, deps.signal);
 }
 

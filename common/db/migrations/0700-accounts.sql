@@ -97,7 +97,7 @@ CREATE INDEX node_credit_day_idx ON node_credit (day);
 DROP TRIGGER nodes_routing_changed ON nodes;
 CREATE TRIGGER nodes_routing_changed
   AFTER INSERT OR DELETE OR UPDATE OF status, draining, resting, integrity, availability, public_url, declared_lat, declared_lon,
-    effective_lat, effective_lon, subnet, name
+    effective_lat, effective_lon, subnet, name, tls_spki_sha256
   ON nodes FOR EACH ROW EXECUTE FUNCTION verity_notify_node_changed();
 
 CREATE FUNCTION verity_notify_exclusion_changed() RETURNS trigger LANGUAGE plpgsql AS $$
