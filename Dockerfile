@@ -13,7 +13,8 @@ RUN adduser -D -u 10001 verity \
  && install -d -o verity -g verity /home/verity/node /bootstrap
 
 WORKDIR /app
-# Its own dependency list (tsx, pino, yaml, zod): the versions of the root lock file.
+# Its own dependency list (tsx, pino, yaml, zod, @peculiar/x509 for its TLS certificate): the
+# versions of the root lock file.
 COPY deploy/node/package.json deploy/node/package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 # Only what `verity node` loads (bin/cli.ts imports the other commands lazily).
@@ -24,6 +25,7 @@ COPY common/config common/config
 COPY common/domain common/domain
 COPY common/http common/http
 COPY common/protocol common/protocol
+COPY common/tls/x509.ts common/tls/
 COPY node node
 
 ENV NODE_ENV=production \
