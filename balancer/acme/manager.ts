@@ -1,6 +1,7 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { loadAccount, loadCertificateStates, putChallenge, recordAttempt, removeChallenge, saveAccount, saveAccountUrl, type CertificateState, type ChallengeKind } from '../../common/db/queries/acme.js';
 import { saveSiteCertificate, sealContext } from '../../common/db/queries/certificates.js';
+import { notifyCertificateTrouble } from '../../common/db/queries/notifications.js';
 import type { Pool } from '../../common/db/pool.js';
 import { VerityError } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
@@ -124,6 +125,7 @@ export class AcmeManager {
         const failures = (state.attempt?.failures ?? 0) + 1;
         const message = (err as Error).message.slice(0, 500);
         await recordAttempt(this.o.pool, state.siteId, { ok: false, error: message, retryAt: new Date(this.o.now() + retryDelayMs(failures)), now: new Date(this.o.now()) });
+        await notifyCertificateTrouble(this.o.pool, { siteId: state.siteId, reason: `could not get a certificate: ${message}`, now: new Date(this.o.now()) });
         this.metrics.orders.inc({ result: 'failed' });
         this.o.log.warn({ site: { host: state.host }, failures, err: message }, 'ACME could not get a certificate; retrying later');
         report.failed.push({ host: state.host, error: message });

@@ -155,11 +155,15 @@ describe('one balancer at a time, and backoff', () => {
     const row = async () => (await db.pool.query<{ failures: number; retry_at: Date; last_error: string }>('SELECT failures, retry_at, last_error FROM acme_attempts WHERE site_id = $1', [siteId])).rows[0];
     expect((await row())?.failures).toBe(1);
     expect((await row())?.retry_at.getTime()).toBe(now + 60_000);
+    // Admins and the site's owners hear of it (certificate.trouble), not at every retry.
+    const troubles = async () => (await db.pool.query<{ reason: string; site_host: string }>("SELECT reason, site_host FROM notification_events WHERE kind = 'certificate.trouble' AND site_id = $1", [siteId])).rows;
+    expect(await troubles()).toEqual([{ site_host: 'down.shop.test', reason: expect.stringMatching(/^could not get a certificate: /) }]);
     expect((await m.runOnce()).failed).toEqual([]);
     now += 61_000;
     expect((await m.runOnce()).failed).toHaveLength(1);
     expect((await row())?.failures).toBe(2);
     expect((await row())?.retry_at.getTime()).toBe(now + 120_000);
+    expect(await troubles()).toHaveLength(1);
     await db.pool.query('DELETE FROM sites WHERE id = $1', [siteId]);
   });
 });
