@@ -70,7 +70,11 @@ describe('confirmation before penalty', () => {
     expect(retests.map((r) => r.verdict)).toEqual(['pass', 'pass']);
     expect((await audits(node)).find((a) => a.id === first.id)?.confirmation).toBe('unconfirmed');
     const ids = [first.id, ...retests.map((r) => r.id)];
-    const kinds = await db.pool.query<{ kind: string; confirmation: string | null }>('SELECT kind, confirmation FROM trust_events WHERE audit_id = ANY($1::uuid[]) ORDER BY at', [ids]);
+    // An audit is done (its verdict stored) a moment before its trust event is written.
+    const kinds = await waitFor('the re-tests\' trust events', async () => {
+      const r = await db.pool.query<{ kind: string; confirmation: string | null }>('SELECT kind, confirmation FROM trust_events WHERE audit_id = ANY($1::uuid[]) ORDER BY at', [ids]);
+      return r.rows.length === 3 ? r : null;
+    }, 5_000);
     expect(kinds.rows).toEqual([{ kind: 'audit_tampered', confirmation: 'unconfirmed' }, { kind: 'audit_pass', confirmation: null }, { kind: 'audit_pass', confirmation: null }]);
   });
 });
