@@ -81,8 +81,17 @@ export function visitorFromSample(s: SampledVisitor, random: () => number, chrom
     family: fam, userAgent, acceptLanguage: language, platform: navigatorPlatform[platform], mobile,
     viewport: one(viewports[platform], random), clientIp: regionFor(s.country, random),
     brands: chromium ? brandList(chromiumMajor, fam === 'edge' ? 'Microsoft Edge' : 'Google Chrome') : null,
-    navigation: nav, secure: s.secure, returning: s.conditional,
+    navigation: nav, secure: sentFromSecureContext(s), returning: s.conditional,
   };
+}
+
+/**
+ * Browsers send Sec-Fetch-* only to secure origins, so a sample that carries Sec-Fetch-Site came
+ * over HTTPS whatever the balancer's own socket says: behind a TLS-terminating proxy (the usual
+ * deployment) every request reaches the balancer as plain HTTP.
+ */
+function sentFromSecureContext(s: SampledVisitor): boolean {
+  return s.secure || (s.secFetchSite !== null && navigations.some((n) => n === s.secFetchSite));
 }
 
 /** A visitor of this node: one of its sampled visitors at random (so the mix follows its traffic), else the built-in mix. */

@@ -47,6 +47,18 @@ describe('profiles from the node\'s traffic', () => {
     expect(visitorFromSample(sample({ userAgent: 'curl/8.0' }), random, 156)).toBeNull();
   });
 
+  it('a visitor whose browser sent Sec-Fetch-* came over HTTPS, though the balancer behind a TLS-terminating proxy saw plain HTTP', () => {
+    const names = (s: SampledVisitor) => {
+      const v = visitorFromSample(s, random, 156);
+      return browserHeaders(v ?? drawVisitor(random), { host: 'shop.example', destination: 'document', secure: v?.secure ?? false }).map(([k]) => k);
+    };
+    expect(names(sample({ userAgent: chromeOld, secure: false, secFetchSite: 'cross-site' }))).toEqual(expect.arrayContaining(['Sec-Fetch-Site', 'sec-ch-ua']));
+    // No Sec-Fetch-* and a plain socket: a plain-HTTP visitor, and so is the audit.
+    expect(names(sample({ userAgent: chromeOld, secure: false, secFetchSite: null }))).not.toContain('Sec-Fetch-Site');
+    // A junk value is no browser's.
+    expect(names(sample({ userAgent: chromeOld, secure: false, secFetchSite: 'x' }))).not.toContain('sec-ch-ua');
+  });
+
   it('returning visitors send conditional requests for what they have; new ones do not', () => {
     const back = visitorFromSample(sample({ userAgent: chromeOld, conditional: true }), random, 156);
     expect(back?.returning).toBe(true);
