@@ -72,6 +72,19 @@ describe('profiles from the node\'s traffic', () => {
     const firefoxShare = drawn.filter((v) => v.family === 'firefox').length / drawn.length;
     expect(firefoxShare).toBeGreaterThan(0.7);
     expect(firefoxShare).toBeLessThan(0.9);
-    expect(drawn.filter((v) => v.acceptLanguage.startsWith('pl')).length).toBe(drawn.filter((v) => v.family === 'firefox').length);
+    const polish = drawn.filter((v) => v.acceptLanguage.startsWith('pl')).length / drawn.length;
+    expect(polish).toBeGreaterThan(0.7);
+    expect(polish).toBeLessThan(0.9);
+  });
+
+  it('draws browser and language from two visitors apart: pairs the node has not seen yet come as often as the mix makes them', () => {
+    const browsers = [chromeOld, firefox];
+    const languages = ['de-DE,de;q=0.9', 'pl-PL,pl;q=0.9'];
+    // Every sampled visitor so far was a Chrome in German or a Firefox in Polish.
+    const samples = Array.from({ length: 40 }, (_, i) => sample({ userAgent: browsers[i % 2], acceptLanguage: languages[i % 2] }));
+    const drawn = Array.from({ length: 400 }, () => drawVisitor(random, samples, 156));
+    const unseen = drawn.filter((v) => (v.family === 'firefox') !== v.acceptLanguage.startsWith('pl')).length / drawn.length;
+    expect(unseen).toBeGreaterThan(0.4);
+    expect(unseen).toBeLessThan(0.6);
   });
 });
