@@ -12,8 +12,8 @@ import { worstSeverity } from './compare/types.js';
 import { withDeadline } from './deadline.js';
 import { buildEvidence, buildFindings, buildSummary } from './evidence/build.js';
 import { createBalancerFetcher, createDirectNodeFetcher, createOriginFetcher, memoize, type FetchLimits, type PageFetcher, type VisitContext } from './fetch/fetchers.js';
-import type { HttpClient } from './fetch/http-client.js';
-import { pageInfoOf, SitePages, type PageInfo } from './fetch/site-pages.js';
+import { openConnections, type HttpClient } from './fetch/http-client.js';
+import { auditLookups, pageInfoOf, SitePages, type PageInfo } from './fetch/site-pages.js';
 import { planVisit, type VisitPlan } from './fetch/visit-plan.js';
 import { visitAfter, visitBefore, withParseDelay, type VisitBrowser } from './fetch/visit.js';
 import { drawVisitor, fallbackChromiumMajor, type VisitorProfile } from './fetch/visitor-profile.js';
@@ -90,15 +90,9 @@ const originLookupsPerAudit = 8;
 /** What the origin says each path of the site is, remembered by the process (fetch/site-pages.ts). */
 function originPages(deps: WorkerDeps, job: ClaimedAudit, profile: VisitorProfile): (path: string) => Promise<PageInfo | null | undefined> {
   const origin = createOriginFetcher(deps.client, job.originUrl, profile, deps.limits);
-  const pages = deps.sitePages ?? new SitePages();
   const siteHosts = [job.siteHost.toLowerCase(), new URL(job.originUrl).host.toLowerCase()];
-  let budget = originLookupsPerAudit;
-  return async (path) => {
-    const key = `${job.siteId} ${path}`;
-    const now = Date.now();
-    if (!pages.has(key, now) && budget-- <= 0) return undefined;
-    return pages.info(key, now, async () => pageInfoOf(await origin(path, 'document'), { pageUrl: `http://${job.siteHost}${path}`, siteHosts }));
-  };
+  const load = async (path: string) => pageInfoOf(await origin(path, 'document'), { pageUrl: `http://${job.siteHost}${path}`, siteHosts });
+  return auditLookups(deps.sitePages ?? new SitePages(), job.siteId, load, originLookupsPerAudit);
 }
 
 export async function auditOne(deps: WorkerDeps, job: ClaimedAudit): Promise<AuditRun> {
@@ -106,9 +100,12 @@ export async function auditOne(deps: WorkerDeps, job: ClaimedAudit): Promise<Aud
   const path = auditPath(job.url);
   const { profile, plan } = await visitorFor(deps, job, path);
   const history = deps.memory?.history;
+  // The visitor's browser has connections of its own, for the whole visit (fetch/http-client.ts).
+  const connections = openConnections();
+  const client: HttpClient = { get: (req) => deps.client.get({ ...req, connections }), close: () => connections.close() };
   const nodeFetcher = (p: VisitorProfile, ctx: VisitContext) => (deps.balancer
-    ? createBalancerFetcher(deps.client, { balancerUrl: deps.balancer.url, siteHost: job.siteHost, nodeId: job.nodeId, auditSecret: deps.balancer.auditSecret, secure: deps.balancer.url.startsWith('https:') }, p, deps.limits, ctx)
-    : createDirectNodeFetcher(deps.client, job.nodeUrl, job.siteHost, p, deps.limits, ctx));
+    ? createBalancerFetcher(client, { balancerUrl: deps.balancer.url, siteHost: job.siteHost, nodeId: job.nodeId, auditSecret: deps.balancer.auditSecret, secure: deps.balancer.url.startsWith('https:') }, p, deps.limits, ctx)
+    : createDirectNodeFetcher(client, job.nodeUrl, job.siteHost, p, deps.limits, ctx));
   const context: VisitContext = { validators: (p) => history?.validators(`${job.siteHost}${p}`) ?? null };
   const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
   // The audited page's navigation comes from the page viewed before it, once there is one.
@@ -136,8 +133,11 @@ export async function auditOne(deps: WorkerDeps, job: ClaimedAudit): Promise<Aud
     run = { verdict: 'inconclusive', reason: describeError(err), findings: [], headersDiff: [], blocked: [], rendered: 'failed', renderError: describeError(err), screenshots: null, diffRatio: null, subresourcesChecked: 0, originRenders: 0 };
   }
   // The visitor goes on browsing while the verdict is stored: no audit slot waits for it.
-  if (run.verdict !== 'unreachable') deps.keep?.(withDeadline(visitAfter(browser, plan, plan.carrier ?? path), 60_000, 'AUD_ERR_FETCH_TIMEOUT', 'the page views after the audited one')
-    .catch((err: unknown) => deps.log.debug({ err: describeError(err) }, 'a page view after the audit failed')));
+  // Without a keeper the visit ends with the audit.
+  if (run.verdict === 'unreachable' || !deps.keep) client.close();
+  else deps.keep(withDeadline(visitAfter(browser, plan, plan.carrier ?? path), 60_000, 'AUD_ERR_FETCH_TIMEOUT', 'the page views after the audited one')
+    .catch((err: unknown) => deps.log.debug({ err: describeError(err) }, 'a page view after the audit failed'))
+    .finally(() => client.close()));
   return finish(deps, job, path, profile, run, startedMs);
 }
 

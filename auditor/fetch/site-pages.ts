@@ -72,3 +72,16 @@ export class SitePages {
     return info;
   }
 }
+
+/**
+ * What one audit may ask: paths the process knows cost nothing; at most `budget` new origin
+ * look-ups (undefined once they are spent: the plan goes without that path).
+ */
+export function auditLookups(pages: SitePages, siteId: string, load: (path: string) => Promise<PageInfo | null>, budget: number, now: () => number = Date.now): (path: string) => Promise<PageInfo | null | undefined> {
+  let left = budget;
+  return async (path) => {
+    const key = `${siteId} ${path}`;
+    if (!pages.has(key, now()) && left-- <= 0) return undefined;
+    return pages.info(key, now(), () => load(path));
+  };
+}
