@@ -4,9 +4,12 @@ import type { Destination, Navigation } from './visitor-profile.js';
 // How an audit's visitor comes by the audited URL: as the node's own visitors come by theirs
 // (issue 15.2). A visitor is a visit, several page views long, not one request:
 // - A page view is a click from another page of the site as often as the node's sampled page
-//   views say so (their Sec-Fetch-Site: same-origin share), so the pages before the audited one
-//   and the pages after it are each a geometric number with that continuation: exactly the
-//   session lengths whose page views show that share. Each page before links to the next.
+//   views say so (their Sec-Fetch-Site: same-origin share c). Visits whose page views show that
+//   share are c-geometric in length (mean 1 / (1 - c)), so an audit's visit is drawn that long,
+//   and the audited page takes a place in it at random. (Drawing the pages before and after it
+//   as two geometric numbers would fit a page view drawn at random, but would make the visits
+//   holding audits longer than visits are: the node sees whole visits.) Each page before links
+//   to the next, each page after is a link of the one before.
 // - A file (a script, stylesheet or image) is what a browser loads with a page, never a page of
 //   its own: an audited file is loaded by a page that names it, the visit's first (a browser asks
 //   for a file on the first page that needs it, and has it cached for the rest).
@@ -37,8 +40,8 @@ export interface PlanDeps {
   random: () => number;
 }
 
-/** At most this many page views on either side of the audited one. */
-export const maxPagesAround = 3;
+/** At most this many page views in a visit. */
+export const maxPageViews = 6;
 /** The continuation while the node's traffic has too few page views that say how they arrived. */
 export const defaultContinuation = 0.5;
 const minKnownViews = 10;
@@ -79,9 +82,10 @@ function entryOf(views: Views, random: () => number): Navigation {
   return entries[Math.floor(random() * entries.length)] ?? 'none';
 }
 
-function geometric(continuation: number, random: () => number): number {
-  let n = 0;
-  while (n < maxPagesAround && random() < continuation) n++;
+/** How many page views a visit has: one, and another while the visitor clicks on. */
+function visitLength(continuation: number, random: () => number): number {
+  let n = 1;
+  while (n < maxPageViews && random() < continuation) n++;
   return n;
 }
 
@@ -122,10 +126,12 @@ export async function planVisit(audited: string, samples: readonly VisitSample[]
   if (target && !target.page) {
     const names = (p: string) => views.info.get(p)?.files.find((f) => f.path === audited);
     const carrier = drawPage(views, (p) => names(p) !== undefined, d.random) ?? drawPage(views, () => true, d.random);
-    const after = carrier ? await pagesAfter(carrier, geometric(continuation, d.random), views, [carrier], d) : [];
+    const after = carrier ? await pagesAfter(carrier, visitLength(continuation, d.random) - 1, views, [carrier], d) : [];
     return { entry, before: [], carrier, after, destination: (carrier ? names(carrier)?.destination : undefined) ?? target.destination };
   }
-  const before = pagesBefore(audited, geometric(continuation, d.random), views, d.random);
-  const after = await pagesAfter(audited, geometric(continuation, d.random), views, [audited, ...before], d);
+  const length = visitLength(continuation, d.random);
+  const place = Math.floor(d.random() * length);
+  const before = pagesBefore(audited, place, views, d.random);
+  const after = await pagesAfter(audited, length - 1 - place, views, [audited, ...before], d);
   return { entry, before, carrier: null, after, destination: 'document' };
 }

@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { pageInfoOf, type PageInfo } from '../../../auditor/fetch/site-pages.js';
-import { defaultContinuation, maxPagesAround, planVisit, type VisitSample } from '../../../auditor/fetch/visit-plan.js';
+import { defaultContinuation, maxPageViews, planVisit, type VisitSample } from '../../../auditor/fetch/visit-plan.js';
 import { staticAssets } from '../../support/origin/index.js';
 import { publicPages } from '../../support/origin/pages.js';
 import { seededRandom } from '../../support/auditor/seeded.js';
 
 // Issue 15.2: an audit is a visit like those of the node's own visitors. Its length follows how
-// often the node's sampled page views were clicks from another page of the site; a page before
-// the audited one links to it; a file is loaded by a page that names it, never navigated to.
+// often the node's sampled page views were clicks from another page of the site (visits as long
+// as theirs, not longer); a page before the audited one links to it; a file is loaded by a page
+// that names it, never navigated to.
 
 const ctx = { csrfToken: 't', nonce: 'n', generatedAt: '2026-01-01T00:00:00Z', quote: 'q', recentlyViewed: [] };
 const html = (path: string, render: (c: typeof ctx & { path: string }) => string) => ({ status: 200, headers: [['Content-Type', 'text/html; charset=utf-8']] as Array<[string, string]>, body: Buffer.from(render({ ...ctx, path })) });
@@ -30,6 +31,21 @@ function traffic(clicks: number, entries: number): VisitSample[] {
   ];
 }
 
+/**
+ * Visits that go on with probability c after each page view (at most maxPageViews): their mean
+ * length, and how often a page taken at random in one is its first (the mean of 1 / length).
+ */
+function visits(c: number): { mean: number; firstShare: number } {
+  let mean = 0;
+  let firstShare = 0;
+  for (let n = 1; n <= maxPageViews; n++) {
+    const p = n < maxPageViews ? (1 - c) * c ** (n - 1) : c ** (n - 1);
+    mean += n * p;
+    firstShare += p / n;
+  }
+  return { mean, firstShare };
+}
+
 describe('an audit as a visit', () => {
   it('loads an audited file with a page that names it, as the first page of the visit, never as a navigation', async () => {
     const random = seededRandom(1);
@@ -44,18 +60,22 @@ describe('an audit as a visit', () => {
     expect(hero).toMatchObject({ carrier: '/', destination: 'image' });
   });
 
-  it('clicks through to the audited page as often as the node\'s page views were clicks, each page linking to the next', async () => {
-    for (const [clicks, entries] of [[80, 20], [20, 80]] as const) {
+  it('visits are as long as the node\'s visitors\' (geometric in their share of clicks), the audited page anywhere in them, each page linking to the next', async () => {
+    for (const [clicks, entries] of [[50, 50], [20, 80]] as const) {
       const random = seededRandom(clicks);
-      const plans = await Promise.all(Array.from({ length: 400 }, () => planVisit('/news/1', traffic(clicks, entries), { info, random })));
-      const share = plans.filter((p) => p.before.length > 0).length / plans.length;
-      expect(share).toBeGreaterThan(clicks / 100 - 0.07);
-      expect(share).toBeLessThan(clicks / 100 + 0.07);
+      const plans = await Promise.all(Array.from({ length: 600 }, () => planVisit('/news/1', traffic(clicks, entries), { info, random })));
+      const lengths = plans.map((p) => p.before.length + 1 + p.after.length);
+      const { mean, firstShare } = visits(clicks / 100);
+      expect(lengths.reduce((a, b) => a + b, 0) / plans.length).toBeGreaterThan(mean - 0.15);
+      expect(lengths.reduce((a, b) => a + b, 0) / plans.length).toBeLessThan(mean + 0.15);
+      // Not lengthened around the audited page: it is the visit's first as often as any visit's page is.
+      const first = plans.filter((p) => p.before.length === 0).length / plans.length;
+      expect(first).toBeGreaterThan(firstShare - 0.06);
+      expect(first).toBeLessThan(firstShare + 0.06);
       for (const p of plans) {
         const chain = [...p.before, '/news/1', ...p.after];
         expect(new Set(chain).size).toBe(chain.length);
-        expect(p.before.length).toBeLessThanOrEqual(maxPagesAround);
-        expect(p.after.length).toBeLessThanOrEqual(maxPagesAround);
+        expect(chain.length).toBeLessThanOrEqual(maxPageViews);
         for (let i = 1; i < chain.length; i++) expect(site.get(chain[i - 1] ?? '')?.links).toContain(chain[i]);
       }
       // /news/1 is linked from /news only.
@@ -70,9 +90,10 @@ describe('an audit as a visit', () => {
     expect(typed).toBeGreaterThan(0.4);
     expect(typed).toBeLessThan(0.6);
     expect(plans.every((p) => p.entry === 'none' || p.entry === 'cross-site')).toBe(true);
+    // The audited page is the visit's last as often as a page of such a visit is.
     const after = plans.filter((p) => p.after.length > 0).length / plans.length;
-    expect(after).toBeGreaterThan(0.43);
-    expect(after).toBeLessThan(0.57);
+    expect(after).toBeGreaterThan(1 - visits(0.5).firstShare - 0.06);
+    expect(after).toBeLessThan(1 - visits(0.5).firstShare + 0.06);
   });
 
   it('with no page views to learn from: one page, arriving typed, the default continuation', async () => {
