@@ -53,8 +53,9 @@ function unprivilegedUser(): { uid: number; gid: number } {
 }
 
 function hostEnvironment(home: string): Record<string, string> {
-  // Nothing of the auditor's own environment: no DATABASE_URL, no VERITY_*, no secrets.
-  return { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: home, TMPDIR: tmpdir(), XDG_CONFIG_HOME: join(home, '.config'), XDG_CACHE_HOME: join(home, '.cache'), LANG: 'C.UTF-8' };
+  // Nothing of the auditor's own environment: no DATABASE_URL, no VERITY_*, no secrets. Its
+  // temporary folder is its own: the auditor's may not be writable by the unprivileged user.
+  return { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: home, TMPDIR: join(home, 'tmp'), XDG_CONFIG_HOME: join(home, '.config'), XDG_CACHE_HOME: join(home, '.cache'), LANG: 'C.UTF-8' };
 }
 
 interface Child {
@@ -120,8 +121,9 @@ export async function startSandboxedRenderer(opts: SandboxedRendererOptions): Pr
 
   const spawnHost = (): Child => {
     const home = mkdtempSync(join(tmpdir(), 'verity-render-'));
-    for (const d of [join(home, '.config'), join(home, '.cache')]) mkdirSync(d);
-    if (user) for (const d of [home, join(home, '.config'), join(home, '.cache')]) chownSync(d, user.uid, user.gid);
+    const own = [home, join(home, '.config'), join(home, '.cache'), join(home, 'tmp')];
+    for (const d of own.slice(1)) mkdirSync(d);
+    if (user) for (const d of own) chownSync(d, user.uid, user.gid);
     const proc = fork(entry, [], {
       execArgv: ['--import', loader], env: hostEnvironment(home), cwd: home, serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'], ...(user ?? {}),

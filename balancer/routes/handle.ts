@@ -1,6 +1,7 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { requestWantsOrigin } from '../../common/http/rfc9111.js';
 import { AUDIT_PIN_HEADER, verifyAuditPin } from '../../common/protocol/audit-pin.js';
+import { learn, visitorHeaders } from '../publication/learn.js';
 import { isFresh, PIECE_SIZE, type Publication } from '../publication/types.js';
 import { encodingClass } from '../publication/variant.js';
 import type { RouteNode, RouteSite } from '../registry/types.js';
@@ -69,6 +70,7 @@ export function handleVisitor(rt: Runtime, req: IncomingMessage, res: ServerResp
     return toOrigin(v, 'origin_unpublished', teach);
   }
   if (!isFresh(pub.current, now)) {
+    if (pub.mode === 'stable' && plain && (pub.current.etag !== null || pub.current.lastModified !== null)) return revalidateThen(v, pub);
     rt.revalidator.kick(pub);
     return toOrigin(v, 'origin_stale', teach);
   }
@@ -78,6 +80,30 @@ export function handleVisitor(rt: Runtime, req: IncomingMessage, res: ServerResp
   }
   if (pub.mode === 'dynamic') return serveDynamic(v, pub);
   serveStable(v, pub);
+}
+
+/**
+ * A stale stable URL with validators: the origin is asked with them (RFC 9111 §4.3.1). A 304
+ * makes it fresh again and a node serves it, verified; any other answer reaches the visitor from
+ * the origin, and teaches.
+ */
+function revalidateThen(v: Visit, pub: Publication): void {
+  const notModified = (visit: Visit, headers: IncomingHttpHeaders, requestTimeMs: number, responseTimeMs: number): void => {
+    const { rt } = visit;
+    const merged = { ...pub.current.headers, ...headers };
+    const fresh = learn({ status: pub.current.status, headers: merged, sha256: pub.current.sha256, size: pub.current.size, pieces: pub.current.pieces, requestTimeMs, responseTimeMs });
+    const next = fresh.ok ? rt.publications.revalidate(pub, visitorHeaders(headers), fresh.obs) : undefined;
+    if (!next) {
+      if (!fresh.ok) rt.publications.forget(visit.site.id, visit.url);
+      return toOrigin(visit, 'origin_stale', visit.method === 'GET');
+    }
+    rt.metrics.countRequest('revalidated');
+    serveStable(visit, next);
+  };
+  new OriginRelay(v, {
+    outcome: 'origin_changed', observe: v.method === 'GET', keepHead: 0, normaliseEncoding: true, hooks: teachingHooks,
+    revalidation: { etag: pub.current.etag, lastModified: pub.current.lastModified, notModified },
+  }).start();
 }
 
 function stringOf(v: string | string[] | undefined): string | null {

@@ -36,7 +36,7 @@ class InlineAttempt implements BufferedOwner {
   }
 
   start(): void {
-    const { v, pub, node } = this;
+    const { v, node } = this;
     const { rt, site } = v;
     attemptStarted(v, node);
     v.current = this.fetch;

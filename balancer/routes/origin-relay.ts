@@ -32,8 +32,19 @@ export interface RelayHooks {
   failed(v: Visit, failure: string, headersMs: number | null): void;
 }
 
+/**
+ * A stale publication asked again with its validators (RFC 9111 §4.3): a 304 goes to
+ * `notModified` instead of the visitor, anything else reaches the visitor as usual.
+ */
+export interface Revalidation {
+  etag: string | null;
+  lastModified: string | null;
+  notModified(v: Visit, headers: IncomingHttpHeaders, requestTimeMs: number, responseTimeMs: number): void;
+}
+
 export interface RelayOptions {
   outcome: string;
+  revalidation?: Revalidation;
   /** Hash the body (a GET whose answer may be published, or a fallback being judged). */
   observe: boolean;
   /** Keep this many first bytes for evidence. */
@@ -111,6 +122,9 @@ export class OriginRelay implements Dispatcher.DispatchHandler, Abortable {
       host: site.host, clientIp: v.clientIp, proto: v.proto, encoding: this.o.normaliseEncoding ? encodingClass(req.headers['accept-encoding']) : null,
     });
     if (hasBody && declared !== undefined) headers.push('content-length', declared);
+    const r = this.o.revalidation;
+    if (r?.etag) headers.push('if-none-match', r.etag);
+    if (r?.lastModified) headers.push('if-modified-since', r.lastModified);
     const base = site.origin.pathname === '/' ? '' : site.origin.pathname.replace(/\/$/, '');
     rt.upstreams.origin(site.origin).dispatch({
       path: base + v.url, method: v.method, headers,
@@ -143,6 +157,8 @@ export class OriginRelay implements Dispatcher.DispatchHandler, Abortable {
     }
     this.status = status;
     this.headers = headers;
+    // Our own conditional request was answered 304: the visitor gets the bytes we know, not this.
+    if (status === 304 && this.o.revalidation) return;
     if (this.o.observe) this.hasher = new PieceHasher();
     if (this.o.keepHead > 0) this.head = [];
     v.clearDeadline();
@@ -151,6 +167,7 @@ export class OriginRelay implements Dispatcher.DispatchHandler, Abortable {
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.status === 304 && this.o.revalidation) return;
     this.hasher?.update(chunk);
     if (this.head !== null && this.headLength < this.o.keepHead) {
       this.head.push(chunk.subarray(0, this.o.keepHead - this.headLength));
@@ -166,6 +183,7 @@ export class OriginRelay implements Dispatcher.DispatchHandler, Abortable {
     if (this.settled) return;
     this.settled = true;
     const { v } = this;
+    if (this.status === 304 && this.o.revalidation) return this.o.revalidation.notModified(v, this.headers, this.requestTimeMs, this.headersAt);
     v.res.end();
     if (!this.o.hooks) return;
     const digest = this.hasher ? { ...this.hasher.finish(), size: this.hasher.size } : null;

@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 
 // A real origin for balancer tests: a few pages with security headers, static assets (a small
 // script, a 1 MB binary), private pages, and an echo of what it received. Public assets carry
-// `Cache-Control: public, max-age=300` (what lets the balancer publish them) and honour a
-// single byte Range.
+// `Cache-Control: public, max-age=300` (what lets the balancer publish them), answer
+// If-None-Match with 304 and honour a single byte Range.
 
 export interface RecordedRequest {
   method: string;
@@ -130,6 +130,12 @@ function answer(req: IncomingMessage, res: ServerResponse, asset: OriginAsset): 
   const body2 = typeof raw === 'string' ? Buffer.from(raw) : raw;
   // Public assets say a shared cache may keep them for a while: what publishes them.
   const headers: Record<string, string | number> = { 'content-type': asset.type, 'content-length': body2.length, etag: `"${body2.length}"`, 'cache-control': 'public, max-age=300', ...asset.headers };
+  if ((asset.status ?? 200) === 200 && req.headers['if-none-match'] === headers.etag) {
+    // A conditional request for what the cache already has.
+    const { 'content-length': _length, ...rest } = headers;
+    res.writeHead(304, rest);
+    return void res.end();
+  }
   const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
   if (range && (asset.status ?? 200) === 200) {
     const start = Number(range[1]);

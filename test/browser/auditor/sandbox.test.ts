@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer from 'puppeteer';
@@ -77,6 +77,7 @@ describe('a sandboxed auditor', () => {
       expect(allowed.sandboxReport.detail).toMatch(/allowed to run without sandbox/);
     } finally {
       await allowed.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -223,3 +223,23 @@ describe('pages whose bytes change on their own', () => {
     expect(r.headers.etag).toBeUndefined();
   });
 });
+
+describe('staleness', () => {
+  it('a stale URL is asked again with its validators: a 304 keeps a node serving it, a change reaches the visitor from the origin', async () => {
+    scene.origin.set('/feed.xml', { body: '<rss>one</rss>', type: 'application/rss+xml', headers: { 'cache-control': 'public, max-age=1' } });
+    const { bal, ids } = await scene.setup(['honest']);
+    await visitPublished(bal, '/feed.xml', { host: SCENE_HOST });
+    await new Promise((r) => setTimeout(r, 1_200));
+    const before = scene.origin.requests.length;
+    const again = await visit(bal.publicUrl, '/feed.xml', { host: SCENE_HOST });
+    expect(again.headers['x-verity-node']).toBe(ids[0]);
+    expect(again.text).toBe('<rss>one</rss>');
+    const asked = scene.origin.requests.slice(before).filter((q) => q.headers['x-forwarded-for'] !== undefined);
+    expect(asked.map((q) => q.headers['if-none-match'])).toContain('"14"');
+    scene.origin.set('/feed.xml', { body: '<rss>two, longer</rss>', type: 'application/rss+xml', headers: { 'cache-control': 'public, max-age=1' } });
+    await new Promise((r) => setTimeout(r, 1_200));
+    const changed = await visit(bal.publicUrl, '/feed.xml', { host: SCENE_HOST });
+    expect(changed.headers['x-verity-node']).toBe('origin');
+    expect(changed.text).toBe('<rss>two, longer</rss>');
+  });
+});
