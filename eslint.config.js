@@ -13,6 +13,8 @@ const adapters = [
   { name: 'geoip-lite', home: 'balancer/geo/**' },
   { name: '@rapideditor/country-coder', home: 'balancer/geo/**' },
   { name: 'puppeteer', home: 'auditor/browser/**' },
+  { name: 'acme-client', home: 'balancer/acme/**' },
+  { name: '@peculiar/x509', home: 'common/tls/**' },
 ];
 
 function restricted(files, { forbidPrograms = [], forbidCommonDb = false, allowAdapters = [] }) {
@@ -47,6 +49,8 @@ export default tseslint.config(
   restricted(['balancer/**/*.ts'], { forbidPrograms: ['auditor', 'node'] }),
   restricted(['balancer/proxy/**/*.ts'], { forbidPrograms: ['auditor', 'node'], allowAdapters: ['http-proxy'] }),
   restricted(['balancer/geo/**/*.ts'], { forbidPrograms: ['auditor', 'node'], allowAdapters: ['geoip-lite', '@rapideditor/country-coder'] }),
+  restricted(['balancer/acme/**/*.ts'], { forbidPrograms: ['auditor', 'node'], allowAdapters: ['acme-client'] }),
+  restricted(['common/tls/**/*.ts'], { forbidPrograms: programs, allowAdapters: ['@peculiar/x509'] }),
   restricted(['auditor/**/*.ts'], { forbidPrograms: others('auditor') }),
   restricted(['auditor/browser/**/*.ts'], { forbidPrograms: others('auditor'), allowAdapters: ['puppeteer'] }),
   restricted(['node/**/*.ts'], { forbidPrograms: others('node'), forbidCommonDb: true }),

@@ -17,8 +17,18 @@ import { UrlSampler } from './background/url-samples.js';
 import type { balancerProgram } from './config.js';
 import { startOfflineSweeper, type OfflineSweeperOptions } from './control/offline-sweeper.js';
 import { buildControlApp } from './control/server.js';
+import { certificateApiPlugin } from './control/certificate-api.js';
+import { acmeFromConfig } from './acme/from-config.js';
+import type { AcmeManager } from './acme/manager.js';
 import type { ControlPlugin } from './control/types.js';
 import { createPublicServer, defaultServerLimits, type PublicServerLimits, type PublicState } from './edge/public-server.js';
+import type { TlsListener } from './edge/tls-server.js';
+import { httpsListener, relayWebSockets } from './edge/secure-side.js';
+import { CertStore } from './tls/cert-store.js';
+import { createSecretBox } from '../common/tls/secret-box.js';
+import { VerityError } from '../common/errors.js';
+import type { Server as NetServer } from 'node:net';
+import { listenOn, urlOf } from './edge/listen.js';
 import { drainConnections } from './edge/shutdown.js';
 import { createCountryResolver, createGeoipResolver, type GeoResolver } from './geo/resolver.js';
 import { ByteBudget } from './integrity/budget.js';
@@ -37,6 +47,7 @@ import { ProbationMeter } from './selection/probation-meter.js';
 import { RetryBudget } from './selection/retry-budget.js';
 import { defaultResolveHost, nodeLookup, type ResolveHost } from './upstream/node-lookup.js';
 import { Upstreams } from './upstream/pools.js';
+import { nodeConnector } from './upstream/node-tls.js';
 
 export type BalancerConfig = ConfigOf<(typeof balancerProgram)['options']>;
 
@@ -67,6 +78,8 @@ export interface BalancerDeps {
   trafficFlushMs?: number;
   /** Name → addresses for connections to nodes (default dns.lookup); checked again at connect time. */
   resolveHost?: ResolveHost;
+  /** ACME timing (tests use short ones). */
+  acme?: { intervalMs?: number; propagationMs?: number };
   /** Called after each shadow comparison (tests, logs). */
   onShadowResult?: (r: { nodeId: string; url: string; mismatched: string[] }) => void;
 }
@@ -80,15 +93,16 @@ export interface Balancer {
   sync: RegistrySync;
   /** Background requests about published URLs (confirmations, revalidations). */
   revalidator: Revalidator;
-  /** Listens on both addresses; returns the URLs actually bound (port 0 → a free port). */
-  listen(publicAddr: ListenAddress, controlAddr: ListenAddress): Promise<{ publicUrl: string; controlUrl: string }>;
+  /** Site certificates and ACME challenges in memory (null without --tls-secret). */
+  certs: CertStore | null;
+  /** Automatic certificates (--acme-directory), or null. */
+  acme: AcmeManager | null;
+  /** The HTTPS port is listening. */
+  readonly tlsListening: boolean;
+  /** Listens on both addresses (and --tls-listen); returns the URLs actually bound (port 0 → a free port). */
+  listen(publicAddr: ListenAddress, controlAddr: ListenAddress): Promise<{ publicUrl: string; controlUrl: string; tlsUrl: string | null }>;
   /** Graceful: new requests get 503 + Connection: close, in-flight ones finish, queues flush. */
   close(): Promise<void>;
-}
-
-function urlOf(address: string | null | { address: string; port: number } | undefined): string {
-  if (!address || typeof address === 'string') return String(address);
-  return address.address.includes(':') ? `http://[${address.address}]:${address.port}` : `http://${address.address}:${address.port}`;
 }
 
 interface Parts {
@@ -104,7 +118,9 @@ function buildRuntime(config: BalancerConfig, deps: BalancerDeps, table: Routing
   const metrics = createMetrics(deps.metrics ?? new Registry());
   // Node names are resolved and checked again at every connection (DNS rebinding).
   const lookup = nodeLookup({ resolve: deps.resolveHost ?? defaultResolveHost, allowPrivate: config.allowPrivateNodeUrls, log: deps.log });
-  const upstreams = new Upstreams({ nodeLookup: lookup, connections: 128, originHeadersTimeoutMs: config.originTimeout });
+  // TLS to nodes accepts the keys registered for the node at that URL (upstream/node-tls.ts).
+  const nodeConnect = nodeConnector({ lookup, pinsFor: (origin) => table.pinsFor(origin) });
+  const upstreams = new Upstreams({ nodeLookup: lookup, nodeConnect, connections: 128, originHeadersTimeoutMs: config.originTimeout });
   const strikes = new StrikeQueue({ pool: deps.pool, log: deps.log, now });
   const publications = new PublicationStore();
   const manifests = new ManifestStore({ pool: deps.pool, log: deps.log, siteIds: () => [...table.allSites()].map((s) => s.id) });
@@ -145,6 +161,11 @@ function buildRuntime(config: BalancerConfig, deps: BalancerDeps, table: Routing
 
 export interface PublicSide {
   server: Server;
+  /** The HTTPS port (--tls-listen), or null. */
+  tls: TlsListener | null;
+  certs: CertStore | null;
+  /** Listens on --tls-listen, if set; returns its URL. */
+  listenTls(): Promise<string | null>;
   runtime: Runtime;
   sync: RegistrySync;
   revalidator: Revalidator;
@@ -157,13 +178,19 @@ export async function buildPublicSide(config: BalancerConfig, deps: BalancerDeps
   const table = new RoutingTable();
   const traffic = startNodeTrafficRecorder({ db: deps.pool, log: deps.log, now: deps.now ?? Date.now, intervalMs: deps.trafficFlushMs });
   const { rt, shadow, sync: publicationSync, revalidator } = buildRuntime(config, deps, table, traffic);
-  const sync = createRegistrySync({ pool: deps.pool, table, log: deps.log, also: [publicationSync.channel, rt.manifests.channel()] });
+  if (config.tlsListen && !config.tlsSecret) throw new VerityError('TLS_ERR_NO_SECRET');
+  const certs = config.tlsSecret ? new CertStore({ db: deps.pool, box: createSecretBox(config.tlsSecret), log: deps.log, now: rt.now }) : null;
+  const sync = createRegistrySync({ pool: deps.pool, table, log: deps.log, also: [publicationSync.channel, rt.manifests.channel(), ...(certs?.channels() ?? [])] });
   await sync.start();
+  await certs?.loadAll();
   await rt.manifests.loadAll([...table.allSites()].map((s) => s.id));
   await publicationSync.warm(10_000);
   registerStateGauges(rt.metrics, table, deps.pool);
   const state: PublicState = { closing: false, inFlight: 0, connections: null };
-  const server = createPublicServer(rt, { ...defaultServerLimits, ...deps.serverLimits }, state);
+  const limits = { ...defaultServerLimits, ...deps.serverLimits };
+  const server = createPublicServer(rt, limits, state, certs);
+  const tls = config.tlsListen && certs ? httpsListener({ rt, table, certs, limits, state, log: deps.log }) : null;
+  relayWebSockets({ rt, limits, state, servers: [server, tls?.http1], idleTimeoutMs: config.wsIdleTimeout, perClient: config.wsPerClient });
   const lookup = nodeLookup({ resolve: deps.resolveHost ?? defaultResolveHost, allowPrivate: config.allowPrivateNodeUrls, log: deps.log });
   // With --location, probe round trips check the locations nodes declare (balancer/geo).
   const rtt = config.location ? new RttRecorder({ pool: deps.pool, log: deps.log, vantage: config.location, now: rt.now }) : undefined;
@@ -175,25 +202,25 @@ export async function buildPublicSide(config: BalancerConfig, deps: BalancerDeps
     table.onSiteChanged((site) => void refresher.refresh(site));
   }
   table.onSiteChanged((site) => void rt.manifests.load(site.id).catch(() => undefined));
+  const drain = async (listener: NetServer, tracker: PublicState['connections']): Promise<void> => {
+    if (tracker && listener.listening) await drainConnections(listener, tracker, () => state.inFlight, { deadlineMs: config.deadline, quietMs: deps.drainQuietMs ?? 500 });
+  };
   return {
-    server, runtime: rt, sync, revalidator,
+    server, runtime: rt, sync, revalidator, tls, certs,
     async listen(addr) {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(addr.port, addr.host, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
+      await listenOn(server, addr);
       return urlOf(server.address());
+    },
+    async listenTls() {
+      if (!tls || !config.tlsListen) return null;
+      await listenOn(tls.listener, config.tlsListen);
+      return urlOf(tls.listener.address(), 'https');
     },
     async close() {
       // Keep listening while requests in flight finish, so new visitors get a clean 503 with
       // Connection: close rather than a refused connection; then stop (balancer/edge/shutdown.ts).
       state.closing = true;
-      if (state.connections && server.listening) {
-        await drainConnections(server, state.connections, () => state.inFlight, { deadlineMs: config.deadline, quietMs: deps.drainQuietMs ?? 500 });
-      }
+      await Promise.all([drain(server, state.connections), tls ? drain(tls.listener, tls.tracker) : undefined]);
       await Promise.all([health.stop(), refresher.stop(), sync.close(), revalidator.close()]);
       await rtt?.flush();
       await shadow.close();
@@ -205,6 +232,8 @@ export async function buildPublicSide(config: BalancerConfig, deps: BalancerDeps
 
 export interface ControlSide {
   control: FastifyInstance;
+  /** Automatic certificates (--acme-directory), or null. */
+  acme: AcmeManager | null;
   listen(addr: ListenAddress): Promise<string>;
   close(): Promise<void>;
 }
@@ -212,23 +241,27 @@ export interface ControlSide {
 /** The control plane (node API, admin API, dashboard, /metrics) and the offline sweeper. */
 export async function buildControlSide(config: BalancerConfig, deps: BalancerDeps, metrics: Registry): Promise<ControlSide> {
   const now = deps.now ?? Date.now;
+  const acme = await acmeFromConfig(config, { pool: deps.pool, log: deps.log, metrics, now, ...deps.acme });
   const control = await buildControlApp({
     pool: deps.pool, log: deps.log, metrics, adminToken: deps.adminToken, adminTokenSha256: deps.adminTokenSha256,
     auditSecret: deps.auditSecret, allowPrivateNodeUrls: config.allowPrivateNodeUrls, now,
     // A node registering through our TLS proxy is recorded with its own address and subnet.
     trustedProxies: config.trustedProxies.length > 0 ? compileTrustedProxies(config.trustedProxies) : undefined,
-  }, deps.plugins ?? []);
+  }, [...(deps.plugins ?? []), certificateApiPlugin(acme)]);
   // Advisory-locked: with several balancers on one database, one sweeps at a time.
   const stopSweeper = deps.background?.offlineSweep === false ? () => undefined
     : startOfflineSweeper({ pool: deps.pool, log: deps.log, now }, { intervalMs: 5_000, staleAfterMs: 30_000, ...deps.offlineSweep });
   return {
-    control,
+    control, acme,
     async listen(addr) {
       await control.listen({ host: addr.host, port: addr.port });
+      // Once the public side listens too (it did first): the CA's checks reach it.
+      acme?.start();
       return urlOf(control.server.address());
     },
     async close() {
       stopSweeper();
+      await acme?.stop();
       await control.close();
     },
   };
@@ -239,11 +272,15 @@ export async function buildBalancer(config: BalancerConfig, deps: BalancerDeps):
   const pub = await buildPublicSide(config, deps);
   const ctl = await buildControlSide(config, deps, pub.runtime.metrics.registry);
   return {
-    server: pub.server, control: ctl.control, runtime: pub.runtime, sync: pub.sync, revalidator: pub.revalidator,
+    server: pub.server, control: ctl.control, runtime: pub.runtime, sync: pub.sync, revalidator: pub.revalidator, certs: pub.certs, acme: ctl.acme,
+    get tlsListening() {
+      return pub.tls?.listener.listening ?? false;
+    },
     async listen(publicAddr, controlAddr) {
       const publicUrl = await pub.listen(publicAddr);
+      const tlsUrl = await pub.listenTls();
       const controlUrl = await ctl.listen(controlAddr);
-      return { publicUrl, controlUrl };
+      return { publicUrl, controlUrl, tlsUrl };
     },
     async close() {
       await pub.close();

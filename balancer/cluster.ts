@@ -70,7 +70,7 @@ export interface WorkerPoolOptions {
  * Forks the workers, resolves once every one is listening, and replaces any that dies while we
  * are not stopping. stop() sends SIGTERM to all (each drains like a single balancer) and waits.
  */
-export async function startWorkers(o: WorkerPoolOptions): Promise<{ publicUrl: string; stop(): Promise<void> }> {
+export async function startWorkers(o: WorkerPoolOptions): Promise<{ publicUrl: string; tlsUrl: string | null; stop(): Promise<void> }> {
   let stopping = false;
   const fork = (): Worker => {
     const w = cluster.fork(o.env);
@@ -82,12 +82,13 @@ export async function startWorkers(o: WorkerPoolOptions): Promise<{ publicUrl: s
     return w;
   };
   const workers = Array.from({ length: o.count }, fork);
-  const urls = await Promise.all(workers.map((w) => new Promise<string>((resolve, reject) => {
-    w.once('message', (m: { type?: string; url?: string }) => (m?.type === 'verity:ready' ? resolve(m.url ?? '') : undefined));
+  const urls = await Promise.all(workers.map((w) => new Promise<{ url: string; tlsUrl: string | null }>((resolve, reject) => {
+    w.once('message', (m: { type?: string; url?: string; tlsUrl?: string | null }) => (m?.type === 'verity:ready' ? resolve({ url: m.url ?? '', tlsUrl: m.tlsUrl ?? null }) : undefined));
     w.once('exit', (code) => reject(new Error(`a balancer worker exited during start (code ${String(code)})`)));
   })));
   return {
-    publicUrl: urls[0] ?? '',
+    publicUrl: urls[0]?.url ?? '',
+    tlsUrl: urls[0]?.tlsUrl ?? null,
     async stop() {
       stopping = true;
       const alive = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && !w.isDead());
@@ -100,6 +101,6 @@ export async function startWorkers(o: WorkerPoolOptions): Promise<{ publicUrl: s
 }
 
 /** In a worker: tell the primary this worker listens, and where. */
-export function reportReady(url: string): void {
-  process.send?.({ type: 'verity:ready', url });
+export function reportReady(url: string, tlsUrl: string | null = null): void {
+  process.send?.({ type: 'verity:ready', url, tlsUrl });
 }

@@ -22,6 +22,7 @@ import { validateCidrs } from './routes/client-address.js';
 const ADMIN_TOKEN_SETTING = 'admin_token_sha256';
 const PUBLIC_LISTENER = { what: "the balancer's public proxy", flag: '--listen' };
 const CONTROL_LISTENER = { what: "the balancer's control plane", flag: '--control-listen' };
+const TLS_LISTENER = { what: "the balancer's HTTPS port", flag: '--tls-listen' };
 
 export const sha256Hex = (s: string): string => createHash('sha256').update(s).digest('hex');
 
@@ -71,14 +72,15 @@ function waitForPrimary(): Promise<void> {
  * a pool client, so the pool would otherwise never finish ending and the process would hang,
  * logging "Cannot use a pool after calling end on the pool" every few seconds.
  */
-async function listenOrStop(balancer: Balancer, config: BalancerConfig): Promise<{ publicUrl: string; controlUrl: string }> {
+async function listenOrStop(balancer: Balancer, config: BalancerConfig): Promise<{ publicUrl: string; controlUrl: string; tlsUrl: string | null }> {
   try {
     return await balancer.listen(config.listen, config.controlListen);
   } catch (err) {
-    // The public listener is tried first: if it is up, the control plane's address failed.
-    const control = balancer.server.listening;
+    // Tried in order: the public listener, the HTTPS one, the control plane.
+    const where = !balancer.server.listening ? 'public' : config.tlsListen && !balancer.tlsListening ? 'tls' : 'control';
     await balancer.close();
-    throw listenProblem(err, control ? config.controlListen : config.listen, control ? CONTROL_LISTENER : PUBLIC_LISTENER);
+    if (where === 'tls' && config.tlsListen) throw listenProblem(err, config.tlsListen, TLS_LISTENER);
+    throw listenProblem(err, where === 'control' ? config.controlListen : config.listen, where === 'control' ? CONTROL_LISTENER : PUBLIC_LISTENER);
   }
 }
 
@@ -90,10 +92,15 @@ async function runWorker(config: BalancerConfig, log: Logger): Promise<number> {
     const nodeRequestSecret = (await getOrCreateSetting(db.pool, NODE_REQUEST_SECRET_SETTING)).value;
     const side = await buildPublicSide(config, { pool: db.pool, log, adminToken: '', auditSecret, nodeRequestSecret, background: { offlineSweep: false } });
     answerMetricsRequests(side.runtime.metrics.registry);
-    reportReady(await side.listen(config.listen).catch(async (err: unknown) => {
+    const url = await side.listen(config.listen).catch(async (err: unknown) => {
       await side.close();
       throw listenProblem(err, config.listen, PUBLIC_LISTENER);
-    }));
+    });
+    const tlsUrl = await side.listenTls().catch(async (err: unknown) => {
+      await side.close();
+      throw listenProblem(err, config.tlsListen ?? config.listen, TLS_LISTENER);
+    });
+    reportReady(url, tlsUrl);
     await waitForPrimary();
     log.info({ pid: process.pid }, 'worker shutting down: finishing requests in flight');
     await side.close();
@@ -106,6 +113,7 @@ async function runWorker(config: BalancerConfig, log: Logger): Promise<number> {
 export function run(argv: string[], io: ProgramIO): Promise<number> {
   return runProgram(balancerProgram, argv, io, async (config) => {
     const problems = validateCidrs(config.trustedProxies);
+    if ((config.tlsListen || config.acmeDirectory) && !config.tlsSecret) problems.push('--tls-listen and --acme-directory need --tls-secret (VERITY_TLS_SECRET), which seals private keys in the database');
     if (problems.length > 0) throw new VerityError('CFG_ERR_INVALID', `${balancerProgram.usage}: invalid configuration: ${problems.join('; ')}`);
     const log = createLogger({ level: config.logLevel, name: 'balancer' });
     if (cluster.isWorker) return runWorker(config, log);
@@ -119,7 +127,7 @@ export function run(argv: string[], io: ProgramIO): Promise<number> {
       if (workers === 1) {
         const balancer = await buildBalancer(config, deps);
         const urls = await listenOrStop(balancer, config);
-        io.stdout.write(`balancer: ${urls.publicUrl}\ncontrol: ${urls.controlUrl}\n`);
+        io.stdout.write(`balancer: ${urls.publicUrl}\n${urls.tlsUrl ? `https: ${urls.tlsUrl}\n` : ''}control: ${urls.controlUrl}\n`);
         const signal = await waitForSignal();
         log.info({ signal }, 'shutting down: finishing requests in flight');
         await balancer.close();
@@ -137,7 +145,7 @@ export function run(argv: string[], io: ProgramIO): Promise<number> {
         await pool.stop();
         throw listenProblem(err, config.controlListen, CONTROL_LISTENER);
       });
-      io.stdout.write(`balancer: ${pool.publicUrl}\ncontrol: ${controlUrl}\n`);
+      io.stdout.write(`balancer: ${pool.publicUrl}\n${pool.tlsUrl ? `https: ${pool.tlsUrl}\n` : ''}control: ${controlUrl}\n`);
       const signal = await waitForSignal();
       log.info({ signal, workers }, 'shutting down: workers finish requests in flight');
       await pool.stop();

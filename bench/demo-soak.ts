@@ -4,7 +4,7 @@
 // minutes. --write puts the result into docs/benchmarks.md ("Demo soak").
 import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDurationMs } from '../common/config/shared.js';
 import { writeDocsSection } from './docs-section.js';
@@ -74,12 +74,14 @@ const rows = nodes.map((n) => {
 const honestTampered = rows.filter((r) => !r.rogue).reduce((a, r) => a + r.tampered, 0);
 const caught = rows.filter((r) => r.rogue).every((r) => r.status === 'quarantined');
 const lines = [
+  '## Demo soak', '',
   `\`npm run soak:demo -- --duration ${durationMs / 60_000}m\`: \`verity demo --fresh\` left running with audits at the demo's rate. ` +
   `Rogue caught: **${caught ? 'yes' : 'no'}**${rogueCaughtMs !== null ? ` (quarantined within ${(rogueCaughtMs / 1000).toFixed(0)} s of ready)` : ''}; ` +
   `tampered verdicts on honest nodes: **${honestTampered}**.`,
   '', '| node | status | integrity | audits passed | tampered | other |', '| --- | --- | ---: | ---: | ---: | ---: |',
   ...rows.map((r) => `| ${r.name} | ${r.status} | ${r.integrity.toFixed(2)} | ${r.pass} | ${r.tampered} | ${r.other} |`),
-  '', `(${new Date().toISOString().slice(0, 16)}Z, Node ${process.version})`,
+  '', '"other" are inconclusive or unreachable audits (the page could not be judged, or the node did not answer in time); they lower no integrity.',
+  '', `(${new Date().toISOString().slice(0, 16)}Z, Node ${process.version}, ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the end)`,
 ];
 process.stdout.write(`${lines.join('\n')}\n`);
 if (process.argv.includes('--write')) writeDocsSection('demo-soak', lines.join('\n'));

@@ -14,9 +14,15 @@ interface Part {
   run: () => Promise<string>;
 }
 
+function flag(name: string): number | undefined {
+  const v = process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+  return v === undefined ? undefined : Number(v);
+}
+
 const parts: Part[] = [
   { name: 'selection', run: async () => renderSelection(benchSelection()) },
-  { name: 'proxy', run: async () => renderProxy(await benchProxy()) },
+  // `--seconds=1 --rounds=1`: a smoke run that only checks every row works.
+  { name: 'proxy', run: async () => renderProxy(await benchProxy({ seconds: flag('seconds'), rounds: flag('rounds') })) },
   // Trust change → both of two real balancers route by it (bench/propagation.ts runs it alone, with --runs and --write).
   { name: 'propagation', run: async () => renderPropagation([await benchPropagation({ repeats: 20 })], 'npm run bench -- propagation', { heading: false }) },
   // Can a node tell audits from visitors? (issue 15.2; bench/classifier.ts runs it alone, longer, with --write)

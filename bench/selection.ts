@@ -18,7 +18,7 @@ export interface SelectionResult {
 
 function fleet(n: number, random: () => number): RouteNode[] {
   return Array.from({ length: n }, (_, i) => ({
-    id: `n${i}`, name: `n${i}`, publicUrl: new URL(`http://n${i}.example:8080`),
+    id: `n${i}`, name: `n${i}`, publicUrl: new URL(`http://n${i}.example:8080`), tlsSpki: null,
     // Volunteers cluster where people live: mostly mid-latitudes.
     location: random() < 0.05 ? null : { lat: random() * 120 - 55, lon: random() * 360 - 180 },
     status: random() < 0.1 ? 'probation' : random() < 0.03 ? 'quarantined' : 'active',

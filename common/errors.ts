@@ -43,6 +43,10 @@ export const errorCodes = {
   AUD_ERR_BAD_ENCODING: 'the response body could not be decoded',
   AUD_ERR_NO_SECRET: 'no audit secret is configured or stored',
   AUD_ERR_NO_SANDBOX: 'the browser cannot run with its sandbox here',
+  TLS_ERR_SEALED_KEY: 'a sealed private key does not open with this --tls-secret',
+  TLS_ERR_CERTIFICATE: 'the certificate or its key is unusable',
+  TLS_ERR_NO_SECRET: 'private keys are stored sealed: --tls-secret (VERITY_TLS_SECRET) is needed',
+  ACME_ERR_ISSUE: 'the ACME server did not issue a certificate',
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

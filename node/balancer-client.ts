@@ -35,6 +35,8 @@ export interface BalancerClientOptions {
   identity: NodeIdentity;
   now: () => number;
   timeoutMs?: number;
+  /** The node's TLS key fingerprint (node/tls-identity.ts), registered and sent with heartbeats. */
+  tlsSpki?: string;
 }
 
 function isKnownCode(code: string): code is ErrorCode {
@@ -107,10 +109,11 @@ export function createBalancerClient(opts: BalancerClientOptions): BalancerClien
       if (!challenge.success) throw new VerityError('NODE_ERR_BAD_ANSWER', "the balancer's challenge answer has no nonce");
       return signed('register', paths.register, {
         nodeId: id.nodeId, publicKey: id.publicKey, nonce: challenge.data.nonce, ...(p.token ? { token: p.token } : {}),
-        name: p.name, publicUrl: p.publicUrl, location: p.location, timestamp: opts.now(),
+        name: p.name, publicUrl: p.publicUrl, location: p.location, timestamp: opts.now(), ...(opts.tlsSpki ? { tlsSpki: opts.tlsSpki } : {}),
       });
     },
-    heartbeat: (counter, stats) => inOrder(() => signed('heartbeat', paths.heartbeat, { nodeId: id.nodeId, counter, timestamp: opts.now(), stats })),
+    // Every heartbeat carries the TLS key: a new one (rotation) is pinned from then on.
+    heartbeat: (counter, stats) => inOrder(() => signed('heartbeat', paths.heartbeat, { nodeId: id.nodeId, counter, timestamp: opts.now(), stats, ...(opts.tlsSpki ? { tlsSpki: opts.tlsSpki } : {}) })),
     drain: (counter) => inOrder(() => signed('drain', paths.drain, { nodeId: id.nodeId, counter, timestamp: opts.now() })),
     recheck: (counter, auditId) => inOrder(async () => {
       const { bytes, signature } = signRequest(id.privateKey, 'recheck', { nodeId: id.nodeId, counter, timestamp: opts.now(), ...(auditId ? { auditId } : {}) });

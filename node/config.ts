@@ -17,6 +17,7 @@ export const nodeProgram = defineProgram({
     balancer: option({ flag: 'balancer', env: 'VERITY_BALANCER', valueName: 'URL', description: "the balancer's control-plane URL", schema: httpUrl }),
     token: option({ flag: 'token', env: 'VERITY_JOIN_TOKEN', valueName: 'TOKEN', description: 'join token from the site admin (needed on first start only)', schema: z.string().min(1).optional() }),
     listen: option({ flag: 'listen', env: 'VERITY_NODE_LISTEN', valueName: 'ADDR', description: 'where the node serves the balancer', default: '0.0.0.0:8090', schema: listenAddress }),
+    plainHttp: option({ flag: 'plain-http', env: 'VERITY_NODE_PLAIN_HTTP', description: 'serve plain HTTP instead of TLS with this node\'s own key (a balancer accepts it only with VERITY_ALLOW_PRIVATE_NODE_URLS: local trials, tests); also implied by an http:// --public-url', boolean: true, default: false, schema: z.boolean() }),
     publicUrl: option({ flag: 'public-url', env: 'VERITY_PUBLIC_URL', valueName: 'URL', description: 'address the balancer proxies to (behind NAT or a proxy)', defaultLabel: 'the --listen address', schema: httpUrl.optional() }),
     location: option({ flag: 'location', env: 'VERITY_LOCATION', valueName: 'LAT,LON', description: 'declared location (a claim the balancer checks)', schema: latLon.optional() }),
     cacheDir: option({ flag: 'cache-dir', env: 'VERITY_CACHE_DIR', valueName: 'DIR', description: 'HTTP cache directory', defaultLabel: '<data-dir>/cache', schema: z.string().min(1).optional() }),

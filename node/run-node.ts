@@ -24,6 +24,7 @@ import { createStatusServer, type StatusActions } from './status-server.js';
 import { resolveProfile } from './profile.js';
 import { createOriginFetcher, type OriginFetcher } from './origin-fetch.js';
 import { createTrafficStats } from './traffic.js';
+import { loadOrCreateTlsIdentity, type TlsIdentity } from './tls-identity.js';
 
 export type NodeConfig = ConfigOf<typeof nodeProgram.options>;
 
@@ -115,8 +116,9 @@ function adopt(r: Running, answer: NodeAnswer): void {
   r.counter.resetAbove(answer.heartbeatCounter);
 }
 
-async function startListeners(config: NodeConfig, p: NodeParts, actions: StatusActions) {
+async function startListeners(config: NodeConfig, p: NodeParts, actions: StatusActions, tls: TlsIdentity | null) {
   const publicServer = createNodeServer({
+    ...(tls ? { tls } : {}),
     cache: p.cache, traffic: p.traffic, maxConcurrent: config.maxConcurrency, isDraining: () => p.state.draining, requestKey: () => p.state.requestKey,
     originFor: (host) => p.state.standing?.sites.find((s) => s.host === host)?.origin ?? null,
     health: () => ({ nodeId: p.identity.nodeId, status: p.state.standing?.status ?? 'unregistered', inFlight: p.traffic.inFlight() }),
@@ -151,13 +153,16 @@ export async function runNode(given: NodeConfig, deps: RunNodeDeps): Promise<num
   const cache = createHttpCache({ store, fetchOrigin: fetcher.fetch, now, originTimeoutMs: config.originTimeout, maxBodyBytes: config.maxBodyBytes, budget });
   const state: NodeState = { standing: null, requestKey: null, lastHeartbeatAt: null, lastError: null, draining: false, publicUrl: '', startedAt: new Date(now()).toISOString() };
   const parts: NodeParts = { identity, store, cache, traffic: createTrafficStats(), state, config };
-  const client = createBalancerClient({ baseUrl: config.balancer, identity, now });
+  // TLS unless told otherwise (an http:// public URL says so too): the balancer pins our key.
+  const tls = config.plainHttp || config.publicUrl?.startsWith('http:') ? null : await loadOrCreateTlsIdentity(config.dataDir, nodeName(config), new Date(now()));
+  if (tls) checklist.pass('tls', `${tls.created ? 'new' : 'kept'} key, fingerprint ${tls.spki}`);
+  const client = createBalancerClient({ baseUrl: config.balancer, identity, now, ...(tls ? { tlsSpki: tls.spki } : {}) });
   const counter = createCounter();
   // The status page's re-check button and evidence links speak to the balancer as this node.
   const actions: StatusActions = { recheck: (auditId) => client.recheck(counter.next(), auditId), evidence: (id) => client.evidence(counter.next(), id) };
   let listeners;
   try {
-    listeners = await startListeners(config, parts, actions);
+    listeners = await startListeners(config, parts, actions, tls);
   } catch (err) {
     checklist.fail('listen', describeError(err));
     fetcher.close();
@@ -165,9 +170,10 @@ export async function runNode(given: NodeConfig, deps: RunNodeDeps): Promise<num
     await unlock();
     throw err;
   }
-  state.publicUrl = config.publicUrl ?? defaultPublicUrl(listeners.bound);
+  const scheme = tls ? 'https' : 'http';
+  state.publicUrl = config.publicUrl ?? defaultPublicUrl(listeners.bound, scheme);
   const r: Running = { ...parts, config, log, checklist, fetcher, client, counter, now, unlock, publicServer: listeners.publicServer, statusServer: listeners.statusServer };
-  checklist.pass('listening', `${urlOf(listeners.bound.address, listeners.bound.port)} (public URL ${state.publicUrl})`);
+  checklist.pass('listening', `${urlOf(listeners.bound.address, listeners.bound.port, scheme)} (public URL ${state.publicUrl})`);
   try {
     adopt(r, await connect(r, deps.signal));
   } catch (err) {
@@ -176,7 +182,7 @@ export async function runNode(given: NodeConfig, deps: RunNodeDeps): Promise<num
     throw err;
   }
   reportStanding(checklist, r.state.standing as NodeStanding);
-  checklist.info(`verity node ready: node ${identity.nodeId} serving ${urlOf(listeners.bound.address, listeners.bound.port)}, status page ${urlOf(listeners.statusBound.address, listeners.statusBound.port)}/`);
+  checklist.info(`verity node ready: node ${identity.nodeId} serving ${urlOf(listeners.bound.address, listeners.bound.port, scheme)}, status page ${urlOf(listeners.statusBound.address, listeners.statusBound.port)}/`);
   return serveUntilStopped(r, deps.signal);
 }
 

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { NODE_HEALTH_PATH, NODE_INVALIDATE_PATH } from '../common/protocol/node-api.js';
 import { MAX_INVALIDATE_BODY_BYTES, invalidateBody } from '../common/protocol/node-invalidate.js';
 import type { HttpCache } from './cache/http-cache.js';
@@ -23,6 +24,8 @@ export interface NodeServerOptions {
   health: () => Record<string, unknown>;
   isDraining: () => boolean;
   now?: () => number;
+  /** The node's own TLS key and certificate (node/tls-identity.ts); absent: plain HTTP. */
+  tls?: { keyPem: string; certPem: string };
 }
 
 function plain(res: ServerResponse, status: number, text: string, extra: Record<string, string> = {}): void {
@@ -115,11 +118,13 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: NodeServe
 }
 
 export function createNodeServer(opts: NodeServerOptions): Server {
-  const server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     // Only the invalidation endpoint reads a body; drain the others so the socket stays usable.
     if (!(req.method === 'POST' && req.url === NODE_INVALIDATE_PATH)) req.resume();
     handle(req, res, opts).catch(() => res.destroy());
-  });
+  };
+  // An https.Server is an http.Server behind TLS (the same timeouts and close methods).
+  const server = opts.tls ? (createHttpsServer({ key: opts.tls.keyPem, cert: opts.tls.certPem, minVersion: 'TLSv1.2' }, onRequest) as unknown as Server) : createServer(onRequest);
   // Slow clients must not hold sockets forever (Node's defaults are generous or off).
   server.headersTimeout = 10_000;
   // A whole response may stream for long (large downloads); idle sockets are cut instead.

@@ -7,6 +7,7 @@ import type { RoutingTable } from '../registry/table.js';
 import type { RouteNode } from '../registry/types.js';
 import type { OutlierDetector } from '../selection/outlier.js';
 import { fetchCopy } from './origin-fetch.js';
+import { probePinned } from '../upstream/node-tls.js';
 import type { RttRecorder } from './rtt.js';
 
 // Active health: every node that may get traffic is asked GET /.well-known/verity/health.
@@ -72,8 +73,11 @@ export class HealthProber {
     const clock = this.opts.monotonicMs ?? (() => performance.now());
     const started = clock();
     try {
-      const res = await fetchCopy(url, { timeoutMs: this.opts.timeoutMs ?? 2_000, maxBytes: 64 * 1024, lookup: this.opts.lookup });
-      ok = res.status >= 200 && res.status < 300;
+      // Over TLS, the node's registered key only (upstream/node-tls.ts).
+      const timeoutMs = this.opts.timeoutMs ?? 2_000;
+      const status = url.protocol === 'https:' ? await probePinned(url, node.tlsSpki === null ? [] : [node.tlsSpki], { timeoutMs, lookup: this.opts.lookup })
+        : (await fetchCopy(url, { timeoutMs, maxBytes: 64 * 1024, lookup: this.opts.lookup })).status;
+      ok = status >= 200 && status < 300;
     } catch {
       ok = false;
     }

@@ -125,5 +125,6 @@ export async function verifyRegistration(request: FastifyRequest, deps: ControlD
   }
   const url = await checkNodeUrl(reg.publicUrl, { allowPrivate: deps.allowPrivateNodeUrls, ...(resolve ? { resolve } : {}) });
   if (!url.ok) throw new ApiError('NODE_ERR_URL_REFUSED', `public URL refused: ${url.reason}`);
+  if (reg.publicUrl.startsWith('https:') && reg.tlsSpki === undefined) throw new ApiError('NODE_ERR_BAD_REQUEST', 'an https:// public URL needs tlsSpki, the key of the node\'s TLS certificate, which the balancer pins');
   return reg;
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
-import { acceptHeartbeat, markDraining, registerNode } from '../../common/db/queries/node-registry.js';
+import { acceptHeartbeat, markDraining, registerNode, rotateTlsKey } from '../../common/db/queries/node-registry.js';
 import { loadRtt } from '../../common/db/queries/node-location.js';
 import { recordTrustEvent } from '../../common/db/queries/trust.js';
 import { getOrCreateSetting, getSetting } from '../../common/db/queries/settings.js';
@@ -69,7 +69,7 @@ async function register(ctx: Ctx, request: FastifyRequest): Promise<NodeAnswer> 
   const check = judgeLocation(reg.location ?? null, facts, await loadRtt(deps.pool, reg.nodeId, reg.publicUrl));
   const outcome = await registerNode(deps.pool, {
     nodeId: reg.nodeId, publicKey: reg.publicKey, name: reg.name, publicUrl: reg.publicUrl, location: reg.location ?? null,
-    token: reg.token, registeredIp: ip, subnet: ip ? subnetOf(ip) : null, locationFacts: facts, locationCheck: check, now: new Date(deps.now()),
+    token: reg.token, registeredIp: ip, subnet: ip ? subnetOf(ip) : null, locationFacts: facts, locationCheck: check, tlsSpki: reg.tlsSpki ?? null, now: new Date(deps.now()),
   });
   if (outcome.kind === 'banned') throw new ApiError('NODE_ERR_REVOKED', 'this node has been banned by the balancer admins');
   if (outcome.kind === 'token_required') throw new ApiError('NODE_ERR_TOKEN_REJECTED', 'this node is not enrolled here yet: a join token is needed');
@@ -84,6 +84,7 @@ async function heartbeat(ctx: Ctx, request: FastifyRequest): Promise<NodeAnswer>
   const figures = { ...env.stats, nodeTime: env.timestamp, receivedAt: now.toISOString() };
   const accepted = await acceptHeartbeat(ctx.deps.pool, { nodeId: env.nodeId, counter: env.counter, figures, now });
   if (!accepted) throw await refusal(ctx.deps, 'heartbeat', env);
+  if (env.tlsSpki !== undefined) await rotateTlsKey(ctx.deps.pool, env.nodeId, env.tlsSpki);
   if (accepted.status === 'offline') {
     await recordTrustEvent(ctx.deps.pool, env.nodeId, { kind: 'heartbeat_resumed', reason: 'heartbeats resumed' }, now);
   }

@@ -78,5 +78,8 @@ export async function checkNodeUrl(url: string, opts: NodeUrlCheckOptions): Prom
       return { ok: false, reason: `${why}${via}; nodes must have a public address (a balancer setting allows private ones for local trials: start the balancer with ${ALLOW_PRIVATE_ENV}=1)` };
     }
   }
+  if (parsed.protocol === 'http:') {
+    return { ok: false, reason: `${url} is plain HTTP: nodes serve TLS (an https:// URL and the key they register), so nobody on the way can alter their bytes and have an honest volunteer blamed (a balancer setting allows plain HTTP for local trials: ${ALLOW_PRIVATE_ENV}=1)` };
+  }
   return { ok: true };
 }

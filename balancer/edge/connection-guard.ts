@@ -13,6 +13,9 @@ function destroySocket(this: ServerResponse): void {
 
 /** Marks the connection: no later request on it is served, and it closes after this response. */
 export function poisonConnection(res: ServerResponse): void {
+  // HTTP/2 frames every request on its own: nothing can be smuggled behind one, and the
+  // response's `Connection: close` becomes a graceful GOAWAY (edge/h2-compat.ts).
+  if ('stream' in res) return;
   if (res.socket) poisoned.add(res.socket);
   res.once('finish', destroySocket);
 }

@@ -1,10 +1,12 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { RouteSite } from '../registry/types.js';
 import { handleVisitor } from '../routes/handle.js';
 import type { Runtime } from '../routes/runtime.js';
 import { NODE_HEADER } from '../routes/visit.js';
 import { isPoisoned, poisonConnection } from './connection-guard.js';
+import { hostOf } from './host.js';
+import { applySitePolicy, type HttpChallenges } from './site-policy.js';
 import { trackConnections, type ConnectionTracker } from './shutdown.js';
 
 // The visitors' port: node:http straight into one handler, no framework. Every request is vetted
@@ -52,14 +54,6 @@ function reject(rt: Runtime, res: ServerResponse, status: number, error: string)
   rt.metrics.countRequest(String(status));
 }
 
-export function hostOf(raw: string): string {
-  // "site.test." (fully qualified) is the same site.
-  const host = raw.trim().toLowerCase().replace(/\.(?=:\d+$|$)/, '');
-  if (host.startsWith('[')) return host.slice(0, host.indexOf(']') + 1);
-  const colon = host.indexOf(':');
-  return colon === -1 ? host : host.slice(0, colon);
-}
-
 function hostCount(raw: readonly string[]): number {
   let n = 0;
   for (let i = 0; i < raw.length; i += 2) {
@@ -69,10 +63,10 @@ function hostCount(raw: readonly string[]): number {
   return n;
 }
 
-type Vetted = { site: RouteSite; hasBody: boolean } | { status: number; error: string };
+export type Vetted = { site: RouteSite; hasBody: boolean } | { status: number; error: string };
 
 /** Per request: no I/O. */
-function vet(rt: Runtime, req: IncomingMessage, limits: PublicServerLimits): Vetted {
+export function vet(rt: Runtime, req: IncomingMessage, limits: PublicServerLimits): Vetted {
   if ((req.url ?? '').charCodeAt(0) !== 47 /* / */) return { status: 400, error: 'BAL_ERR_BAD_TARGET' };
   if (req.rawHeaders.length / 2 > limits.maxHeaderCount) return { status: 431, error: 'BAL_ERR_TOO_MANY_HEADERS' };
   if (hostCount(req.rawHeaders) !== 1) return { status: 400, error: 'BAL_ERR_BAD_HOST' };
@@ -88,17 +82,24 @@ function onClose(this: ServerResponse & { verityState?: PublicState }): void {
   if (this.verityState) this.verityState.inFlight--;
 }
 
-export function createPublicServer(rt: Runtime, limits: PublicServerLimits, state: PublicState): Server {
-  const server = createServer({
+/** The options of every HTTP/1.1 server of the public side (plain, and behind TLS). */
+export function http1Options(limits: PublicServerLimits): ServerOptions {
+  return {
     maxHeaderSize: limits.maxHeaderSize, headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs, connectionsCheckingInterval: 500, requireHostHeader: true, insecureHTTPParser: false,
     joinDuplicateHeaders: false,
-  }, (req, res) => {
+  };
+}
+
+/** The visitor handler both ports share: vetting, the site's HTTPS policy, then the request path. */
+export function visitorHandler(rt: Runtime, limits: PublicServerLimits, state: PublicState, challenges: HttpChallenges | null) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
     // Requests pipelined behind a refused one are dropped with their connection.
     if (isPoisoned(req.socket)) return void req.socket.destroy();
     if (state.closing) return reject(rt, res, 503, 'BAL_ERR_SHUTTING_DOWN');
     const vetted = vet(rt, req, limits);
     if ('error' in vetted) return reject(rt, res, vetted.status, vetted.error);
+    if (applySitePolicy(req, res, vetted.site, challenges, vetted.hasBody)) return;
     state.inFlight++;
     (res as ServerResponse & { verityState?: PublicState }).verityState = state;
     res.once('close', onClose);
@@ -109,15 +110,21 @@ export function createPublicServer(rt: Runtime, limits: PublicServerLimits, stat
       if (!res.headersSent) reject(rt, res, 502, 'BAL_ERR_INTERNAL');
       else res.destroy();
     }
-  });
+  };
+}
+
+/** A malformed request gets one clear 400 and its connection closed (Node's default, made explicit). */
+export function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (!socket.writable || err.code === 'ECONNRESET' || isPoisoned(socket)) return void socket.destroy();
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  socket.write(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+  socket.destroy();
+}
+
+export function createPublicServer(rt: Runtime, limits: PublicServerLimits, state: PublicState, challenges: HttpChallenges | null = null): Server {
+  const server = createServer(http1Options(limits), visitorHandler(rt, limits, state, challenges));
   server.setTimeout(limits.connectionTimeoutMs);
-  // A malformed request gets one clear 400 and its connection closed (Node's default, made explicit).
-  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    if (!socket.writable || err.code === 'ECONNRESET' || isPoisoned(socket as Socket)) return socket.destroy();
-    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    socket.write(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
-    socket.destroy();
-  });
+  server.on('clientError', onClientError);
   state.connections = trackConnections(server);
   return server;
 }

@@ -70,7 +70,7 @@ export function trackConnections(server: Server): ConnectionTracker {
  * dropped, so those visitors retry and meet a closed port: refused, request never sent); what
  * is queued gets accepted in the meantime. Node exposes no public way to do this.
  */
-function refuseQueueing(server: Server): void {
+function refuseQueueing(server: NetServer): void {
   const handle = (server as unknown as { _handle?: { listen?: (backlog: number) => number } })._handle;
   if (typeof handle?.listen === 'function') handle.listen(0);
 }
@@ -80,7 +80,7 @@ function refuseQueueing(server: Server): void {
  * no connection): closing the listening socket resets every connection still queued, whose
  * visitors already sent their request.
  */
-function afterAcceptRound(server: Server): Promise<void> {
+function afterAcceptRound(server: NetServer): Promise<void> {
   return new Promise((resolve) => {
     const done = (): void => {
       clearTimeout(quiet);
@@ -105,7 +105,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * a quiet moment (no arrival for quietMs, bounded), stops accepting (later visitors are
  * refused, never accepted and dropped), and waits, bounded, for the open connections to close.
  */
-export async function drainConnections(server: Server, tracker: ConnectionTracker, inFlight: () => number, o: { deadlineMs: number; quietMs: number }): Promise<void> {
+export async function drainConnections(server: NetServer, tracker: ConnectionTracker, inFlight: () => number, o: { deadlineMs: number; quietMs: number }): Promise<void> {
   const until = Date.now() + o.deadlineMs + 1_000;
   while (inFlight() > 0 && Date.now() < until) await sleep(50);
   const graceUntil = Math.min(until, Date.now() + o.deadlineMs);

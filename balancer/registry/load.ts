@@ -20,6 +20,7 @@ interface NodeRow {
   availability: number;
   subnet: string | null;
   site_ids: string[] | null;
+  tls_spki_sha256: string | null;
 }
 
 // The routing position is the checked one (common/domain/location-check.ts): the claim when it
@@ -28,7 +29,7 @@ interface NodeRow {
 const nodeColumns = `n.id, n.name, n.public_url,
   CASE WHEN n.location_check IS NULL THEN n.declared_lat ELSE n.effective_lat END AS route_lat,
   CASE WHEN n.location_check IS NULL THEN n.declared_lon ELSE n.effective_lon END AS route_lon,
-  n.status, n.draining, n.integrity, n.availability, n.subnet,
+  n.status, n.draining, n.integrity, n.availability, n.subnet, n.tls_spki_sha256,
   COALESCE((SELECT array_agg(ns.site_id::text) FROM node_sites ns WHERE ns.node_id = n.id), '{}') AS site_ids`;
 
 function toRouteNode(r: NodeRow): RouteNode | null {
@@ -42,7 +43,7 @@ function toRouteNode(r: NodeRow): RouteNode | null {
     id: r.id, name: r.name, publicUrl,
     location: r.route_lat === null || r.route_lon === null ? null : { lat: r.route_lat, lon: r.route_lon },
     status: r.status, draining: r.draining, integrity: r.integrity, availability: r.availability, subnet: r.subnet,
-    siteIds: r.site_ids ?? [],
+    siteIds: r.site_ids ?? [], tlsSpki: r.tls_spki_sha256,
   };
 }
 
@@ -56,7 +57,7 @@ export function toRouteSite(r: SiteRow): RouteSite | null {
   return {
     id: r.id, host: r.host.toLowerCase(), origin, privateRoutes: r.private_routes,
     isPrivate: compileRoutes(r.private_routes, true), isPublic: compileRoutes(r.public_routes, false), dynamicPolicy: r.dynamic_policy,
-    integrityManifestUrl: r.integrity_manifest_url,
+    integrityManifestUrl: r.integrity_manifest_url, httpsRedirect: r.https_redirect, hstsMaxAgeS: r.hsts_max_age_s,
   };
 }
 

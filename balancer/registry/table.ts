@@ -38,6 +38,13 @@ export class RoutingTable {
     return this.sitesById.values();
   }
 
+  /** The TLS keys registered by the nodes at this URL origin (connect time, not per request). */
+  pinsFor(origin: string): string[] {
+    const pins: string[] = [];
+    for (const n of this.nodes.values()) if (n.tlsSpki !== null && n.publicUrl.origin === origin) pins.push(n.tlsSpki);
+    return pins;
+  }
+
   get nodeCount(): number {
     return this.nodes.size;
   }
@@ -82,6 +89,7 @@ export class RoutingTable {
       old.availability = next.availability;
       old.subnet = next.subnet;
       old.name = next.name;
+      old.tlsSpki = next.tlsSpki;
     } else {
       if (next) this.nodes.set(id, next);
       else this.nodes.delete(id);

@@ -17,6 +17,8 @@ export interface RouteNode {
   /** /24 (or /48) of the registration address: probation nodes of one subnet share one cap. */
   subnet: string | null;
   siteIds: string[];
+  /** SPKI fingerprint of the node's TLS certificate (base64url SHA-256): the only key accepted on its https URL. */
+  tlsSpki: string | null;
 }
 
 export interface RouteSite {
@@ -29,4 +31,8 @@ export interface RouteSite {
   isPublic: PathMatcher | null;
   dynamicPolicy: DynamicPolicy;
   integrityManifestUrl: string | null;
+  /** Plain-HTTP visitors are sent to HTTPS (balancer/edge/site-policy.ts). */
+  httpsRedirect: boolean;
+  /** Strict-Transport-Security max-age in seconds on HTTPS answers; null: none. */
+  hstsMaxAgeS: number | null;
 }

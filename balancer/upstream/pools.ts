@@ -1,5 +1,5 @@
 import type { LookupFunction } from 'node:net';
-import { Pool } from 'undici';
+import { Pool, type buildConnector } from 'undici';
 
 // Keep-alive connection pools, one per upstream (each node, each origin), with explicit framing:
 // undici parses responses strictly, sends request bodies with exactly the framing they came
@@ -10,6 +10,8 @@ import { Pool } from 'undici';
 export interface UpstreamOptions {
   /** Resolves and checks node names at connect time. */
   nodeLookup?: LookupFunction;
+  /** Connects to nodes: name checks, then TLS pinned to the node's registered key (upstream/node-tls.ts). */
+  nodeConnect?: buildConnector.connector;
   /** Most connections to one upstream. */
   connections: number;
   /** Time the origin has to send response headers (its body may take as long as it needs). */
@@ -28,7 +30,7 @@ export class Upstreams {
     if (!pool) {
       pool = new Pool(url.origin, {
         connections: this.opts.connections, pipelining: 1, keepAliveTimeout: 4_000, keepAliveMaxTimeout: 30_000,
-        connect: this.opts.nodeLookup ? { lookup: this.opts.nodeLookup } : {},
+        connect: this.opts.nodeConnect ?? (this.opts.nodeLookup ? { lookup: this.opts.nodeLookup } : {}),
       });
       this.nodes.set(url.origin, pool);
     }

@@ -74,7 +74,7 @@ export async function startVerity(dir: string, origin: string): Promise<VeritySt
     procs.push(bal.proc);
     const balancerUrl = (await bal.line(/^balancer: (\S+)$/m))[1] ?? '';
     const controlUrl = (await bal.line(/^control: (\S+)$/m))[1] ?? '';
-    const node = program(['node', '--balancer', controlUrl, '--token', token, '--listen', '127.0.0.1:0', '--status-listen', '127.0.0.1:0', '--data-dir', join(dir, 'node'), '--name', 'conformance-node'], {});
+    const node = program(['node', '--balancer', controlUrl, '--token', token, '--listen', '127.0.0.1:0', '--status-listen', '127.0.0.1:0', '--data-dir', join(dir, 'node'), '--name', 'conformance-node', '--plain-http'], {});
     procs.push(node.proc);
     const ready = await node.line(/verity node ready: node ([0-9a-f]{32}) serving (\S+),/);
     const nodeId = ready[1] ?? '';

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import type { Server } from 'node:http';
 import { formatDuration } from '../../common/config/shared.js';
@@ -18,6 +19,7 @@ import { spawnVerity, waitForHttp, type ManagedProcess } from './processes.js';
 import { createProgress } from './progress.js';
 import { startRogueProxy } from './rogue-proxy.js';
 import { startStatusLine } from './status-line.js';
+import { httpsLines, setUpDemoHttps } from './local-ca.js';
 import { demoDatabase, loadState, lockDemoDir, saveState, wipeDemoDir } from './state.js';
 import { startVisitors, type VisitorSimulator } from './visitors.js';
 
@@ -40,6 +42,7 @@ interface Ports {
   controlPort: number;
   originPort: number;
   nodePorts: number[];
+  tlsPort: number;
 }
 
 /**
@@ -69,12 +72,12 @@ async function shutdown(r: Running): Promise<string[]> {
 }
 
 async function preparePorts(config: DemoConfig, saved: number[]): Promise<Ports> {
-  const [publicPort, controlPort, originPort, ...nodePorts] = (await choosePorts(3 + 3 * config.nodes, config.basePort, saved)) as number[];
-  return { publicPort, controlPort, originPort, nodePorts } as Ports;
+  const [publicPort, controlPort, originPort, ...rest] = (await choosePorts(4 + 3 * config.nodes, config.basePort, saved)) as number[];
+  return { publicPort, controlPort, originPort, nodePorts: rest.slice(0, 3 * config.nodes), tlsPort: rest[3 * config.nodes] } as Ports;
 }
 
 async function startBalancer(running: Running, env: Record<string, string | undefined>, ports: Ports, logDir: string): Promise<void> {
-  const balancer = spawnVerity({ name: 'balancer', args: ['balancer', '--listen', `127.0.0.1:${ports.publicPort}`, '--control-listen', `127.0.0.1:${ports.controlPort}`,
+  const balancer = spawnVerity({ name: 'balancer', args: ['balancer', '--listen', `127.0.0.1:${ports.publicPort}`, '--tls-listen', `127.0.0.1:${ports.tlsPort}`, '--control-listen', `127.0.0.1:${ports.controlPort}`,
     // Demo nodes all share 127.0.0.0/24, which the Sybil cap treats as one volunteer: let
     // probation nodes carry half the traffic so the map moves before audits promote them.
     '--probation-share', '0.5', '--shadow-share', '0.1'], env, logDir });
@@ -110,11 +113,12 @@ async function startAuditor(running: Running, config: DemoConfig, env: Record<st
   await auditor.waitForLine(/^auditor: /, 60_000);
 }
 
-function readyText(o: { ports: Ports; adminToken: string; logDir: string; root: string; pgDir: string }): string {
+function readyText(o: { ports: Ports; adminToken: string; logDir: string; root: string; pgDir: string; caFile: string }): string {
   const site = `http://${DEMO_SITE_HOST}:${o.ports.publicPort}/`;
   return ['', 'verity demo ready', `site: ${site}`, `dashboard: http://127.0.0.1:${o.ports.controlPort}/`, `admin token: ${o.adminToken}`,
     // *.localhost resolves to loopback in browsers and curl, not in wget, Node or Python.
     `site from any HTTP client: curl -H 'Host: ${DEMO_SITE_HOST}' http://127.0.0.1:${o.ports.publicPort}/`,
+    ...httpsLines(DEMO_SITE_HOST, o.ports.tlsPort, o.caFile),
     `logs: ${o.logDir}`,
     `kept for the next run: ${o.root} and ${o.pgDir} (verity demo --fresh starts over)`,
     '', 'Press Ctrl-C to stop.', ''].join('\n');
@@ -126,7 +130,7 @@ async function startAll(running: Running, config: DemoConfig, io: ProgramIO, log
   const logDir = join(root, 'logs');
   const state = loadState(root, io.env.VERITY_ADMIN_TOKEN);
   const ports = await preparePorts(config, state.savedPorts);
-  saveState(root, { adminToken: state.adminToken, auditSecret: state.auditSecret, ports: [ports.publicPort, ports.controlPort, ports.originPort, ...ports.nodePorts] });
+  saveState(root, { adminToken: state.adminToken, auditSecret: state.auditSecret, ports: [ports.publicPort, ports.controlPort, ports.originPort, ...ports.nodePorts, ports.tlsPort] });
 
   running.pg = await progress.step('PostgreSQL (embedded)', () => startEmbeddedPostgres({ dir: config.pgDir, log }));
   const databaseUrl = await demoDatabase(running.pg.url, config.fresh);
@@ -139,10 +143,13 @@ async function startAll(running: Running, config: DemoConfig, io: ProgramIO, log
   const site = await upsertSite(running.pool, { host: DEMO_SITE_HOST, origin: origin.url, privateRoutes: samplePrivateRoutes, dynamicPolicy: 'sampled' });
   // Nodes kept from an earlier run re-use their identity; a new one needs this token.
   const { token } = await createJoinToken(running.pool, { siteId: site.id, uses: config.nodes, ttlMs: 3_600_000, createdBy: 'demo' });
+  // A new secret every run: the site's certificate is sealed anew with it before the balancer starts.
+  const tlsSecret = randomBytes(32).toString('base64url');
+  const { caFile } = await setUpDemoHttps(running.pool, root, site, tlsSecret);
 
   const env = {
     DATABASE_URL: databaseUrl, VERITY_ADMIN_TOKEN: state.adminToken, VERITY_AUDIT_SECRET: state.auditSecret,
-    VERITY_ALLOW_PRIVATE_NODE_URLS: '1', VERITY_TRUSTED_PROXIES: '127.0.0.1/32', VERITY_LOG_LEVEL: 'info', VERITY_CONFIG: undefined,
+    VERITY_ALLOW_PRIVATE_NODE_URLS: '1', VERITY_TRUSTED_PROXIES: '127.0.0.1/32', VERITY_LOG_LEVEL: 'info', VERITY_CONFIG: undefined, VERITY_TLS_SECRET: tlsSecret,
   };
   const publicUrl = `http://127.0.0.1:${ports.publicPort}`;
   await progress.step('balancer', () => startBalancer(running, env, ports, logDir));
@@ -150,7 +157,7 @@ async function startAll(running: Running, config: DemoConfig, io: ProgramIO, log
   await progress.step('auditor', () => startAuditor(running, config, env, publicUrl, logDir));
 
   running.visitors = startVisitors({ balancerUrl: publicUrl, siteHost: DEMO_SITE_HOST, paths: Object.keys(publicPages), requestsPerSecond: config.visitorRate });
-  io.stdout.write(readyText({ ports, adminToken: state.adminToken, logDir, root, pgDir: resolve(config.pgDir) }));
+  io.stdout.write(readyText({ ports, adminToken: state.adminToken, logDir, root, pgDir: resolve(config.pgDir), caFile }));
   running.stopStatus = startStatusLine({ io, pool: running.pool, visitors: running.visitors });
 }
 

@@ -40,6 +40,9 @@ export const locationSchema = z.object({ lat: z.number().min(-90).max(90), lon: 
  * `token` is needed when the key is new to the balancer (and to join another site later);
  * a known node re-registers on every start without it, to update its URL, name and location.
  */
+/** SHA-256 of the DER SubjectPublicKeyInfo of the node's TLS certificate, base64url (43 characters). */
+export const tlsSpkiSchema = base64url.length(43);
+
 export const registerRequest = z.object({
   nodeId: nodeIdSchema,
   publicKey: base64url.length(43),
@@ -48,6 +51,11 @@ export const registerRequest = z.object({
   name: z.string().min(1).max(64),
   publicUrl: z.url({ protocol: /^https?$/ }).max(2048),
   location: locationSchema.nullable().optional(),
+  /**
+   * The key of the node's own TLS certificate, pinned by the balancer (required for an https
+   * public URL: the balancer accepts that key only). Signed, like the rest of the body.
+   */
+  tlsSpki: tlsSpkiSchema.optional(),
   /** Node's clock, ms since epoch (informational on register). */
   timestamp: z.number().int().positive(),
 });
@@ -140,6 +148,8 @@ export const signedEnvelope = z.object({
   /** Node's clock, ms since epoch; refused when more than 60 s off the balancer's. */
   timestamp: z.number().int().positive(),
   stats: heartbeatStats.optional(),
+  /** Heartbeats only: a new TLS key (rotation); from now on the balancer accepts this one only. */
+  tlsSpki: tlsSpkiSchema.optional(),
 });
 export type SignedEnvelope = z.infer<typeof signedEnvelope>;
 

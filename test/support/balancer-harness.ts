@@ -29,6 +29,8 @@ export interface StartBalancerOptions {
 
 export interface StartedBalancer {
   publicUrl: string;
+  /** The HTTPS port (config.tlsListen), or null. */
+  tlsUrl: string | null;
   controlUrl: string;
   auditSecret: string;
   adminToken: string;

@@ -26,7 +26,8 @@ export interface NodeProcess {
 
 export function spawnNode(args: string[], env: Record<string, string> = {}): NodeProcess {
   const child = spawn(process.execPath, [VERITY_BIN, 'node', ...args], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', VERITY_LOG_LEVEL: 'warn', ...env },
+    // Plain HTTP unless a test asks for TLS (env VERITY_NODE_PLAIN_HTTP: '').
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', VERITY_LOG_LEVEL: 'warn', VERITY_NODE_PLAIN_HTTP: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

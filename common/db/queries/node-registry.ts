@@ -55,6 +55,8 @@ export interface RegistrationInput {
   /** What GeoIP said, and the verdict on the declared location (common/domain/location-check.ts). */
   locationFacts: LocationFacts | null;
   locationCheck: LocationCheck | null;
+  /** SPKI fingerprint of the node's TLS certificate (pinned by balancers), or null for plain HTTP. */
+  tlsSpki: string | null;
   now: Date;
 }
 
@@ -81,15 +83,17 @@ async function upsertNode(db: Queryable, input: RegistrationInput): Promise<void
   const check = input.locationCheck;
   await db.query(
     `INSERT INTO nodes (id, name, public_key, public_url, declared_lat, declared_lon, registered_ip, subnet, last_seen_at, trust_updated_at, created_at,
-                        effective_lat, effective_lon, country, location_facts, location_check)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $9, $10, $11, $12, $13, $14)
+                        effective_lat, effective_lon, country, location_facts, location_check, tls_spki_sha256)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $9, $10, $11, $12, $13, $14, $15)
      ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, public_url = EXCLUDED.public_url, declared_lat = EXCLUDED.declared_lat,
        declared_lon = EXCLUDED.declared_lon, registered_ip = EXCLUDED.registered_ip, subnet = EXCLUDED.subnet,
        last_seen_at = EXCLUDED.last_seen_at, draining = false, effective_lat = EXCLUDED.effective_lat, effective_lon = EXCLUDED.effective_lon,
-       country = EXCLUDED.country, location_facts = EXCLUDED.location_facts, location_check = EXCLUDED.location_check`,
+       country = EXCLUDED.country, location_facts = EXCLUDED.location_facts, location_check = EXCLUDED.location_check,
+       tls_spki_sha256 = EXCLUDED.tls_spki_sha256`,
     [input.nodeId, input.name, input.publicKey, input.publicUrl, input.location?.lat ?? null, input.location?.lon ?? null, input.registeredIp, input.subnet, input.now,
       check ? check.effective?.lat ?? null : input.location?.lat ?? null, check ? check.effective?.lon ?? null : input.location?.lon ?? null,
-      check?.country ?? null, input.locationFacts ? JSON.stringify(input.locationFacts) : null, check ? JSON.stringify({ ...check, checkedAt: input.now.toISOString() }) : null],
+      check?.country ?? null, input.locationFacts ? JSON.stringify(input.locationFacts) : null, check ? JSON.stringify({ ...check, checkedAt: input.now.toISOString() }) : null,
+      input.tlsSpki],
   );
 }
 
@@ -160,6 +164,11 @@ export async function acceptHeartbeat(db: Queryable, h: { nodeId: string; counte
     [h.nodeId, h.counter, JSON.stringify(h.figures), h.now],
   );
   return rows[0] ?? null;
+}
+
+/** A new TLS key from a signed heartbeat (rotation): balancers pin this one from now on. */
+export async function rotateTlsKey(db: Queryable, nodeId: string, tlsSpki: string): Promise<void> {
+  await db.query('UPDATE nodes SET tls_spki_sha256 = $2 WHERE id = $1 AND tls_spki_sha256 IS DISTINCT FROM $2', [nodeId, tlsSpki]);
 }
 
 /** Spends a counter of a signed request that changes nothing else (recheck, evidence), under the heartbeat rule. */

@@ -13,6 +13,10 @@ export interface Site {
   publicRoutes: string[];
   dynamicPolicy: DynamicPolicy;
   integrityManifestUrl: string | null;
+  /** Plain-HTTP visitors are redirected to HTTPS (308). */
+  httpsRedirect: boolean;
+  /** Strict-Transport-Security max-age (seconds) sent on HTTPS answers; null: none. */
+  hstsMaxAgeS: number | null;
 }
 
 /** A sites row as PostgreSQL returns it (shared with the balancer's routing-table loader). */
@@ -24,15 +28,17 @@ export interface SiteRow {
   public_routes: string[];
   dynamic_policy: DynamicPolicy;
   integrity_manifest_url: string | null;
+  https_redirect: boolean;
+  hsts_max_age_s: number | null;
 }
 
-export const siteColumns = 'id::text AS id, host, origin, private_routes, public_routes, dynamic_policy, integrity_manifest_url';
+export const siteColumns = 'id::text AS id, host, origin, private_routes, public_routes, dynamic_policy, integrity_manifest_url, https_redirect, hsts_max_age_s';
 const columns = siteColumns;
 
 function toSite(r: SiteRow): Site {
   return {
     id: r.id, host: r.host, origin: r.origin, privateRoutes: r.private_routes, publicRoutes: r.public_routes, dynamicPolicy: r.dynamic_policy,
-    integrityManifestUrl: r.integrity_manifest_url,
+    integrityManifestUrl: r.integrity_manifest_url, httpsRedirect: r.https_redirect, hstsMaxAgeS: r.hsts_max_age_s,
   };
 }
 
@@ -43,13 +49,16 @@ export interface NewSite {
   publicRoutes?: string[];
   dynamicPolicy?: DynamicPolicy;
   integrityManifestUrl?: string | null;
+  httpsRedirect?: boolean;
+  hstsMaxAgeS?: number | null;
 }
 
 export async function insertSite(db: Queryable, site: NewSite): Promise<Site> {
   try {
     const { rows } = await db.query<SiteRow>(
-      `INSERT INTO sites (host, origin, private_routes, public_routes, dynamic_policy, integrity_manifest_url) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${columns}`,
-      [site.host, site.origin, site.privateRoutes, site.publicRoutes ?? [], site.dynamicPolicy ?? 'origin', site.integrityManifestUrl ?? null],
+      `INSERT INTO sites (host, origin, private_routes, public_routes, dynamic_policy, integrity_manifest_url, https_redirect, hsts_max_age_s)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${columns}`,
+      [site.host, site.origin, site.privateRoutes, site.publicRoutes ?? [], site.dynamicPolicy ?? 'origin', site.integrityManifestUrl ?? null, site.httpsRedirect ?? false, site.hstsMaxAgeS ?? null],
     );
     return toSite(rows[0] as SiteRow);
   } catch (err) {

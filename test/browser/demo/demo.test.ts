@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { h2Request } from '../../support/tls.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { launchTestBrowser, logIn, watchPage } from '../../support/browser.js';
 
@@ -72,6 +73,11 @@ describe('npm start (verity demo)', () => {
     const controlUrl = dashboardUrl.replace(/\/$/, '');
     expect(siteUrl).toMatch(/^http:\/\/demo\.localhost:\d+\/$/);
     expect(readyMs).toBeLessThan(90_000);
+    // HTTPS too, over HTTP/2, with the certificate of the demo's own CA, whose file it names.
+    const [, httpsPort, caFile] = /https: https:\/\/demo\.localhost:(\d+)\/\n.*demo's own CA, (\S+):/.exec(output) ?? [];
+    const secure = await h2Request(`https://127.0.0.1:${httpsPort}`, '/', { host: 'demo.localhost', ca: readFileSync(String(caFile), 'utf8') });
+    expect(secure.status).toBe(200);
+    expect(secure.headers['x-verity-node']).toBeTruthy();
 
     // The rogue is quarantined; honest nodes are not.
     let fleet: DemoNode[] = [];

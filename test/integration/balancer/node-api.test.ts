@@ -137,7 +137,14 @@ describe('registration', () => {
         expect(err).toMatchObject({ code: 'NODE_ERR_URL_REFUSED' });
         expect((err as Error).message).toContain('VERITY_ALLOW_PRIVATE_NODE_URLS');
       }
-      const ok = await c(makeIdentity()).register({ token, name: 'x', publicUrl: 'http://node.example.org:8090', location: null });
+      // A public address over plain HTTP is refused too: nodes serve TLS with a key they register.
+      const plain = await c(makeIdentity()).register({ token, name: 'x', publicUrl: 'http://node.example.org:8090', location: null }).catch((e: unknown) => e);
+      expect(plain).toMatchObject({ code: 'NODE_ERR_URL_REFUSED' });
+      expect((plain as Error).message).toMatch(/plain HTTP/);
+      const noKey = await c(makeIdentity()).register({ token, name: 'x', publicUrl: 'https://node.example.org:8090', location: null }).catch((e: unknown) => e);
+      expect(noKey).toMatchObject({ code: 'NODE_ERR_BAD_REQUEST' });
+      const tls = (identity: NodeIdentity) => createBalancerClient({ baseUrl: strict.url, identity, now: Date.now, tlsSpki: 'k'.repeat(43) });
+      const ok = await tls(makeIdentity()).register({ token, name: 'x', publicUrl: 'https://node.example.org:8090', location: null });
       expect(ok.status).toBe('probation');
     } finally {
       await strict.close();

@@ -76,11 +76,14 @@ describe('docker-compose.yml', () => {
   });
 
   const composeInstalled = spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).status === 0;
-  it.runIf(composeInstalled)('is valid for docker-compose config -q once the database password is given, and refused without it', () => {
-    const env = { ...process.env, VERITY_DB_PASSWORD: 'test-password-0123456789' };
+  it.runIf(composeInstalled)('is valid for docker-compose config -q once the database password and TLS secret are given, and refused without either', () => {
+    const env = { ...process.env, VERITY_DB_PASSWORD: 'test-password-0123456789', VERITY_TLS_SECRET: 'test-tls-secret-0123456789abcdef0123456789' };
     expect(() => execFileSync('docker-compose', ['-f', 'docker-compose.yml', 'config', '-q'], { stdio: 'pipe', env })).not.toThrow();
-    const without = spawnSync('docker-compose', ['-f', 'docker-compose.yml', 'config', '-q'], { encoding: 'utf8', env: { ...process.env, VERITY_DB_PASSWORD: undefined } });
+    const without = spawnSync('docker-compose', ['-f', 'docker-compose.yml', 'config', '-q'], { encoding: 'utf8', env: { ...env, VERITY_DB_PASSWORD: undefined } });
     expect(without.status).not.toBe(0);
     expect(without.stderr).toContain('set VERITY_DB_PASSWORD in .env');
+    const noTls = spawnSync('docker-compose', ['-f', 'docker-compose.yml', 'config', '-q'], { encoding: 'utf8', env: { ...env, VERITY_TLS_SECRET: undefined } });
+    expect(noTls.status).not.toBe(0);
+    expect(noTls.stderr).toContain('set VERITY_TLS_SECRET in .env');
   });
 });

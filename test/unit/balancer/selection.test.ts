@@ -12,7 +12,7 @@ function makeNode(o: Partial<RouteNode> = {}): RouteNode {
   seq++;
   return {
     id: `n${seq}`, name: `n${seq}`, publicUrl: new URL(`http://node${seq}.test:8080`), location: { lat: 0, lon: 0 }, status: 'active', draining: false,
-    integrity: 0.9, availability: 0.9, subnet: null, siteIds: ['s'], ...o,
+    integrity: 0.9, availability: 0.9, subnet: null, siteIds: ['s'], tlsSpki: null, ...o,
   };
 }
 

@@ -35,8 +35,15 @@ describe('checkNodeUrl', () => {
     if (!r.ok) expect(r.reason).toContain('VERITY_ALLOW_PRIVATE_NODE_URLS=1');
   });
 
-  it.each(['http://93.184.216.34/', 'https://[2606:4700::1111]/', 'http://8.8.8.8:8090/'])('accepts public address %s', async (url) => {
+  it.each(['https://93.184.216.34/', 'https://[2606:4700::1111]/', 'https://8.8.8.8:8090/'])('accepts public address %s', async (url) => {
     expect(await checkNodeUrl(url, { allowPrivate: false, resolve: publicResolve })).toEqual({ ok: true });
+  });
+
+  it('refuses plain HTTP to a public address (nodes serve TLS), and names the variable for local trials', async () => {
+    const r = await checkNodeUrl('http://93.184.216.34:8090/', { allowPrivate: false, resolve: publicResolve });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.reason).toMatch(/plain HTTP.*VERITY_ALLOW_PRIVATE_NODE_URLS=1/);
+    expect(await checkNodeUrl('http://127.0.0.1:8090/', { allowPrivate: true })).toEqual({ ok: true });
   });
 
   it('refuses a name when any of its addresses is private', async () => {
@@ -46,7 +53,7 @@ describe('checkNodeUrl', () => {
   });
 
   it('accepts a name resolving only to public addresses', async () => {
-    expect(await checkNodeUrl('http://node.example.org/', { allowPrivate: false, resolve: publicResolve })).toEqual({ ok: true });
+    expect(await checkNodeUrl('https://node.example.org/', { allowPrivate: false, resolve: publicResolve })).toEqual({ ok: true });
   });
 
   it('refuses a name that does not resolve', async () => {
