@@ -12,8 +12,10 @@ import { worstSeverity } from './compare/types.js';
 import { withDeadline } from './deadline.js';
 import { buildEvidence, buildFindings, buildSummary } from './evidence/build.js';
 import { createBalancerFetcher, createDirectNodeFetcher, createOriginFetcher, memoize, type FetchLimits, type PageFetcher, type VisitContext } from './fetch/fetchers.js';
-import { leadIn, withParseDelay } from './fetch/lead-in.js';
-import type { HttpClient } from './fetch/http-client.js';
+import { openConnections, type HttpClient } from './fetch/http-client.js';
+import { auditLookups, pageInfoOf, SitePages, type PageInfo } from './fetch/site-pages.js';
+import { planVisit, type VisitPlan } from './fetch/visit-plan.js';
+import { visitAfter, visitBefore, withParseDelay, type VisitBrowser } from './fetch/visit.js';
 import { drawVisitor, fallbackChromiumMajor, type VisitorProfile } from './fetch/visitor-profile.js';
 import { listVisitorSamples } from '../common/db/queries/visitor-samples.js';
 import { auditPath, planDueAudits } from './scheduler.js';
@@ -51,6 +53,12 @@ export interface WorkerDeps {
   chromiumMajor?: number;
   /** When confirmation audits run after an unconfirmed verdict (default confirmationWindowsMs). */
   confirmationWindowsMs?: ReadonlyArray<readonly [number, number]>;
+  /** What the origin said each path of a site is (pages and files), across this process's audits. */
+  sitePages?: SitePages;
+  /** Takes the rest of an audit's visit (the page views after it), which runs on while the next audit starts. */
+  keep?: (visit: Promise<void>) => void;
+  /** The worker is stopping: visits end early. */
+  stopped?: () => boolean;
 }
 
 export interface AuditWorker {
@@ -62,58 +70,78 @@ export interface AuditWorker {
 const trustKind: Record<AuditRun['verdict'], TrustEventKind> = { pass: 'audit_pass', tampered: 'audit_tampered', inconclusive: 'audit_inconclusive', unreachable: 'audit_unreachable' };
 
 /**
- * One of the node's own visitors (issue 15.1); a confirmation presents another visitor than the
- * audit it confirms (another browser or language). A visitor clicking through the site comes
- * from one of its pages.
+ * One of the node's own visitors (issue 15.1), and the visit in which it comes by the audited URL
+ * (issue 15.2, fetch/visit-plan.ts). A confirmation presents another visitor than the audit it
+ * confirms (another browser or language).
  */
-async function visitorFor(deps: WorkerDeps, job: ClaimedAudit, path: string): Promise<{ profile: VisitorProfile; context: VisitContext }> {
+async function visitorFor(deps: WorkerDeps, job: ClaimedAudit, path: string): Promise<{ profile: VisitorProfile; plan: VisitPlan }> {
   const samples = await listVisitorSamples(deps.pool, job.siteId, job.nodeId);
   const major = deps.chromiumMajor ?? fallbackChromiumMajor;
   const avoid = job.confirmsAuditId ? await auditVisitor(deps.pool, job.confirmsAuditId) : null;
   let profile = drawVisitor(deps.random, samples, major);
   for (let i = 0; avoid && i < 20 && profile.family === avoid.family && profile.acceptLanguage.split(',')[0] === avoid.language; i++) profile = drawVisitor(deps.random, samples, major);
-  const others = samples.map((s) => s.path).filter((p) => p !== path);
-  const from = others[Math.floor(deps.random() * others.length)] ?? '/';
-  const scheme = profile.secure ?? deps.balancer?.url.startsWith('https:') ? 'https' : 'http';
-  const history = deps.memory?.history;
-  return {
-    profile,
-    context: {
-      documentReferer: profile.navigation === 'same-origin' && from !== path ? `${scheme}://${job.siteHost}${from}` : null,
-      validators: (p) => history?.validators(`${job.siteHost}${p}`) ?? null,
-    },
-  };
+  const plan = await planVisit(path, samples, { info: originPages(deps, job, profile), random: deps.random });
+  return { profile: { ...profile, navigation: plan.before.length > 0 ? 'same-origin' : plan.entry }, plan };
 }
 
-/** The page the audit's visitor clicked from, viewed through the node first, as a browser would (fetch/lead-in.ts). */
-async function visitFirst(deps: WorkerDeps, job: ClaimedAudit, profile: VisitorProfile, referer: string, node: PageFetcher, fetcherFor: (p: VisitorProfile, c: VisitContext) => PageFetcher): Promise<void> {
-  const entry = fetcherFor({ ...profile, navigation: deps.random() < 0.55 ? 'none' : 'cross-site' }, {});
-  const u = new URL(referer);
-  await withDeadline(leadIn({
-    path: `${u.pathname}${u.search}`, entry, node, pageUrl: referer, siteHosts: [job.siteHost.toLowerCase(), new URL(job.originUrl).host.toLowerCase()],
-    random: deps.random, sleep: (ms) => new Promise<void>((r) => setTimeout(r, ms)), thinkMs: deps.thinkTimeMs ?? [3000, 10_000],
-  }), 30_000, 'AUD_ERR_FETCH_TIMEOUT', 'the visit before the audited page').catch((err: unknown) => deps.log.debug({ err: describeError(err) }, 'lead-in page view failed'));
+/** New origin look-ups per audit (what the origin says a path is); known paths cost nothing. */
+const originLookupsPerAudit = 8;
+
+/** What the origin says each path of the site is, remembered by the process (fetch/site-pages.ts). */
+function originPages(deps: WorkerDeps, job: ClaimedAudit, profile: VisitorProfile): (path: string) => Promise<PageInfo | null | undefined> {
+  const origin = createOriginFetcher(deps.client, job.originUrl, profile, deps.limits);
+  const siteHosts = [job.siteHost.toLowerCase(), new URL(job.originUrl).host.toLowerCase()];
+  const load = async (path: string) => pageInfoOf(await origin(path, 'document'), { pageUrl: `http://${job.siteHost}${path}`, siteHosts });
+  return auditLookups(deps.sitePages ?? new SitePages(), job.siteId, load, originLookupsPerAudit);
 }
 
 export async function auditOne(deps: WorkerDeps, job: ClaimedAudit): Promise<AuditRun> {
   const startedMs = Date.now();
   const path = auditPath(job.url);
-  const { profile, context } = await visitorFor(deps, job, path);
+  const { profile, plan } = await visitorFor(deps, job, path);
+  const history = deps.memory?.history;
+  // The visitor's browser has connections of its own, for the whole visit (fetch/http-client.ts).
+  const connections = openConnections();
+  const client: HttpClient = { get: (req) => deps.client.get({ ...req, connections }), close: () => connections.close() };
   const nodeFetcher = (p: VisitorProfile, ctx: VisitContext) => (deps.balancer
-    ? createBalancerFetcher(deps.client, { balancerUrl: deps.balancer.url, siteHost: job.siteHost, nodeId: job.nodeId, auditSecret: deps.balancer.auditSecret, secure: deps.balancer.url.startsWith('https:') }, p, deps.limits, ctx)
-    : createDirectNodeFetcher(deps.client, job.nodeUrl, job.siteHost, p, deps.limits, ctx));
+    ? createBalancerFetcher(client, { balancerUrl: deps.balancer.url, siteHost: job.siteHost, nodeId: job.nodeId, auditSecret: deps.balancer.auditSecret, secure: deps.balancer.url.startsWith('https:') }, p, deps.limits, ctx)
+    : createDirectNodeFetcher(client, job.nodeUrl, job.siteHost, p, deps.limits, ctx));
+  const context: VisitContext = { validators: (p) => history?.validators(`${job.siteHost}${p}`) ?? null };
   const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-  const node = memoize(withParseDelay(nodeFetcher(profile, context), deps.random, sleep));
+  // The audited page's navigation comes from the page viewed before it, once there is one.
+  let referer: string | null = null;
+  const audited: PageFetcher = (p, destination, ref) => nodeFetcher(profile, { ...context, documentReferer: referer })(p, destination, ref);
+  // The visit's browser cache: every file any of its page views loaded is asked once.
+  const node = memoize(withParseDelay(audited, deps.random, sleep));
   const origin = createOriginFetcher(deps.client, job.originUrl, profile, deps.limits);
-  const scheme = deps.balancer?.url.startsWith('https:') ? ('https' as const) : ('http' as const);
-  const target = { siteHost: job.siteHost, originUrl: job.originUrl, path, nodeId: deps.balancer ? job.nodeId : null, scheme };
+  const scheme = (profile.secure ?? deps.balancer?.url.startsWith('https:')) ? ('https' as const) : ('http' as const);
+  const browser: VisitBrowser = {
+    navigate: (p, navigation, ref) => nodeFetcher({ ...profile, navigation }, { ...context, documentReferer: ref })(p, 'document'),
+    files: node, pageUrl: (p) => `${scheme}://${job.siteHost}${p}`, siteHosts: [job.siteHost.toLowerCase(), new URL(job.originUrl).host.toLowerCase()],
+    random: deps.random, sleep, thinkMs: deps.thinkTimeMs ?? [3000, 10_000], stopped: deps.stopped,
+  };
+  const target = { siteHost: job.siteHost, originUrl: job.originUrl, path, nodeId: deps.balancer ? job.nodeId : null, scheme: deps.balancer?.url.startsWith('https:') ? ('https' as const) : ('http' as const), destination: plan.destination };
   let run: AuditRun;
   try {
-    if (context.documentReferer) await visitFirst(deps, job, profile, context.documentReferer, node, nodeFetcher);
+    referer = await withDeadline(visitBefore(browser, plan, path), 60_000, 'AUD_ERR_FETCH_TIMEOUT', 'the page views before the audited one')
+      .catch((err: unknown) => {
+        deps.log.debug({ err: describeError(err) }, 'a page view before the audit failed');
+        return null;
+      });
     run = await withDeadline(runAudit(target, node, origin, profile, deps.render, deps.renderSettings, deps.memory ?? null, { freshOrigin: job.reason === 'confirm' }), deps.auditTimeoutMs, 'AUD_ERR_RENDER_TIMEOUT', 'the audit');
   } catch (err) {
     run = { verdict: 'inconclusive', reason: describeError(err), findings: [], headersDiff: [], blocked: [], rendered: 'failed', renderError: describeError(err), screenshots: null, diffRatio: null, subresourcesChecked: 0, originRenders: 0 };
   }
+  // The visitor goes on browsing while the verdict is stored: no audit slot waits for it.
+  // Without a keeper the visit ends with the audit.
+  if (run.verdict === 'unreachable' || !deps.keep) client.close();
+  else deps.keep(withDeadline(visitAfter(browser, plan, plan.carrier ?? path), 60_000, 'AUD_ERR_FETCH_TIMEOUT', 'the page views after the audited one')
+    .catch((err: unknown) => deps.log.debug({ err: describeError(err) }, 'a page view after the audit failed'))
+    .finally(() => client.close()));
+  return finish(deps, job, path, profile, run, startedMs);
+}
+
+async function finish(deps: WorkerDeps, job: ClaimedAudit, path: string, profile: VisitorProfile, run: AuditRun, startedMs: number): Promise<AuditRun> {
   const confirmation = confirmationOf(run, job);
   const evidenceIds = await finishAudit(deps.pool, job.id, {
     verdict: run.verdict,
@@ -135,10 +163,15 @@ export async function auditOne(deps: WorkerDeps, job: ClaimedAudit): Promise<Aud
 }
 
 export function startAuditWorker(input: WorkerDeps): AuditWorker {
-  const deps: WorkerDeps = { ...input, memory: input.memory ?? createAuditMemory() };
-  const name = deps.workerName ?? `${hostname()}:${process.pid}`;
   const active = new Set<Promise<void>>();
+  const visiting = new Set<Promise<void>>();
   let stopped = false;
+  const keep = (visit: Promise<void>) => {
+    visiting.add(visit);
+    void visit.finally(() => visiting.delete(visit));
+  };
+  const deps: WorkerDeps = { ...input, memory: input.memory ?? createAuditMemory(), sitePages: input.sitePages ?? new SitePages(), keep, stopped: () => stopped };
+  const name = deps.workerName ?? `${hostname()}:${process.pid}`;
   let done = 0;
   let lastPlan = 0;
   let lastRequeue = 0;
@@ -202,6 +235,7 @@ export function startAuditWorker(input: WorkerDeps): AuditWorker {
       if (timer) clearTimeout(timer);
       await ticking;
       await Promise.allSettled([...active]);
+      await Promise.allSettled([...visiting]);
     },
   };
 }

@@ -9,7 +9,7 @@ function arg(name: string, fallback: number): number {
   return i === -1 ? fallback : Number(process.argv[i + 1]);
 }
 
-const result = await benchClassifier({ seconds: arg('seconds', 120), sessionsPerSecond: arg('sessions-per-second', 0.5), auditEverySeconds: arg('audit-every', 8) });
+const result = await benchClassifier({ seconds: arg('seconds', 120), sessionsPerSecond: arg('sessions-per-second', 0.5), auditEverySeconds: arg('audit-every', 8), dump: process.argv.includes('--dump') ? process.argv[process.argv.indexOf('--dump') + 1] : undefined });
 const md = `## Classifier node: can a node tell audits from visitors?\n\n\`npx tsx bench/classifier.ts --write\` (also part of \`npm run bench\`).\n\n${renderClassifier(result)}\n`;
 process.stdout.write(md);
 if (process.argv.includes('--write')) writeDocsSection('classifier-node', md);

@@ -6,6 +6,7 @@ import type { Finding } from '../compare/types.js';
 import type { VolatilityMemory } from '../compare/volatility-memory.js';
 import type { FetchedResource, PageFetcher } from '../fetch/fetchers.js';
 import { headerValue } from '../fetch/http-client.js';
+import type { Destination } from '../fetch/visitor-profile.js';
 import { checkSubresources } from './subresources.js';
 
 // The cheap checks: HTTP, document, subresources. They need no browser.
@@ -19,6 +20,8 @@ export interface AuditTarget {
   nodeId?: string | null;
   /** How visitors reach the site (shapes Referer and the page URL the browser sees); default http. */
   scheme?: 'http' | 'https';
+  /** How a browser asks for it: a page is a document (the default), a file as the page that loads it does. */
+  destination?: Destination;
 }
 
 export function pageUrlOf(t: AuditTarget): string {
@@ -41,10 +44,10 @@ export interface StaticOutcome {
 
 const isHtmlResponse = (r: FetchedResource) => (headerValue(r.headers, 'content-type') ?? '').includes('html');
 
-async function fetchOrigin(origin: PageFetcher, path: string, n: number): Promise<FetchedResource[]> {
+async function fetchOrigin(origin: PageFetcher, path: string, n: number, destination: Destination = 'document'): Promise<FetchedResource[]> {
   const out: FetchedResource[] = [];
   // One after the other, as two separate visits: parallel fetches would share a timestamp.
-  for (let i = 0; i < n; i++) out.push(await origin(path, 'document'));
+  for (let i = 0; i < n; i++) out.push(await origin(path, destination));
   return out;
 }
 
@@ -111,13 +114,13 @@ export async function runStaticChecks(t: AuditTarget, node: PageFetcher, origin:
   const empty = { findings: [], headersDiff: [], node: null, isHtml: false, subresourcesChecked: 0, documentContext: ctx };
   let samples: FetchedResource[];
   try {
-    samples = await fetchOrigin(origin, t.path, 2);
+    samples = await fetchOrigin(origin, t.path, 2, t.destination);
   } catch (err) {
     return { ...empty, state: 'inconclusive', reason: `origin unreachable: ${(err as Error).message}`, originSamples: [] };
   }
   let answer: FetchedResource;
   try {
-    answer = await node(t.path, 'document');
+    answer = await node(t.path, t.destination ?? 'document');
   } catch (err) {
     return { ...empty, state: 'unreachable', reason: `node unreachable: ${(err as Error).message}`, originSamples: samples };
   }
@@ -147,7 +150,7 @@ export async function runStaticChecks(t: AuditTarget, node: PageFetcher, origin:
     let doc = documentFindings(samples, answer, ctx, memory);
     if (doc.findings.length > 0) {
       // Suspicious: learn harder what the origin changes on its own before accusing anyone.
-      samples = [...samples, ...(await fetchOrigin(origin, t.path, opts.extraOriginFetches ?? 5).catch(() => []))];
+      samples = [...samples, ...(await fetchOrigin(origin, t.path, opts.extraOriginFetches ?? 5, t.destination).catch(() => []))];
       doc = documentFindings(samples, answer, ctx, memory);
     }
     staleVersion = doc.findings.length > 0 && memory ? matchingRecentVersion(answer, samples, ctx, memory, opts.now?.() ?? Date.now()) : null;

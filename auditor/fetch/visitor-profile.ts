@@ -81,14 +81,31 @@ export function visitorFromSample(s: SampledVisitor, random: () => number, chrom
     family: fam, userAgent, acceptLanguage: language, platform: navigatorPlatform[platform], mobile,
     viewport: one(viewports[platform], random), clientIp: regionFor(s.country, random),
     brands: chromium ? brandList(chromiumMajor, fam === 'edge' ? 'Microsoft Edge' : 'Google Chrome') : null,
-    navigation: nav, secure: s.secure, returning: s.conditional,
+    navigation: nav, secure: sentFromSecureContext(s), returning: s.conditional,
   };
 }
 
-/** A visitor of this node: one of its sampled visitors at random (so the mix follows its traffic), else the built-in mix. */
+/**
+ * Browsers send Sec-Fetch-* only to secure origins, so a sample that carries Sec-Fetch-Site came
+ * over HTTPS whatever the balancer's own socket says: behind a TLS-terminating proxy (the usual
+ * deployment) every request reaches the balancer as plain HTTP.
+ */
+function sentFromSecureContext(s: SampledVisitor): boolean {
+  return s.secure || (s.secFetchSite !== null && navigations.some((n) => n === s.secFetchSite));
+}
+
+/**
+ * A visitor of this node, its browser and its language each drawn from the node's sampled
+ * visitors (so the mix follows its traffic), else the built-in mix. The two are drawn from two
+ * samples apart: replaying one visitor's exact pair would only ever present pairs the node has
+ * already seen, while a new visitor brings a pair it has not seen as often as its visitors are
+ * diverse (the classifier node tells an audit by that alone, bench/classifier).
+ */
 export function drawVisitor(random: () => number, samples: readonly SampledVisitor[] = [], chromiumMajor = fallbackChromiumMajor): VisitorProfile {
   for (let i = 0; i < 5 && samples.length > 0; i++) {
-    const v = visitorFromSample(one(samples, random), random, chromiumMajor);
+    const browser = one(samples, random);
+    const speaker = one(samples, random);
+    const v = visitorFromSample({ ...browser, country: speaker.country, acceptLanguage: speaker.acceptLanguage }, random, chromiumMajor);
     if (v) return v;
   }
   const b = builtInVisitor(random, chromiumMajor);

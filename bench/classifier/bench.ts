@@ -1,8 +1,7 @@
-import { chmodSync, mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAuditor } from '../../auditor/app.js';
-import { visitorSampleOf } from '../../balancer/background/url-samples.js';
 import { openDatabase } from '../../common/db/open.js';
 import { silentLogger } from '../../common/log.js';
 import { createHttpClient, type HttpClient } from '../../auditor/fetch/http-client.js';
@@ -98,7 +97,7 @@ function loggingClient(inner: HttpClient, balancerUrl: string, log: VisitorReque
   };
 }
 
-export async function benchClassifier(opts: { seconds?: number; sessionsPerSecond?: number; auditEverySeconds?: number } = {}): Promise<ClassifierBench> {
+export async function benchClassifier(opts: { seconds?: number; sessionsPerSecond?: number; auditEverySeconds?: number; dump?: string } = {}): Promise<ClassifierBench> {
   const seconds = opts.seconds ?? 120;
   const dir = mkdtempSync(join(tmpdir(), 'verity-classifier-'));
   chmodSync(dir, 0o755);
@@ -109,12 +108,12 @@ export async function benchClassifier(opts: { seconds?: number; sessionsPerSecon
   try {
     const siteId = await insertTestSite(db.pool, { host, origin: origin.url, privateRoutes: origin.privateRoutes, dynamicPolicy: 'sampled' });
     const nodeId = await insertTestNode(db.pool, { url: node.url, siteIds: [siteId], status: 'active', name: 'classifier-node' });
-    // Visitors first: the balancer has sampled the node's traffic before the first audit, as in production.
+    // Visitors first: the balancer has sampled the node's traffic (its own sampling, as in
+    // production) before the first audit.
     const samples = balancer.balancer.runtime.samples;
     let major = 140;
     const traffic = startVisitorTraffic({
       balancerUrl: balancer.publicUrl, host, pages, sessionsPerSecond: opts.sessionsPerSecond ?? 0.5, chromiumMajor: () => major, random: seededRandom(3),
-      onServed: (path, headers, country, servedBy) => samples.record(siteId, path, visitorSampleOf(headers, servedBy, country, true)),
     });
     await new Promise((r) => setTimeout(r, 15_000));
     await samples.flush();
@@ -136,6 +135,7 @@ export async function benchClassifier(opts: { seconds?: number; sessionsPerSecon
       const l = s.atMs >= started ? labels[i] : undefined;
       if (l === 'audit' || l === 'visitor') requests.push({ label: l, split: Math.floor((s.atMs - t0) / 10_000) % 2 === 0 ? 'train' : 'test', features: f[i] ?? {} });
     });
+    if (opts.dump) writeFileSync(opts.dump, node.seen.map((s, i) => JSON.stringify({ label: s.atMs >= started ? labels[i] : 'warmup', atMs: s.atMs - t0, path: s.path, socket: s.socket, headers: s.headers, features: f[i] })).join('\n'));
     const audits = requests.filter((r) => r.label === 'audit').length;
     void nodeId;
     return { seconds, audits, visitors: requests.length - audits, unlabelled: node.seen.length - requests.length, ...bestRules(requests), baseline: shuffledBaseline(requests, seededRandom(4)) };

@@ -96,13 +96,42 @@ export function visitorHeaders(v: Visitor, host: string, dest: Dest, site: strin
     ['User-Agent', v.ua], ...ref, ['Accept-Encoding', 'gzip, deflate'], ['Connection', 'keep-alive']];
 }
 
-/** Where a page points a browser: stylesheets, scripts, images and icons of the same site. */
-function referenced(html: string): Array<{ path: string; dest: Dest }> {
+/**
+ * What a browser loads with a page, in the order it asks: the preload scanner finds stylesheets,
+ * scripts and images in document order and asks for them at once; the page's icon (or
+ * /favicon.ico when it names none) comes after. Same-site files only.
+ */
+export function referenced(html: string): Array<{ path: string; dest: Dest }> {
   const out = new Map<string, Dest>();
-  for (const m of html.matchAll(/<link[^>]*rel="(stylesheet|icon)"[^>]*href="(\/[^"]*)"/g)) out.set(m[2] ?? '', m[1] === 'stylesheet' ? 'style' : 'image');
-  for (const m of html.matchAll(/<script[^>]*src="(\/[^"]*)"/g)) out.set(m[1] ?? '', 'script');
-  for (const m of html.matchAll(/<img[^>]*src="(\/[^"]*)"/g)) out.set(m[1] ?? '', 'image');
+  let icon: string | null = null;
+  for (const m of html.matchAll(/<(link|script|img)\b([^>]*)>/g)) {
+    const attrs = m[2] ?? '';
+    const value = (name: string) => new RegExp(`\\s${name}="([^"]*)"`).exec(attrs)?.[1] ?? null;
+    const src = m[1] === 'link' ? value('href') : value('src');
+    if (!src?.startsWith('/')) continue;
+    const rel = value('rel') ?? '';
+    if (m[1] === 'link' && /(^|\s)icon(\s|$)/.test(rel)) icon ??= src;
+    else if (m[1] === 'link' && rel === 'stylesheet' && !out.has(src)) out.set(src, 'style');
+    else if (m[1] === 'script' && !out.has(src)) out.set(src, 'script');
+    else if (m[1] === 'img' && !out.has(src)) out.set(src, 'image');
+  }
+  const last = icon ?? '/favicon.ico';
+  if (!out.has(last)) out.set(last, 'image');
   return [...out].map(([path, dest]) => ({ path, dest }));
+}
+
+/** Same-site pages a page links to, among those the bench's visitors browse. */
+export function links(html: string, pages: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const m of html.matchAll(/<a\b[^>]*\shref="(\/[^"#]*)/g)) if (pages.includes(m[1] ?? '')) out.add(m[1] ?? '');
+  return [...out];
+}
+
+/** How long a browser may reuse an answer without asking again (Cache-Control max-age; none for no-store or no-cache). */
+export function freshForMs(cacheControl: string | undefined): number {
+  const cc = (cacheControl ?? '').toLowerCase();
+  if (/(^|[\s,])(no-store|no-cache)([\s,=]|$)/.test(cc)) return 0;
+  return Number(/(?:^|[\s,])max-age=(\d+)/.exec(cc)?.[1] ?? 0) * 1000;
 }
 
 export interface VisitorTraffic {
@@ -113,36 +142,40 @@ export interface VisitorTraffic {
 export interface TrafficOptions {
   balancerUrl: string;
   host: string;
+  /** The site's public pages: where visitors land, weighted by rank (Zipf), and which links they follow. */
   pages: readonly string[];
   sessionsPerSecond: number;
   /** The Chromium version current visitors run (that of the auditor's browser, once it has started). */
   chromiumMajor: () => number;
   random: () => number;
-  /** Told of every answer a node served (what the balancer records for the auditor). */
-  onServed: (path: string, headers: Record<string, string>, country: string, servedBy: string) => void;
+}
+
+/** After each page view a visitor clicks on with this probability (so 45 % of visits are one page; mean 2.2 pages). */
+export const continuation = 0.55;
+const maxPageViews = 6;
+
+interface Answer {
+  body: string;
+  freshMs: number;
 }
 
 export function startVisitorTraffic(o: TrafficOptions): VisitorTraffic {
   const log: VisitorRequestLog[] = [];
   let stopped = false;
   const running = new Set<Promise<void>>();
-  const get = (v: Visitor, agent: Agent, path: string, dest: Dest, site: string, referer: string | null) => new Promise<string>((resolve) => {
+  const get = (v: Visitor, agent: Agent, path: string, dest: Dest, site: string, referer: string | null) => new Promise<Answer>((resolve) => {
     const headers = visitorHeaders(v, o.host, dest, site, referer);
     log.push({ path, userAgent: v.ua, acceptLanguage: v.language, sentMs: performance.now() });
     const req = httpRequest(new URL(path, o.balancerUrl), { headers: headers.flat(), agent, setHost: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const servedBy = String(res.headers['x-verity-node'] ?? 'origin');
-        if (servedBy !== 'origin') o.onServed(path, Object.fromEntries(headers.map(([k, val]) => [k.toLowerCase(), val])), v.country, servedBy);
-        resolve(dest === 'document' ? Buffer.concat(chunks).toString('utf8') : '');
-      });
-      res.on('error', () => resolve(''));
+      res.on('end', () => resolve({ body: dest === 'document' ? Buffer.concat(chunks).toString('utf8') : '', freshMs: res.statusCode === 200 ? freshForMs(res.headers['cache-control']) : 0 }));
+      res.on('error', () => resolve({ body: '', freshMs: 0 }));
     });
-    req.on('error', () => resolve(''));
+    req.on('error', () => resolve({ body: '', freshMs: 0 }));
     req.end();
   });
-  const zipf = o.pages.map((p, i) => ({ p, weight: 1 / (i + 1) }));
+  const rank = (list: readonly string[]) => list.map((p) => ({ p, weight: 1 / (o.pages.indexOf(p) + 1) }));
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   const session = async () => {
     const browser = pick(browsers, o.random);
@@ -150,21 +183,29 @@ export function startVisitorTraffic(o: TrafficOptions): VisitorTraffic {
     const major = o.chromiumMajor();
     const v: Visitor = { browser, ua: browser.ua(major), language: country.languages[Math.floor(o.random() * country.languages.length)] ?? 'en', country: country.code, major };
     const agent = new Agent({ keepAlive: true, maxSockets: 6 });
-    let page = pick(zipf, o.random).p;
+    let page = pick(rank(o.pages), o.random).p;
     let site = o.random() < 0.55 ? 'none' : 'cross-site';
     let referer: string | null = null;
-    // The browser's cache: what one page loaded, the next page of the session does not ask again.
-    const cached = new Set<string>();
-    for (let views = 0; views < 6 && !stopped; views++) {
-      const html = await get(v, agent, page, 'document', site, referer);
-      await sleep(5 + o.random() * 25);
-      const refs = referenced(html).filter((r) => !cached.has(r.path));
-      for (const r of refs) cached.add(r.path);
-      await Promise.all(refs.map((r) => get(v, agent, r.path, r.dest, 'same-origin', `https://${o.host}${page}`)));
-      if (o.random() < 0.45) break;
+    // The browser's HTTP cache: an answer is reused, unasked, while its Cache-Control says it is fresh.
+    const cache = new Map<string, { until: number; body: string }>();
+    const fetchCached = async (path: string, dest: Dest, fetchSite: string, ref: string | null) => {
+      const hit = cache.get(path);
+      if (hit && hit.until > performance.now()) return hit.body;
+      const a = await get(v, agent, path, dest, fetchSite, ref);
+      if (a.freshMs > 0) cache.set(path, { until: performance.now() + a.freshMs, body: a.body });
+      return a.body;
+    };
+    for (let views = 0; views < maxPageViews && !stopped; views++) {
+      const fresh = cache.has(page) && (cache.get(page)?.until ?? 0) > performance.now();
+      const html = await fetchCached(page, 'document', site, referer);
+      if (!fresh) await sleep(5 + o.random() * 25);
+      const pageUrl = `https://${o.host}${page}`;
+      await Promise.all(referenced(html).map((r) => fetchCached(r.path, r.dest, 'same-origin', pageUrl)));
+      const next = links(html, o.pages);
+      if (next.length === 0 || o.random() >= continuation) break;
       await sleep(-Math.log(1 - o.random()) * 3000);
-      referer = `https://${o.host}${page}`;
-      page = pick(zipf, o.random).p;
+      referer = pageUrl;
+      page = pick(rank(next), o.random).p;
       site = 'same-origin';
     }
     agent.destroy();

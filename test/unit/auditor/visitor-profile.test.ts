@@ -47,6 +47,18 @@ describe('profiles from the node\'s traffic', () => {
     expect(visitorFromSample(sample({ userAgent: 'curl/8.0' }), random, 156)).toBeNull();
   });
 
+  it('a visitor whose browser sent Sec-Fetch-* came over HTTPS, though the balancer behind a TLS-terminating proxy saw plain HTTP', () => {
+    const names = (s: SampledVisitor) => {
+      const v = visitorFromSample(s, random, 156);
+      return browserHeaders(v ?? drawVisitor(random), { host: 'shop.example', destination: 'document', secure: v?.secure ?? false }).map(([k]) => k);
+    };
+    expect(names(sample({ userAgent: chromeOld, secure: false, secFetchSite: 'cross-site' }))).toEqual(expect.arrayContaining(['Sec-Fetch-Site', 'sec-ch-ua']));
+    // No Sec-Fetch-* and a plain socket: a plain-HTTP visitor, and so is the audit.
+    expect(names(sample({ userAgent: chromeOld, secure: false, secFetchSite: null }))).not.toContain('Sec-Fetch-Site');
+    // A junk value is no browser's.
+    expect(names(sample({ userAgent: chromeOld, secure: false, secFetchSite: 'x' }))).not.toContain('sec-ch-ua');
+  });
+
   it('returning visitors send conditional requests for what they have; new ones do not', () => {
     const back = visitorFromSample(sample({ userAgent: chromeOld, conditional: true }), random, 156);
     expect(back?.returning).toBe(true);
@@ -60,6 +72,19 @@ describe('profiles from the node\'s traffic', () => {
     const firefoxShare = drawn.filter((v) => v.family === 'firefox').length / drawn.length;
     expect(firefoxShare).toBeGreaterThan(0.7);
     expect(firefoxShare).toBeLessThan(0.9);
-    expect(drawn.filter((v) => v.acceptLanguage.startsWith('pl')).length).toBe(drawn.filter((v) => v.family === 'firefox').length);
+    const polish = drawn.filter((v) => v.acceptLanguage.startsWith('pl')).length / drawn.length;
+    expect(polish).toBeGreaterThan(0.7);
+    expect(polish).toBeLessThan(0.9);
+  });
+
+  it('draws browser and language from two visitors apart: pairs the node has not seen yet come as often as the mix makes them', () => {
+    const browsers = [chromeOld, firefox];
+    const languages = ['de-DE,de;q=0.9', 'pl-PL,pl;q=0.9'];
+    // Every sampled visitor so far was a Chrome in German or a Firefox in Polish.
+    const samples = Array.from({ length: 40 }, (_, i) => sample({ userAgent: browsers[i % 2], acceptLanguage: languages[i % 2] }));
+    const drawn = Array.from({ length: 400 }, () => drawVisitor(random, samples, 156));
+    const unseen = drawn.filter((v) => (v.family === 'firefox') !== v.acceptLanguage.startsWith('pl')).length / drawn.length;
+    expect(unseen).toBeGreaterThan(0.4);
+    expect(unseen).toBeLessThan(0.6);
   });
 });
