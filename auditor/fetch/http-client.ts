@@ -1,12 +1,11 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { brotliDecompress, gunzip, inflate, type ZlibOptions } from 'node:zlib';
-import { promisify } from 'node:util';
 import { VerityError } from '../../common/errors.js';
+import { DecodeError, decodeBody } from '../../common/http/decode.js';
 
 // The one HTTP client of the auditor: sends exactly the headers it is given, in order (the
 // visitor's browser's set), follows no redirect (the first answer is what gets compared), caps
-// size and time, and decodes the content encodings browsers accept.
+// size and time, and decodes the content encodings browsers accept (capped, off the event loop).
 
 export interface HttpRequest {
   /** Where to connect, with the path and query to ask for. */
@@ -58,28 +57,18 @@ export interface HttpClient {
   close(): void;
 }
 
-type Decoder = (buf: Buffer, opts: ZlibOptions) => Promise<Buffer>;
-const decoders: Record<string, Decoder> = {
-  gzip: promisify(gunzip) as Decoder,
-  'x-gzip': promisify(gunzip) as Decoder,
-  deflate: promisify(inflate) as Decoder,
-  br: promisify(brotliDecompress) as Decoder,
-};
-
 export function headerValue(headers: Array<[string, string]>, name: string): string | undefined {
   const n = name.toLowerCase();
   return headers.find(([k]) => k.toLowerCase() === n)?.[1];
 }
 
+/** Through the one capped, off-loop decoder everything of ours uses (common/http/decode.ts). */
 async function decode(body: Buffer, encoding: string | undefined, maxBytes: number): Promise<Buffer> {
-  const enc = (encoding ?? '').trim().toLowerCase();
-  if (!enc || enc === 'identity') return body;
-  const decoder = decoders[enc];
-  if (!decoder) throw new VerityError('AUD_ERR_BAD_ENCODING', `unsupported content-encoding ${enc}`);
   try {
-    return await decoder(body, { maxOutputLength: maxBytes });
+    return await decodeBody(body, encoding, maxBytes);
   } catch (err) {
-    throw new VerityError('AUD_ERR_BAD_ENCODING', `the ${enc} body could not be decoded`, { cause: err });
+    const unknown = err instanceof DecodeError && err.reason === 'unknown-encoding';
+    throw new VerityError('AUD_ERR_BAD_ENCODING', unknown ? `unsupported content-encoding ${encoding ?? ''}` : `the ${encoding ?? ''} body could not be decoded`, { cause: err });
   }
 }
 

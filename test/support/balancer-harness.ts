@@ -96,13 +96,16 @@ export interface TestNodeSpec {
 /** A node row plus node_sites, as a registration would leave them. Returns the node id. */
 export async function insertTestNode(db: Queryable, spec: TestNodeSpec): Promise<string> {
   const id = randomBytes(16).toString('hex');
+  // One statement: the node and its sites commit (and NOTIFY the balancers) together, so no
+  // balancer ever holds the node without its sites.
   await db.query(
-    `INSERT INTO nodes (id, name, public_key, public_url, declared_lat, declared_lon, subnet, status, integrity, availability)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+    `WITH n AS (
+       INSERT INTO nodes (id, name, public_key, public_url, declared_lat, declared_lon, subnet, status, integrity, availability)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id)
+     INSERT INTO node_sites (node_id, site_id) SELECT n.id, s.site_id::uuid FROM n, unnest($11::text[]) AS s(site_id)`,
     [id, spec.name ?? `node-${id.slice(0, 6)}`, randomBytes(32).toString('base64url'), spec.url, spec.lat ?? null, spec.lon ?? null,
-      spec.subnet ?? null, spec.status ?? 'active', spec.integrity ?? 0.9, spec.availability ?? 0.9],
+      spec.subnet ?? null, spec.status ?? 'active', spec.integrity ?? 0.9, spec.availability ?? 0.9, spec.siteIds],
   );
-  for (const siteId of spec.siteIds) await db.query('INSERT INTO node_sites (node_id, site_id) VALUES ($1, $2)', [id, siteId]);
   return id;
 }
 

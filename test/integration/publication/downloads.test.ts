@@ -90,7 +90,8 @@ describe('large downloads', () => {
     const rogue = scene.track(await startHostileNode({ origin: scene.origin.url, mode: 'tamper' }));
     await db.pool.query("UPDATE nodes SET status = 'quarantined' WHERE id = $1", [ids[0]]);
     const rogueId = await insertTestNode(db.pool, { url: rogue.url, siteIds: [siteId] });
-    await waitFor(() => bal.balancer.runtime.table.node(rogueId) && bal.balancer.runtime.table.node(ids[0] ?? '')?.status === 'quarantined');
+    // The node row and its site assignment are two NOTIFYs: wait until the table has both.
+    await waitFor(() => bal.balancer.runtime.table.node(rogueId)?.siteIds.includes(siteId) && bal.balancer.runtime.table.node(ids[0] ?? '')?.status === 'quarantined');
     const d = await download(bal.publicUrl, '/media/seg.ts');
     // The node's first three pieces were good and went out under its name; the origin finished.
     expect(d, await bal.balancer.runtime.metrics.registry.getSingleMetricAsString('verity_balancer_requests_total')).toMatchObject({ status: 200, servedBy: rogueId, sha256: whole, size: file.size });
