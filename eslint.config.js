@@ -1,4 +1,4 @@
-// Import boundaries of STYLE.md, said once here so a wrong import fails `npm run lint`.
+// Import boundaries between programs (balancer, node, auditor, dashboards, common), said once here so a wrong import fails `npm run lint`.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';

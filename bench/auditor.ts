@@ -1,6 +1,6 @@
 // `npx tsx bench/auditor.ts [--rendered N] [--http N] [--write]`: auditor throughput and memory.
 // HTTP-level audits/s (no browser), rendered audits/min, and the RSS of the auditor process
-// plus its Chromium after 50 and after N rendered audits (SECURITY-TESTS.md 21: memory stays
+// plus its Chromium after 50 and after N rendered audits (memory stays
 // bounded: the browser is recycled every --recycle-every pages).
 import { readFileSync, readdirSync } from 'node:fs';
 import { startDirectAuditor } from '../test/support/auditor/harness.js';

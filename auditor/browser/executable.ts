@@ -12,7 +12,7 @@ function isExecutable(path: string): boolean {
 }
 
 /**
- * The browser, resolved as CONTRACT.md says: PUPPETEER_EXECUTABLE_PATH, else puppeteer's own
+ * The browser, resolved as the README says: PUPPETEER_EXECUTABLE_PATH, else puppeteer's own
  * download (none here: installs skip it), else the system Chromium. null → no browser.
  */
 export async function resolveBrowserExecutable(env: Readonly<Record<string, string | undefined>> = process.env): Promise<string | null> {

@@ -11,7 +11,7 @@ import { authOf } from './auth.js';
 import { forbidden, maySite, siteFilter } from './scope.js';
 import type { ControlDeps } from './types.js';
 
-// Admin endpoints beyond CONTRACT.md's list: join tokens, rescans and the admin log.
+// Admin endpoints beyond the core ones of admin-api.ts: join tokens, rescans and the admin log.
 
 const tokenBody = z.object({
   site: z.string().min(1).max(253),

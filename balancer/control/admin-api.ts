@@ -16,7 +16,7 @@ import { sendEvidence } from './evidence.js';
 import { runNodeAction } from './admin-ops.js';
 import type { ControlDeps, ControlPlugin } from './types.js';
 
-// The admin HTTP API of CONTRACT.md ("Control plane HTTP"). Everything here needs the bearer
+// The admin HTTP API (README, "Admin API"). Everything here needs the bearer
 // admin token or a dashboard session; state changes from a session also need its CSRF token.
 
 const auditsQuery = z.object({

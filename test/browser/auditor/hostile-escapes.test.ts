@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useHostileScene } from '../../support/auditor/hostile-site.js';
 
-// SECURITY-TESTS.md 18, 19 and 22: pages from untrusted machines try to reach out of the
+// Pages from untrusted machines try to reach out of the
 // auditor's browser or to recognise it. One browser for the file; a handful of pages.
 
 const scene = useHostileScene();

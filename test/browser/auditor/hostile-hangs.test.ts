@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { useHostileScene } from '../../support/auditor/hostile-site.js';
 import { waitFor } from '../../support/auditor/fixtures.js';
 
-// SECURITY-TESTS.md 20 and 31: pages that hang the browser, and a browser that dies mid-audit.
+// Pages that hang the browser, and a browser that dies mid-audit.
 // One browser for the file; a handful of pages.
 
 const scene = useHostileScene();

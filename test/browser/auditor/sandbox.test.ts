@@ -11,7 +11,7 @@ import { silentLogger } from '../../../common/log.js';
 import { useHostileScene } from '../../support/auditor/hostile-site.js';
 import { waitFor } from '../../support/auditor/fixtures.js';
 
-// Issue 15.4 and SECURITY-TESTS.md 40: the auditor's Chromium runs with its sandbox, in a process
+// A hostile page must not escape the renderer: the auditor's Chromium runs with its sandbox, in a process
 // that holds no database credentials and no audit secret, and a hostile page can signal nothing
 // out of it (STUN, DNS prefetch, preconnect, beacons, pings).
 

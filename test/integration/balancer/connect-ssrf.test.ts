@@ -7,7 +7,7 @@ import { SCENE_HOST, useBalancerScene } from '../../support/balancer-scene.js';
 import { useTestDatabase } from '../../support/db.js';
 import { startHostileNode } from '../../support/hostile-node.js';
 
-// SECURITY-TESTS 24, "checked again at connect time": a node whose name resolved to a public
+// Node addresses are checked again at connect time: a node whose name resolved to a public
 // address when it registered, and now resolves to 127.0.0.1 (DNS rebinding), gets no
 // connection from the balancer: the attempt fails like a connect error (another node serves
 // the visitor) and the refusal is logged.

@@ -5,7 +5,7 @@ import { visit } from '../../support/balancer-harness.js';
 import { SCENE_HOST, useBalancerScene } from '../../support/balancer-scene.js';
 import { useTestDatabase } from '../../support/db.js';
 
-// SECURITY-TESTS 29: on shutdown, in-flight requests finish and new ones get 503 +
+// On shutdown, in-flight requests finish and new ones get 503 +
 // Connection: close. A visitor who connected during the drain and sends its request just
 // after the last in-flight one finished must get that 503, not a reset connection.
 

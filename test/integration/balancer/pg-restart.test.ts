@@ -10,7 +10,7 @@ import { insertTestNode, insertTestSite, startBalancer, visit, visitPublished, w
 import { startOrigin, type TestOrigin } from '../../support/balancer-origin.js';
 import { startHostileNode, type HostileNode } from '../../support/hostile-node.js';
 
-// SECURITY-TESTS.md 28: PostgreSQL itself restarts (a server of this test's own, so the shared
+// PostgreSQL itself restarts (a server of this test's own, so the shared
 // test server stays up): the balancer keeps serving from memory, /healthz says 503 meanwhile,
 // then it reconnects and resyncs by itself.
 

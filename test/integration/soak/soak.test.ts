@@ -28,7 +28,7 @@ describe('resilience soak (short)', () => {
     const c = report.counts;
     expect(report.events.map((e) => e.name.split(' ')[0])).toEqual(['SIGKILL', 'restart', 'node-turncoat', 'stop', 'SIGTERM', 'SIGTERM']);
     expect(c.sent, describeRun(report)).toBeGreaterThan(100);
-    // Nothing is lost, a balancer's SIGTERM drain included (SECURITY-TESTS 29).
+    // Nothing is lost, a balancer's SIGTERM drain included (docs/balancer.md, shutdown drain).
     expect({ lost: c.lost, hung: c.hung, unanswered: c.unanswered }, describeRun(report)).toEqual({ lost: 0, hung: 0, unanswered: 0 });
     expect(report.sigtermExitCode).toBe(0);
   }, 150_000);

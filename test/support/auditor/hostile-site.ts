@@ -6,7 +6,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { startDirectAuditor, type DirectAuditor } from './harness.js';
 import { seededRandom } from './seeded.js';
 
-// Pages that attack the auditor's browser (SECURITY-TESTS.md 18–22, 31), served as both origin
+// Pages that attack the auditor's browser (escapes, fingerprinting, hangs, crashes), served as both origin
 // and node, plus sentinels that count any connection that escapes the browser.
 
 export interface HostileSite {

@@ -2,7 +2,7 @@ import { ESLint } from 'eslint';
 import tseslint from 'typescript-eslint';
 import { describe, expect, it } from 'vitest';
 
-// The import boundaries of STYLE.md are enforced by eslint.config.js; these fixtures prove a
+// The import boundaries between programs are enforced by eslint.config.js; these fixtures prove a
 // forbidden import really fails lint (and an allowed one does not).
 // Fixtures are not files on disk, so type-aware rules (which need the TS project) are off here.
 const eslint = new ESLint({ cwd: process.cwd(), overrideConfig: [tseslint.configs.disableTypeChecked] });
