@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { createCa, issueServerCertificate } from '../../common/tls/x509.js';
+import { freePort } from './ports.js';
 
 // Let's Encrypt's test CA (Debian's `pebble`), on loopback, with its companion DNS server
 // (`pebble-challtestsrv`) answering every name with 127.0.0.1: so the CA validates HTTP-01 and
@@ -25,17 +25,6 @@ export interface Pebble {
   /** 'Valid' or 'Revoked', as the CA knows the certificate. */
   certStatus(serialHex: string): Promise<string>;
   close(): void;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startPebble(o: { httpPort: number; tlsPort: number }): Promise<Pebble> {

@@ -1,4 +1,3 @@
-import { createServer, type AddressInfo } from 'node:net';
 import { createNodeApiPlugin } from '../../balancer/control/node-api.js';
 import { createJoinToken } from '../../common/db/queries/tokens.js';
 import { startBalancer, insertTestSite, waitFor, type StartedBalancer, type StartBalancerOptions } from './balancer-harness.js';
@@ -6,21 +5,12 @@ import type { BalancerScene } from './balancer-scene.js';
 import type { TestDatabase } from './db.js';
 import { startDoctoringProxy, type Doctor, type DoctoringProxy } from './doctoring-proxy.js';
 import { spawnNode, type useNodeProcesses } from './node-process.js';
+import { freePort } from './ports.js';
 
 // Real `verity node` processes behind a real balancer (with its node API), each enrolled with a
 // join token like any volunteer; a rogue one is the same real node behind a doctoring proxy.
 
 export const REAL_HOST = 'real.test';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export interface RealNode {
   nodeId: string;

@@ -11,7 +11,8 @@ import { insertTestSite, startBalancer, visitPublished, waitFor, waitPublished, 
 import { startOrigin, type TestOrigin } from '../../support/balancer-origin.js';
 import { useTestDatabase } from '../../support/db.js';
 import { spawnNode, type NodeProcess } from '../../support/node-process.js';
-import { freePort, pebbleInstalled, startPebble, type Pebble } from '../../support/pebble.js';
+import { pebbleInstalled, startPebble, type Pebble } from '../../support/pebble.js';
+import { freePort } from '../../support/ports.js';
 import { testTlsSecret } from '../../support/tls.js';
 
 // The whole way, as a visitor's browser sees it: pebble (Let's Encrypt's test CA) issues a

@@ -6,7 +6,8 @@ import { Registry } from 'prom-client';
 import { insertTestSite, startBalancer, waitFor, type StartedBalancer } from '../../support/balancer-harness.js';
 import { startOrigin, type TestOrigin } from '../../support/balancer-origin.js';
 import { useTestDatabase } from '../../support/db.js';
-import { freePort, pebbleInstalled, startPebble, type Pebble } from '../../support/pebble.js';
+import { pebbleInstalled, startPebble, type Pebble } from '../../support/pebble.js';
+import { freePort } from '../../support/ports.js';
 import { h2Request, handshake, testTlsSecret } from '../../support/tls.js';
 
 // Automatic certificates from a real ACME server (Debian's pebble, Let's Encrypt's test CA) on

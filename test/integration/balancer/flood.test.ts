@@ -1,5 +1,4 @@
 import { request } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createNodeApiPlugin } from '../../../balancer/control/node-api.js';
 import { createJoinToken } from '../../../common/db/queries/tokens.js';
@@ -9,6 +8,7 @@ import { SCENE_HOST, useBalancerScene } from '../../support/balancer-scene.js';
 import { useTestDatabase } from '../../support/db.js';
 import { spawnNode, useNodeProcesses } from '../../support/node-process.js';
 import { startTcpRelay } from '../../support/relays.js';
+import { freePort } from '../../support/ports.js';
 
 // Strikes measure the node, not the Internet: an honest `verity node` whose line is flooded
 // (every answer cut short while strangers hammer its port) loses availability, never integrity.
@@ -16,16 +16,6 @@ import { startTcpRelay } from '../../support/relays.js';
 const db = useTestDatabase();
 const scene = useBalancerScene(db);
 const nodes = useNodeProcesses(db);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Strangers hammering the node's port: `n` requests at once, each abandoned after a short while. */
 function flood(url: string, n: number): Promise<void[]> {

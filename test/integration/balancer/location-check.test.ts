@@ -1,4 +1,3 @@
-import { createServer, type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { HealthProber } from '../../../balancer/background/health.js';
 import { RttRecorder } from '../../../balancer/background/rtt.js';
@@ -14,6 +13,7 @@ import { useTestDatabase } from '../../support/db.js';
 import { rawRequest } from '../../support/node-http.js';
 import { spawnNode, useNodeProcesses } from '../../support/node-process.js';
 import { startForwardingProxy, startTcpRelay } from '../../support/relays.js';
+import { freePort } from '../../support/ports.js';
 
 // Locations are checked, with real `verity node` processes behind a real balancer: GeoIP of the
 // public test addresses a registration comes from (through a trusted proxy; never contacted),
@@ -39,16 +39,6 @@ async function startNode(controlUrl: string, token: string, extra: string[] = []
   const listen = extra.includes('--listen') ? [] : ['--listen', '127.0.0.1:0'];
   const p = nodes.track(spawnNode(['--balancer', controlUrl, ...listen, '--status-listen', '127.0.0.1:0', '--data-dir', dir, '--token', token, '--location', frankfurt, ...extra]));
   return p.ready();
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 async function promote(id: string): Promise<void> {

@@ -13,7 +13,7 @@ import { spkiOf } from '../../../node/tls-identity.js';
 import { insertTestSite, startBalancer, visit, visitPublished, waitFor, type StartedBalancer } from '../../support/balancer-harness.js';
 import { startOrigin, type TestOrigin } from '../../support/balancer-origin.js';
 import { useTestDatabase } from '../../support/db.js';
-import { freePort } from '../../support/pebble.js';
+import { freePort } from '../../support/ports.js';
 import { spawnNode, type NodeProcess } from '../../support/node-process.js';
 
 // TLS between the balancer and a real `verity node`, pinned: the node makes its own key and

@@ -1,22 +1,14 @@
-import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../../support/db.js';
 import { makeSiteWithToken } from '../../support/node-fixtures.js';
 import { useNodeProcesses } from '../../support/node-process.js';
 import { fixed, startOriginServer } from '../../support/origin-server.js';
+import { freePort } from '../../support/ports.js';
 
 // An unreachable or failing balancer is an outage, not an error: the node retries with backoff.
 
 const db = useTestDatabase();
 const { start, controlPlane, cleanup } = useNodeProcesses(db);
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 describe('verity node and an unavailable balancer', () => {
   it('treats a 5xx from the balancer like an outage: retries, does not exit', async () => {

@@ -4,6 +4,7 @@ import { insertTestNode, visit, visitPublished, waitFor } from '../../support/ba
 import { useBalancerScene, SCENE_HOST } from '../../support/balancer-scene.js';
 import { useTestDatabase } from '../../support/db.js';
 import { startHostileNode } from '../../support/hostile-node.js';
+import { PUBLISHED_KINDS } from '../../support/published-kinds.js';
 
 const db = useTestDatabase();
 const scene = useBalancerScene(db);
@@ -135,27 +136,17 @@ describe('nodes supply bytes, the origin supplies the metadata', () => {
 });
 
 describe('every stable byte is verified', () => {
-  const kinds: Record<string, { body: Buffer | string; type: string }> = {
-    '/downloads/app.tar.gz': { body: Buffer.alloc(300_000, 7), type: 'application/gzip' },
-    '/_next/image?url=%2Fa.png&w=64': { body: Buffer.alloc(50_000, 3), type: 'image/webp' },
-    '/article.html': { body: '<!doctype html><html><body><p>IBAN DE00 1234</p></body></html>', type: 'TEXT/HTML; Charset=UTF-8' },
-    '/data.json': { body: '{"account":"DE00 1234"}', type: 'application/json' },
-    '/site.webmanifest': { body: '{"name":"site","start_url":"/"}', type: 'application/manifest+json' },
-    '/live/index.m3u8': { body: '#EXTM3U\n#EXTINF:4,\nseg0.ts\n', type: 'application/vnd.apple.mpegurl' },
-    '/live/seg0.ts': { body: Buffer.alloc(200_000, 0x47), type: 'video/mp2t' },
-  };
-
   it('a node that swaps the bytes of any type gets them to no visitor, and is struck', async () => {
-    for (const [path, asset] of Object.entries(kinds)) scene.origin.set(path.split('?')[0] ?? path, asset);
+    for (const [path, asset] of Object.entries(PUBLISHED_KINDS)) scene.origin.set(path.split('?')[0] ?? path, asset);
     const { bal, ids } = await scene.setup(['honest']);
-    for (const path of Object.keys(kinds)) await visitPublished(bal, path, { host: SCENE_HOST });
+    for (const path of Object.keys(PUBLISHED_KINDS)) await visitPublished(bal, path, { host: SCENE_HOST });
     const rogue = await startHostileNode({ origin: scene.origin.url, mode: 'tamper' });
     scene.track(rogue);
     const { rows: [site] } = await db.pool.query<{ id: string }>('SELECT id::text AS id FROM sites WHERE host = $1', [SCENE_HOST]);
     await db.pool.query("UPDATE nodes SET status = 'quarantined' WHERE id = $1", [ids[0]]);
     const rogueId = await insertTestNode(db.pool, { url: rogue.url, siteIds: [site?.id ?? ''] });
     await waitFor(() => bal.balancer.runtime.table.node(rogueId) !== undefined && bal.balancer.runtime.table.node(ids[0] ?? '')?.status === 'quarantined');
-    for (const [path, asset] of Object.entries(kinds)) {
+    for (const [path, asset] of Object.entries(PUBLISHED_KINDS)) {
       const r = await visit(bal.publicUrl, path, { host: SCENE_HOST });
       expect(sha(r.body), path).toBe(sha(asset.body));
       expect(r.headers['x-verity-node'], path).toBe('origin');
@@ -168,9 +159,9 @@ describe('every stable byte is verified', () => {
   });
 
   it('an honest node\'s bytes of any type and size are served by it, verified', async () => {
-    for (const [path, asset] of Object.entries(kinds)) scene.origin.set(path.split('?')[0] ?? path, asset);
+    for (const [path, asset] of Object.entries(PUBLISHED_KINDS)) scene.origin.set(path.split('?')[0] ?? path, asset);
     const { bal, ids } = await scene.setup(['honest']);
-    for (const [path, asset] of Object.entries(kinds)) {
+    for (const [path, asset] of Object.entries(PUBLISHED_KINDS)) {
       const r = await visitPublished(bal, path, { host: SCENE_HOST });
       expect(r.headers['x-verity-node'], path).toBe(ids[0]);
       expect(sha(r.body), path).toBe(sha(asset.body));

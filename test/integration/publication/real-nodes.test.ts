@@ -9,6 +9,7 @@ import { doctors } from '../../support/doctoring-proxy.js';
 import { useNodeProcesses } from '../../support/node-process.js';
 import { balancerKeyFor, signedRequest } from '../../support/node-signing.js';
 import { REAL_HOST, startRealScene } from '../../support/real-node-scene.js';
+import { PUBLISHED_KINDS } from '../../support/published-kinds.js';
 
 // The publication model against real `verity node` processes: honest ones, and rogue ones (the
 // same real node behind a proxy that doctors its answers). Zero altered bytes reach a visitor,
@@ -41,23 +42,13 @@ function download(baseUrl: string, path: string, headers: Record<string, string>
   });
 }
 
-const kinds: Record<string, { body: Buffer | string; type: string }> = {
-  '/downloads/app.tar.gz': { body: Buffer.alloc(300_000, 7), type: 'application/gzip' },
-  '/_next/image?url=%2Fa.png&w=64': { body: Buffer.alloc(50_000, 3), type: 'image/webp' },
-  '/article.html': { body: '<!doctype html><html><body><p>IBAN DE00 1234</p></body></html>', type: 'TEXT/HTML; Charset=UTF-8' },
-  '/data.json': { body: '{"account":"DE00 1234"}', type: 'application/json' },
-  '/site.webmanifest': { body: '{"name":"site","start_url":"/"}', type: 'application/manifest+json' },
-  '/live/index.m3u8': { body: '#EXTM3U\n#EXTINF:4,\nseg0.ts\n', type: 'application/vnd.apple.mpegurl' },
-  '/live/seg0.ts': { body: Buffer.alloc(200_000, 0x47), type: 'video/mp2t' },
-};
-
 describe('real nodes', () => {
   it('a rogue real node swaps the bytes of every kind: none reach a visitor, the origin\'s do, and it is struck', async () => {
-    for (const [path, asset] of Object.entries(kinds)) scene.origin.set(path.split('?')[0] ?? path, asset);
+    for (const [path, asset] of Object.entries(PUBLISHED_KINDS)) scene.origin.set(path.split('?')[0] ?? path, asset);
     const s = await startRealScene(db, scene, nodes);
     const rogue = await s.node(doctors.swapBytes);
-    for (const path of Object.keys(kinds)) await waitPublished(s.bal, s.siteId, path, REAL_HOST);
-    for (const [path, asset] of Object.entries(kinds)) {
+    for (const path of Object.keys(PUBLISHED_KINDS)) await waitPublished(s.bal, s.siteId, path, REAL_HOST);
+    for (const [path, asset] of Object.entries(PUBLISHED_KINDS)) {
       const r = await visit(s.bal.publicUrl, path, { host: REAL_HOST });
       expect(sha(r.body), path).toBe(sha(asset.body));
     }
@@ -66,10 +57,10 @@ describe('real nodes', () => {
   });
 
   it('an honest real node serves them all, verified, and is never struck', async () => {
-    for (const [path, asset] of Object.entries(kinds)) scene.origin.set(path.split('?')[0] ?? path, asset);
+    for (const [path, asset] of Object.entries(PUBLISHED_KINDS)) scene.origin.set(path.split('?')[0] ?? path, asset);
     const s = await startRealScene(db, scene, nodes);
     const honest = await s.node();
-    for (const [path, asset] of Object.entries(kinds)) {
+    for (const [path, asset] of Object.entries(PUBLISHED_KINDS)) {
       await waitPublished(s.bal, s.siteId, path, REAL_HOST);
       const r = await waitFor(async () => {
         const v = await visit(s.bal.publicUrl, path, { host: REAL_HOST });

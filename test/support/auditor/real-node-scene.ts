@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
@@ -14,6 +13,7 @@ import { spawnNode, type NodeProcess } from '../node-process.js';
 import { startRogueNode, type RogueNode } from '../rogue-node.js';
 import { waitFor } from './fixtures.js';
 import { seededRandom } from './seeded.js';
+import { freePort } from '../ports.js';
 
 // A real `verity node` enrolled with a real balancer, behind a doctoring proxy that is its public
 // address (the balancer proxies to it; it relays to the node and applies one kind of the corpus),
@@ -28,14 +28,6 @@ export interface RealNodeScene {
   auditor: RunningAuditor;
   /** Queues one audit of `path`, waits for it, and puts the node back to active (trust is not under test). */
   audit(path: string): Promise<{ verdict: string; findings: string[]; reason: string; originRenders: number }>;
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 export function useRealNodeScene(db: TestDatabase, originUrl: () => string, host = 'shop.example'): RealNodeScene {
