@@ -37,14 +37,17 @@ export async function recordNodeTraffic(db: Queryable, s: NodeTrafficSample): Pr
   );
 }
 
+/** Visitor requests, errors and request-weighted latency of a group of minutes; audit requests apart. */
+const TRAFFIC_TOTALS = `COALESCE(SUM(requests) FILTER (WHERE NOT audit), 0)::bigint AS requests,
+  COALESCE(SUM(errors) FILTER (WHERE NOT audit), 0)::bigint AS errors,
+  SUM(p50_ms * requests) FILTER (WHERE NOT audit) / NULLIF(SUM(requests) FILTER (WHERE p50_ms IS NOT NULL AND NOT audit), 0) AS p50,
+  MAX(p99_ms) FILTER (WHERE NOT audit) AS p99,
+  COALESCE(SUM(requests) FILTER (WHERE audit), 0)::bigint AS audits`;
+
 /** Per node since `since`: visitor requests, errors and request-weighted latency; audit requests apart. */
 export async function summarizeNodeTraffic(db: Queryable, since: Date): Promise<Map<string, NodeTrafficSummary>> {
   const { rows } = await db.query<{ node_id: string; requests: number; errors: number; p50: number | null; p99: number | null; audits: number }>(
-    `SELECT node_id, COALESCE(SUM(requests) FILTER (WHERE NOT audit), 0)::bigint AS requests,
-            COALESCE(SUM(errors) FILTER (WHERE NOT audit), 0)::bigint AS errors,
-            SUM(p50_ms * requests) FILTER (WHERE NOT audit) / NULLIF(SUM(requests) FILTER (WHERE p50_ms IS NOT NULL AND NOT audit), 0) AS p50,
-            MAX(p99_ms) FILTER (WHERE NOT audit) AS p99,
-            COALESCE(SUM(requests) FILTER (WHERE audit), 0)::bigint AS audits
+    `SELECT node_id, ${TRAFFIC_TOTALS}
        FROM node_traffic WHERE minute >= $1 GROUP BY node_id`,
     [since],
   );
@@ -64,11 +67,7 @@ export interface TrafficPoint {
 /** Minute by minute since `since`, for one node or (nodeId null) all nodes together. */
 export async function trafficSeries(db: Queryable, since: Date, nodeId: string | null = null): Promise<TrafficPoint[]> {
   const { rows } = await db.query<{ minute: Date; requests: number; errors: number; p50: number | null; p99: number | null; audits: number }>(
-    `SELECT minute, COALESCE(SUM(requests) FILTER (WHERE NOT audit), 0)::bigint AS requests,
-            COALESCE(SUM(errors) FILTER (WHERE NOT audit), 0)::bigint AS errors,
-            SUM(p50_ms * requests) FILTER (WHERE NOT audit) / NULLIF(SUM(requests) FILTER (WHERE p50_ms IS NOT NULL AND NOT audit), 0) AS p50,
-            MAX(p99_ms) FILTER (WHERE NOT audit) AS p99,
-            COALESCE(SUM(requests) FILTER (WHERE audit), 0)::bigint AS audits
+    `SELECT minute, ${TRAFFIC_TOTALS}
        FROM node_traffic WHERE minute >= $1 AND ($2::text IS NULL OR node_id = $2)
       GROUP BY minute ORDER BY minute`,
     [since, nodeId],
