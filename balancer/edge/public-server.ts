@@ -117,7 +117,8 @@ export function visitorHandler(rt: Runtime, limits: PublicServerLimits, state: P
 export function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
   if (!socket.writable || err.code === 'ECONNRESET' || isPoisoned(socket)) return void socket.destroy();
   const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-  socket.write(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+  // Every answer says who served it, even one to a request we could not parse.
+  socket.write(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\n${NODE_HEADER}: origin\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
   socket.destroy();
 }
 

@@ -55,6 +55,7 @@ describe('request smuggling', () => {
   ])('%s → 400, connection closed, nothing proxied', async (_name, bytes) => {
     const raw = await rawExchange(bal.publicUrl, `${bytes}${smuggled}`);
     expect(statuses(raw)).toEqual([400]);
+    expect(raw.toLowerCase()).toContain('x-verity-node: origin');
     expect(atOrigin()).toHaveLength(0);
     expect(node.requests).toHaveLength(0);
   });
